@@ -1,0 +1,3 @@
+from gomod_doctor.cli.main import main
+
+raise SystemExit(main())

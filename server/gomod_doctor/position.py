@@ -1,0 +1,51 @@
+"""Source positions shared by every layer.
+
+A :class:`Position` follows golang.org/x/mod/modfile's ``Position``: ``line`` is
+1-based, ``col`` is the 1-based column counted in characters (Go's ``LineRune``),
+and ``offset`` is the 0-based index of the character in the Python ``str`` text.
+Columns count characters, never bytes or UTF-16 units, so non-ASCII text earlier
+on a line never shifts a range; the LSP layer converts to the client's encoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    line: int = 1
+    col: int = 1
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class Range:
+    """A half-open range ``[start, end)``."""
+
+    start: Position
+    end: Position
+
+    @staticmethod
+    def at(pos: Position) -> Range:
+        return Range(pos, pos)
+
+    def contains(self, pos: Position) -> bool:
+        return self.start.offset <= pos.offset < self.end.offset
+
+
+def line_range(text: str, line: int) -> Range:
+    """The range of line ``line`` (1-based) of ``text``, without its newline."""
+    start = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", start)
+        if nl < 0:
+            start = len(text)
+            break
+        start = nl + 1
+    end = text.find("\n", start)
+    if end < 0:
+        end = len(text)
+    if end > start and text[end - 1] == "\r":
+        end -= 1
+    return Range(Position(line, 1, start), Position(line, end - start + 1, end))
