@@ -49,3 +49,19 @@ def line_range(text: str, line: int) -> Range:
     if end > start and text[end - 1] == "\r":
         end -= 1
     return Range(Position(line, 1, start), Position(line, end - start + 1, end))
+
+
+@dataclass(frozen=True)
+class TextEdit:
+    """Replace the text in ``range`` with ``new_text`` (LSP's TextEdit, in characters)."""
+
+    range: Range
+    new_text: str
+
+
+def apply_edits(text: str, edits: list[TextEdit]) -> str:
+    """Apply non-overlapping edits (by character offset) to ``text``."""
+    out = text
+    for e in sorted(edits, key=lambda e: (e.range.start.offset, e.range.end.offset), reverse=True):
+        out = out[: e.range.start.offset] + e.new_text + out[e.range.end.offset :]
+    return out
