@@ -1,0 +1,337 @@
+"""Where the go command keeps a module version inside GOMODCACHE (cmd/go modfetch).
+
+For module ``path`` at ``version`` (both ``!``-escaped on disk, see
+:mod:`gomod_doctor.module.escape`)::
+
+    GOMODCACHE/cache/download/<path>/@v/             the download dir
+        list                                         versions with a .mod here
+        <version>.info  .mod  .zip  .ziphash         what was downloaded
+        <version>.lock                               the per-version lock (persists)
+        <version>.partial                            present while extracting
+    GOMODCACHE/<path>@<version>/                     the extracted, read-only tree
+
+Note the names: go's ``modfetch.DownloadDir`` is the *extracted* directory; here
+that is :attr:`ModuleFiles.extracted_dir`, and ``download_dir`` is the ``@v``
+directory of the download cache.
+
+What an interrupted go leaves behind (see fetch.go and cache.go):
+
+* ``<version>.zip<random>.tmp`` (also ``.info``/``.mod``): go writes each file
+  to ``tempFile(dir, base)`` — ``base + strconv.Itoa(rand.Intn(1e9)) + ".tmp"`` —
+  and renames it into place once complete (a zip only after its hash is checked).
+  A go process killed mid-download leaves the temp file; the next download of that
+  version removes ``<version>.zip*.tmp`` under the lock.
+* ``<version>.partial``: created before extraction into the final directory and
+  removed once it is complete; while it exists the directory counts as absent.
+* ``<path>@<version>.tmp-<random>`` directories beside the extracted dir: left by
+  go before 1.16, which extracted into such a temp dir and renamed it; the next
+  extraction removes them.
+
+:func:`extracted_state` mirrors ``modfetch.DownloadDir``: an extracted directory is
+usable only if it is a directory, no ``.partial`` exists, and the ``.ziphash`` does.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from gomod_doctor.module import semver
+from gomod_doctor.module.escape import (
+    escape_path,
+    escape_version,
+    unescape_path,
+    unescape_version,
+)
+from gomod_doctor.module.goquote import go_quote
+from gomod_doctor.module.paths import canonical_version
+
+__all__ = [
+    "CachePathError",
+    "ExtractedModule",
+    "ExtractedState",
+    "Leftover",
+    "ModuleFiles",
+    "cache_path",
+    "download_dir",
+    "extracted_dir",
+    "extracted_state",
+    "find_leftovers",
+    "iter_extracted",
+    "leftovers",
+    "module_files",
+]
+
+
+class CachePathError(ValueError):
+    """The module version has no place in the cache (go's CachePath errors)."""
+
+
+def _check_version(version: str) -> None:
+    # gover.ModIsValid is semver.IsValid for every module except the toolchain.
+    if not semver.is_valid(version):
+        raise CachePathError(f"non-semver module version {go_quote(version)}")
+    if canonical_version(version) != version:
+        raise CachePathError(f"non-canonical module version {go_quote(version)}")
+
+
+def download_dir(gomodcache: str | os.PathLike[str], path: str) -> str:
+    """``GOMODCACHE/cache/download/<escaped path>/@v`` (modfetch ``cacheDir``)."""
+    return os.path.join(os.fspath(gomodcache), "cache", "download", escape_path(path), "@v")
+
+
+def cache_path(gomodcache: str | os.PathLike[str], path: str, version: str, suffix: str) -> str:
+    """``<download dir>/<escaped version>.<suffix>`` (modfetch ``CachePath``).
+
+    Raises ``ValueError`` for an invalid path, or a non-semver or non-canonical
+    version (as go does).
+    """
+    d = download_dir(gomodcache, path)
+    _check_version(version)
+    return os.path.join(d, f"{escape_version(version)}.{suffix}")
+
+
+def extracted_dir(gomodcache: str | os.PathLike[str], path: str, version: str) -> str:
+    """``GOMODCACHE/<escaped path>@<escaped version>`` (go's ``DownloadDir``)."""
+    enc = escape_path(path)
+    _check_version(version)
+    return os.path.join(os.fspath(gomodcache), f"{enc}@{escape_version(version)}")
+
+
+@dataclass(frozen=True)
+class ModuleFiles:
+    """Every path the go command uses for one module version."""
+
+    gomodcache: str
+    path: str
+    version: str
+    download_dir: str
+    list: str
+    info: str
+    mod: str
+    zip: str
+    ziphash: str
+    lock: str
+    partial: str
+    extracted_dir: str
+
+    @property
+    def prefix(self) -> str:
+        """The file-name prefix inside the zip and in ``hash_dir``: ``path@version``."""
+        return f"{self.path}@{self.version}"
+
+
+def module_files(gomodcache: str | os.PathLike[str], path: str, version: str) -> ModuleFiles:
+    """The go command's paths for ``path@version`` under ``gomodcache``."""
+    d = download_dir(gomodcache, path)
+    _check_version(version)
+    base = os.path.join(d, escape_version(version))
+    return ModuleFiles(
+        gomodcache=os.fspath(gomodcache),
+        path=path,
+        version=version,
+        download_dir=d,
+        list=os.path.join(d, "list"),
+        info=base + ".info",
+        mod=base + ".mod",
+        zip=base + ".zip",
+        ziphash=base + ".ziphash",
+        lock=base + ".lock",
+        partial=base + ".partial",
+        extracted_dir=extracted_dir(gomodcache, path, version),
+    )
+
+
+# --------------------------------------------------------------------------- state
+
+ExtractedStatus = Literal["absent", "complete", "partial"]
+
+
+@dataclass(frozen=True)
+class ExtractedState:
+    """Whether go would use the extracted directory (``modfetch.DownloadDir``).
+
+    ``status`` is ``absent`` (no directory), ``complete``, or ``partial`` (go treats
+    it as absent and re-extracts); ``reason`` is go's wording for ``partial``.
+    """
+
+    dir: str
+    status: ExtractedStatus
+    reason: str = ""
+
+
+def extracted_state(gomodcache: str | os.PathLike[str], path: str, version: str) -> ExtractedState:
+    files = module_files(gomodcache, path, version)
+    d = files.extracted_dir
+    try:
+        st = os.stat(d)
+    except FileNotFoundError:
+        return ExtractedState(d, "absent")
+    except OSError as e:
+        return ExtractedState(d, "partial", str(e))
+    if not stat.S_ISDIR(st.st_mode):
+        return ExtractedState(d, "partial", "not a directory")
+    if os.path.lexists(files.partial):
+        return ExtractedState(d, "partial", "not completely extracted")
+    if not os.path.exists(files.ziphash):
+        return ExtractedState(d, "partial", "ziphash file is missing")
+    return ExtractedState(d, "complete")
+
+
+# --------------------------------------------------------------------------- leftovers
+
+LeftoverKind = Literal["tmp", "partial", "tmp-dir"]
+
+# tempFile names: base (e.g. "v1.2.3.zip") + decimal random + ".tmp". The version
+# part is greedy so that a version that itself ends in ".zip" still parses.
+_TMP_FILE = re.compile(r"^(?P<ver>.+)\.(?P<kind>zip|info|mod)(?P<rand>[0-9]+)\.tmp$")
+_PARTIAL = re.compile(r"^(?P<ver>.+)\.partial$")
+_TMP_DIR = re.compile(r"^(?P<base>[^@]+)@(?P<ver>.+)\.tmp-[0-9]+$")
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A file or directory an interrupted go command left in the cache.
+
+    ``kind`` is ``tmp`` (a half-written ``.zip``/``.info``/``.mod``; ``of`` says
+    which), ``partial`` (a ``.partial`` marker; ``dir`` is the extracted dir it
+    marks, which may or may not exist), or ``tmp-dir`` (a pre-1.16 extraction dir).
+    ``path``/``version`` are ``None`` if the escaped names do not decode.
+    """
+
+    kind: LeftoverKind
+    file: str
+    path: str | None
+    version: str | None
+    of: str = ""
+    dir: str = ""
+
+
+def _unescape(esc_path: str, esc_version: str) -> tuple[str | None, str | None]:
+    try:
+        p: str | None = unescape_path(esc_path)
+    except ValueError:
+        p = None
+    try:
+        v: str | None = unescape_version(esc_version)
+    except ValueError:
+        v = None
+    return p, v
+
+
+def _classify_download_file(
+    gomodcache: str, esc_path: str, at_v: str, name: str
+) -> Leftover | None:
+    full = os.path.join(at_v, name)
+    m = _TMP_FILE.match(name)
+    if m:
+        p, v = _unescape(esc_path, m["ver"])
+        return Leftover("tmp", full, p, v, of=m["kind"])
+    m = _PARTIAL.match(name)
+    if m:
+        p, v = _unescape(esc_path, m["ver"])
+        d = os.path.join(gomodcache, f"{esc_path}@{m['ver']}")
+        return Leftover("partial", full, p, v, dir=d)
+    return None
+
+
+def leftovers(gomodcache: str | os.PathLike[str], path: str, version: str) -> list[Leftover]:
+    """What interrupted go commands left behind for ``path@version``."""
+    files = module_files(gomodcache, path, version)
+    cache = os.fspath(gomodcache)
+    esc_path = escape_path(path)
+    esc_ver = escape_version(version)
+    found: list[Leftover] = []
+    try:
+        names = sorted(os.listdir(files.download_dir))
+    except (FileNotFoundError, NotADirectoryError):
+        names = []
+    for name in names:
+        if not name.startswith(esc_ver + "."):
+            continue
+        left = _classify_download_file(cache, esc_path, files.download_dir, name)
+        if left is not None and left.version == version:
+            found.append(left)
+    parent, base = os.path.split(files.extracted_dir)
+    try:
+        siblings = sorted(os.listdir(parent))
+    except (FileNotFoundError, NotADirectoryError):
+        siblings = []
+    for name in siblings:
+        if name.startswith(base + ".tmp-") and _TMP_DIR.match(name):
+            found.append(Leftover("tmp-dir", os.path.join(parent, name), path, version))
+    return found
+
+
+def _walk_download(gomodcache: str) -> Iterator[Leftover]:
+    root = os.path.join(gomodcache, "cache", "download")
+    for dirpath, dirnames, filenames in os.walk(root):
+        if os.path.basename(dirpath) != "@v":
+            # "sumdb" holds checksum database tiles, not modules.
+            if dirpath == root and "sumdb" in dirnames:
+                dirnames.remove("sumdb")
+            dirnames.sort()
+            continue
+        dirnames[:] = []
+        esc_path = os.path.relpath(os.path.dirname(dirpath), root).replace(os.sep, "/")
+        for name in sorted(filenames):
+            left = _classify_download_file(gomodcache, esc_path, dirpath, name)
+            if left is not None:
+                yield left
+
+
+def _walk_extracted(gomodcache: str) -> Iterator[tuple[str, str, str]]:
+    """(escaped path, escaped-version part, full path) of every ``x@y`` entry
+    outside ``cache/``; does not descend into them."""
+    stack = [("", gomodcache)]
+    while stack:
+        rel, full = stack.pop()
+        try:
+            with os.scandir(full) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            continue
+        for e in reversed(entries):
+            if not rel and e.name == "cache":
+                continue
+            if "@" in e.name:
+                base, _, ver = e.name.partition("@")
+                yield (f"{rel}/{base}" if rel else base), ver, e.path
+            elif e.is_dir(follow_symlinks=False):
+                stack.append((f"{rel}/{e.name}" if rel else e.name, e.path))
+
+
+@dataclass(frozen=True)
+class ExtractedModule:
+    """An extracted module directory found in the cache (``path@version``)."""
+
+    path: str
+    version: str
+    dir: str
+
+
+def iter_extracted(gomodcache: str | os.PathLike[str]) -> Iterator[ExtractedModule]:
+    """Every extracted module directory, in name order; old temp dirs and names
+    that do not decode are skipped. Module trees are not descended into."""
+    for esc_path, esc_ver, full in _walk_extracted(os.fspath(gomodcache)):
+        if _TMP_DIR.match(os.path.basename(full)):
+            continue
+        p, v = _unescape(esc_path, esc_ver)
+        if p is not None and v is not None and os.path.isdir(full):
+            yield ExtractedModule(p, v, full)
+
+
+def find_leftovers(gomodcache: str | os.PathLike[str]) -> list[Leftover]:
+    """Every leftover of an interrupted download or extraction in the cache."""
+    cache = os.fspath(gomodcache)
+    found = list(_walk_download(cache))
+    for esc_path, _esc_ver, full in _walk_extracted(cache):
+        m = _TMP_DIR.match(os.path.basename(full))
+        if m:
+            p, v = _unescape(esc_path, m["ver"])
+            found.append(Leftover("tmp-dir", full, p, v))
+    return found
