@@ -1,0 +1,129 @@
+"""The ``gomod-doctor`` command: a thin adapter over the engine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gomod_doctor import __version__, engine
+from gomod_doctor.cli.output import render_json, render_text
+from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
+from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv import env as goenv
+from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="gomod-doctor",
+        description="Find and fix Go module problems: go.mod, go.sum, go.work, the module cache.",
+    )
+    p.add_argument("--version", action="version", version=f"gomod-doctor {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", help="report problems of one or more workspaces")
+    c.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a directory, go.mod or go.work (default: the current directory)",
+    )
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--offline", action="store_true", help="never touch the network")
+    c.add_argument(
+        "--severity",
+        action="append",
+        default=[],
+        metavar="CODE=LEVEL",
+        help="override a code's severity (error, warning, information, hint, off)",
+    )
+    c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    sub.add_parser("demo", help="show gomod-doctor on a built-in example workspace")
+    return p
+
+
+def _colour(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def check_locations(
+    locations: Sequence[WorkspaceLocation], base: Config, env: dict[str, str]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    seen: set[Path] = set()
+    for loc in locations:
+        if loc.main_file in seen:
+            continue
+        seen.add(loc.main_file)
+        config = load_file(loc.root).with_severity(base.severity)
+        snap = snapshots.load(loc, env=env)
+        result = engine.run(snap, config)
+        for msg in result.internal_errors:
+            print(f"gomod-doctor: {msg}", file=sys.stderr)
+        findings.extend(result.findings)
+    return findings
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    overrides = parse_severity_args(args.severity)
+    environ = dict(os.environ)
+    genv = goenv.load(environ)
+    gowork = genv.gowork_setting or genv.GOWORK
+    goroot = genv.get("GOROOT") or None
+    paths = args.paths or ["."]
+    locations = [locate(Path(p), gowork=gowork, goroot=goroot) for p in paths]
+    findings = check_locations(locations, Config(severity=overrides, offline=args.offline), environ)
+    if args.format == "json":
+        sys.stdout.write(render_json(findings))
+    else:
+        sys.stdout.write(render_text(findings, colour=_colour(args.color)))
+    return EXIT_FINDINGS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "demo":
+            from gomod_doctor.demo.run import run_demo
+
+            return run_demo()
+        parser.print_help()
+        return EXIT_USAGE
+    except (UsageError, ConfigError, WorkspaceError) as e:
+        print(
+            f"gomod-doctor: {e}" if not str(e).startswith(("gomod-doctor", "go:")) else e,
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:  # never a traceback for the user
+        print(f"gomod-doctor: internal error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_USAGE

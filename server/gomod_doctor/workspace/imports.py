@@ -1,0 +1,548 @@
+"""Which packages a workspace imports, and which modules may provide them.
+
+The I/O edge that reads ``.go`` files. Three layers:
+
+- :func:`read_imports` reads the import declarations at the top of one Go file,
+  exactly as the go command's import reader does (``cmd/go/internal/imports/read.go``,
+  a copy of ``go/build/read.go``): package clause, then ``import`` declarations,
+  stopping at the first other declaration. It never raises: on a syntax error it
+  keeps the imports read before it, as ``imports.ReadImports`` does for the module
+  loader.
+- :func:`scan_module_imports` walks one module's directory tree the way
+  ``go list ./...`` does (``cmd/go/internal/modload/search.go``, ``matchPackages``)
+  and reads every ``.go`` file, build constraints NOT evaluated (every file counts,
+  as with ``go/build.Context.UseAllFiles``).
+- :func:`modules_for_import` / :func:`needed_modules`: the modules of the build list
+  the go command must look inside to resolve an import (``modload/import.go``,
+  ``importFromModules``).
+
+Differences from the go command, by design:
+
+- Build constraints (``//go:build``, ``_GOOS``/``_GOARCH`` file names, cgo) are not
+  evaluated. ``go mod tidy`` evaluates every tag as both true and false *except*
+  ``ignore`` (``imports.AnyTags``), so files tagged ``//go:build ignore`` are the one
+  case where we count imports tidy does not.
+- Only the files of the module's own packages are read. The go command also
+  loads packages the module's packages import from the same module wherever they
+  are; a package in a directory the walk skips (``_x``, ``testdata``, an ignored
+  directory) that is nevertheless imported is not read here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from gomod_doctor.modfile.rules import go_unquote
+from gomod_doctor.module.goquote import go_bytes
+from gomod_doctor.module.paths import check_import_path, is_standard_import_path
+
+__all__ = [
+    "ImportSite",
+    "ImportSpec",
+    "ModuleImports",
+    "modules_for_import",
+    "needed_modules",
+    "read_imports",
+    "read_imports_file",
+    "scan_module_imports",
+]
+
+# --- reading one file's imports ------------------------------------------------------
+
+_BOM = b"\xef\xbb\xbf"
+# Spaces, semicolons (the reader treats them as spaces) and complete comments.
+_SKIP = re.compile(rb"(?:[ \t\r\n\f;]+|//[^\n]*|/\*.*?\*/)*", re.S)
+# read.go's isIdent: ASCII letters, digits, '_' and every byte >= 0x80.
+_IDENT = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
+# The body of an interpreted string: a backslash escapes any byte, even a newline.
+_INTERPRETED = re.compile(rb'"(?:[^"\\\n]|\\.)*', re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSpec:
+    """One import spec of a Go file.
+
+    ``line`` and ``column`` (both 1-based, the column counting bytes as Go's
+    ``token.Position`` does) are those of the path's string literal. ``name`` is
+    the import's name as written (``"."``, ``"_"``, an identifier) or ``None``.
+    """
+
+    path: str
+    line: int
+    column: int = 1
+    name: str | None = None
+
+
+def _is_ident_byte(c: int) -> bool:
+    return c >= 0x80 or c == 0x5F or 0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A
+
+
+class _Reader:
+    """read.go's importReader over an in-memory buffer.
+
+    ``hit_end`` records whether the reader looked at (or past) the end of the
+    buffer, i.e. whether more input could have changed the result.
+    """
+
+    __slots__ = ("data", "hit_end", "n", "specs")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.n = len(data)
+        self.hit_end = False
+        self.specs: list[ImportSpec] = []
+
+    def skip(self, pos: int) -> int | None:
+        """peekByte(true): the position of the next significant byte, or None at the
+        end of the input or on a syntax error (a stray ``/`` or an open comment)."""
+        m = _SKIP.match(self.data, pos)
+        assert m is not None  # the pattern matches the empty string
+        pos = m.end()
+        if pos >= self.n:
+            self.hit_end = True
+            return None
+        if self.data[pos] == 0x2F:  # '/' not starting a complete comment
+            if pos + 1 >= self.n or self.data[pos + 1] == 0x2A:  # unterminated /*
+                self.hit_end = True
+            return None
+        return pos
+
+    def keyword(self, pos: int, kw: bytes) -> int | None:
+        """readKeyword at an already skipped position: the position after it, or None."""
+        end = pos + len(kw)
+        if self.data[pos:end] != kw:
+            if end > self.n and kw.startswith(self.data[pos:]):
+                self.hit_end = True
+            return None
+        if end >= self.n:
+            self.hit_end = True
+            return end
+        if _is_ident_byte(self.data[end]):
+            return None
+        return end
+
+    def ident(self, pos: int) -> int | None:
+        """readIdent at an already skipped position: the position after it, or None."""
+        m = _IDENT.match(self.data, pos)
+        if m is None:
+            return None
+        if m.end() >= self.n:
+            self.hit_end = True
+        return m.end()
+
+    def string(self, pos: int, name: str | None) -> int | None:
+        """readString: record the spec, return the position after the literal or None."""
+        data = self.data
+        q = data[pos]
+        if q == 0x60:  # `raw`
+            end = data.find(b"`", pos + 1)
+            if end < 0:
+                self.hit_end = True
+                return None
+            end += 1
+        elif q == 0x22:  # "interpreted"
+            m = _INTERPRETED.match(data, pos)
+            assert m is not None
+            end = m.end()
+            if end >= self.n or data[end] != 0x22:
+                if end >= self.n or data[end] != 0x0A:
+                    self.hit_end = True  # ends in the middle of the literal
+                return None
+            end += 1
+        else:
+            return None
+        path = go_unquote(data[pos:end].decode("utf-8", "surrogateescape"))
+        if path is not None:  # scan.go skips literals strconv.Unquote rejects
+            line = data.count(b"\n", 0, pos) + 1
+            column = pos - data.rfind(b"\n", 0, pos)
+            self.specs.append(ImportSpec(path, line, column, name))
+        return end
+
+    def import_spec(self, pos: int) -> int | None:
+        """readImport: ``[name] "path"`` at an already skipped position."""
+        data = self.data
+        name: str | None = None
+        if data[pos] == 0x2E:  # '.'
+            name = "."
+            pos += 1
+        elif _is_ident_byte(data[pos]):
+            end = self.ident(pos)
+            assert end is not None
+            name = data[pos:end].decode("utf-8", "replace")
+            pos = end
+        p = self.skip(pos)
+        if p is None:
+            return None
+        return self.string(p, name)
+
+    def read(self) -> None:
+        """readGoInfo / ReadImports: the package clause, then import declarations."""
+        data = self.data
+        pos = self.skip(0)
+        if pos is None:
+            return
+        pos = self.keyword(pos, b"package")
+        if pos is None:
+            return
+        p = self.skip(pos)
+        if p is None:
+            return
+        pos = self.ident(p)
+        if pos is None:
+            return
+        while True:
+            p = self.skip(pos)
+            if p is None or data[p] != 0x69:  # 'i'
+                return
+            pos = self.keyword(p, b"import")
+            if pos is None:
+                return
+            p = self.skip(pos)
+            if p is None:
+                return
+            if data[p] == 0x28:  # '('
+                pos = p + 1
+                while True:
+                    p = self.skip(pos)
+                    if p is None:
+                        return
+                    if data[p] == 0x29:  # ')'
+                        pos = p + 1
+                        break
+                    pos = self.import_spec(p)
+                    if pos is None:
+                        return
+            else:
+                pos = self.import_spec(p)
+                if pos is None:
+                    return
+
+
+def _read(data: bytes) -> _Reader:
+    if data.startswith(_BOM):  # as newImportReader does (columns on line 1 shift by 3)
+        data = data[3:]
+    nul = data.find(b"\x00")
+    if nul >= 0:  # the reader stops with "unexpected NUL in input"
+        data = data[:nul]
+    r = _Reader(data)
+    r.read()
+    return r
+
+
+def read_imports(src: bytes | str) -> list[ImportSpec]:
+    """The import specs of a Go source file, in order (``import "C"`` included).
+
+    Reads like the go command: only the package clause and the import declarations
+    after it; a syntax error ends the reading, keeping what was read before it.
+    A ``str`` stands for the file's bytes (lone surrogates for non-UTF-8 bytes,
+    see :mod:`gomod_doctor.module.goquote`). Never raises.
+    """
+    data = go_bytes(src) if isinstance(src, str) else src
+    return _read(data).specs
+
+
+_CHUNK = 4096
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size > 0:
+        b = os.read(fd, size)
+        if not b:
+            break
+        parts.append(b)
+        size -= len(b)
+    return b"".join(parts)
+
+
+def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
+    """:func:`read_imports` of a file, reading only its head when that suffices.
+
+    Raises ``OSError`` if the file cannot be read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        data = _read_fd(fd, _CHUNK)
+        if len(data) < _CHUNK:
+            return _read(data).specs
+        r = _read(data)
+        if not r.hit_end:
+            return r.specs
+        # The import section may go on past the chunk: read the whole file.
+        rest = [data]
+        while True:
+            b = os.read(fd, 1 << 16)
+            if not b:
+                break
+            rest.append(b)
+        return _read(b"".join(rest)).specs
+    finally:
+        os.close(fd)
+
+
+# --- walking a module ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSite:
+    """Where a package is imported: a file and the 1-based line and byte column of
+    the import's path literal."""
+
+    file: Path
+    line: int
+    column: int = 1
+
+    @property
+    def test(self) -> bool:
+        """Whether the import is in a test file (only ``go test`` and ``go mod tidy``
+        need it, not ``go build``)."""
+        return self.file.name.endswith("_test.go")
+
+
+@dataclass
+class ModuleImports:
+    """What the ``.go`` files of one module import.
+
+    ``imports`` maps each import path that is not a standard-library path (whose
+    first element has a dot, see :func:`is_standard_import_path`) to its sites, in
+    walk order; ``std_imports`` holds the others, ``"C"`` included. A required
+    module may still have a dotless path (with a ``replace``), so callers resolving
+    imports against such a build list should look at both.
+
+    ``package_dirs`` are the slash-separated directories (relative to ``root``,
+    ``""`` for the root) holding at least one ``.go`` file: the module's packages.
+    """
+
+    root: Path
+    imports: dict[str, list[ImportSite]] = field(default_factory=dict)
+    std_imports: dict[str, list[ImportSite]] = field(default_factory=dict)
+    package_dirs: list[str] = field(default_factory=list)
+    files: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def package_paths(self, module_path: str) -> set[str]:
+        """The import paths of the module's packages, given its module path."""
+        return {f"{module_path}/{d}" if d else module_path for d in self.package_dirs}
+
+    def all_imports(self) -> dict[str, list[ImportSite]]:
+        """``imports`` and ``std_imports`` together."""
+        return {**self.std_imports, **self.imports}
+
+
+def _normalize(p: str) -> str:
+    """search.go's normalizePath: ``/p/``."""
+    p = p.replace(os.sep, "/")
+    if not p.startswith("/"):
+        p = "/" + p
+    if not p.endswith("/"):
+        p += "/"
+    return p
+
+
+class _IgnorePatterns:
+    """``search.IgnorePatterns``: go.mod ``ignore`` directives (Go 1.25+)."""
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.relative: list[str] = []
+        self.anywhere: list[str] = []
+        for pat in patterns:
+            if pat.startswith("./"):
+                self.relative.append(_normalize(pat[2:]))
+            else:
+                self.anywhere.append(_normalize(pat))
+
+    def __bool__(self) -> bool:
+        return bool(self.relative or self.anywhere)
+
+    def should_ignore(self, rel_dir: str) -> bool:
+        if not rel_dir:
+            return False
+        d = _normalize(rel_dir)
+        return any(d.startswith(p) for p in self.relative) or any(p in d for p in self.anywhere)
+
+
+def _is_regular_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def scan_module_imports(module_dir: Path, *, ignore: Iterable[str] = ()) -> ModuleImports:
+    """Read the imports of every ``.go`` file of the module rooted at ``module_dir``.
+
+    The walk is ``go list ./...``'s (``modload.matchPackages``):
+
+    - files: names ending in ``.go`` not starting with ``.`` or ``_``, regular files
+      or symlinks to regular files; build constraints are not evaluated;
+    - directories named ``testdata`` or starting with ``.`` or ``_`` are skipped
+      with their subtrees, as are those matched by ``ignore`` (go.mod ``ignore``
+      directives) and nested modules (a ``go.mod`` file inside);
+    - a directory named ``vendor`` is a package of its own (``go list ./...`` lists
+      ``m/vendor``) but its subdirectories are skipped;
+    - symlinks to directories are not followed (``filepath.WalkDir`` does not),
+      except ``module_dir`` itself.
+
+    Unreadable directories and files are recorded in ``errors``; never raises.
+    """
+    root = os.path.abspath(module_dir)
+    result = ModuleImports(Path(root))
+    ignores = _IgnorePatterns(ignore)
+    imports = result.imports
+    std_imports = result.std_imports
+    std_cache: dict[str, bool] = {}
+
+    # (absolute dir, slash-separated dir relative to root, whether to descend)
+    stack: list[tuple[str, str, bool]] = [(root, "", True)]
+    while stack:
+        dir_path, rel, descend = stack.pop()
+        try:
+            with os.scandir(dir_path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            result.errors.append(f"{dir_path}: {e.strerror or e}")
+            continue
+        subdirs: list[tuple[str, str, bool]] = []
+        go_files: list[str] = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not descend or name[0] in "._" or name == "testdata":
+                    continue
+                sub_rel = f"{rel}/{name}" if rel else name
+                if ignores and ignores.should_ignore(sub_rel):
+                    continue
+                sub_path = os.path.join(dir_path, name)
+                if _is_regular_file(os.path.join(sub_path, "go.mod")):
+                    continue  # another module
+                subdirs.append((sub_path, sub_rel, name != "vendor"))
+            elif name.endswith(".go") and name[0] not in "._":
+                try:
+                    if not entry.is_file(follow_symlinks=True):
+                        continue
+                except OSError:
+                    continue
+                go_files.append(name)
+        if go_files:
+            result.package_dirs.append(rel)
+        for name in go_files:
+            file_path = os.path.join(dir_path, name)
+            try:
+                specs = read_imports_file(file_path)
+            except OSError as e:
+                result.errors.append(f"{file_path}: {e.strerror or e}")
+                continue
+            result.files += 1
+            if not specs:
+                continue
+            p = Path(file_path)
+            for spec in specs:
+                ip = spec.path
+                std = std_cache.get(ip)
+                if std is None:
+                    std = std_cache[ip] = is_standard_import_path(ip)
+                target = std_imports if std else imports
+                site = ImportSite(p, spec.line, spec.column)
+                sites = target.get(ip)
+                if sites is None:
+                    target[ip] = [site]
+                else:
+                    sites.append(site)
+        stack.extend(reversed(subdirs))
+    return result
+
+
+# --- which modules are needed ----------------------------------------------------------
+
+_META_PACKAGES = frozenset({"std", "cmd", "tool", "work", "all"})
+_TOOLCHAIN_PATHS = frozenset({"go", "toolchain"})
+
+
+def _resolvable(import_path: str) -> bool:
+    """Whether ``importFromModules`` looks for ``import_path`` in modules at all: it
+    rejects ``@``, relative, absolute and meta-package paths, ``"C"`` and malformed
+    import paths before looking."""
+    if (
+        "@" in import_path
+        or import_path in (".", "..", "C")
+        or import_path.startswith(("./", "../", "/"))
+        or import_path in _META_PACKAGES
+    ):
+        return False
+    try:
+        check_import_path(import_path)
+    except ValueError:
+        return False
+    return True
+
+
+def modules_for_import(import_path: str, module_paths: Iterable[str]) -> list[str]:
+    """Every module path of the build list that may provide ``import_path``, longest
+    first: those equal to it or a prefix of it followed by ``/``.
+
+    The go command cannot stop at the longest match: ``importFromModules``
+    (``modload/import.go``) fetches *every* such module (its zip, extracted into the
+    module cache, and its go.sum line) and checks whether the package's directory
+    exists in it. More than one hit is an ``ambiguous import`` error; a candidate
+    that cannot be fetched fails the import even when another candidate provides
+    the package; a missing go.sum line for any candidate is a "missing go.sum
+    entry" error. So all candidates are needed, not just the one that wins.
+
+    The synthetic ``go`` and ``toolchain`` modules never provide packages, and
+    import paths the go command rejects before looking (``"C"``, relative, with
+    ``@``, malformed) have no candidates.
+    """
+    if not _resolvable(import_path):
+        return []
+    paths = module_paths if isinstance(module_paths, (set, frozenset)) else set(module_paths)
+    found: list[str] = []
+    prefix = import_path
+    while True:
+        if prefix in paths and prefix not in _TOOLCHAIN_PATHS:
+            found.append(prefix)
+        i = prefix.rfind("/")
+        if i < 0:
+            return found
+        prefix = prefix[:i]
+
+
+_Site = TypeVar("_Site")
+
+
+def needed_modules(
+    imports: Mapping[str, Iterable[_Site]],
+    module_paths: Iterable[str],
+    *,
+    main_modules: Iterable[str] = (),
+) -> dict[str, list[_Site]]:
+    """The modules of the build list whose contents the go command needs to resolve
+    ``imports`` (import path -> sites), each with the sites that need it.
+
+    Every candidate of :func:`modules_for_import` counts. The main modules (the
+    workspace's own, ``main_modules``) are on disk already and are left out, but an
+    import inside a main module's path still needs any *other* module whose path is
+    a prefix of it (a nested module, or a module enclosing the main module's path).
+    """
+    mains = set(main_modules)
+    paths = {p for p in module_paths if p not in mains}
+    needed: dict[str, list[_Site]] = {}
+    if not paths:
+        return needed
+    for import_path, sites in imports.items():
+        candidates = modules_for_import(import_path, paths)
+        if not candidates:
+            continue
+        site_list = list(sites)
+        for mod in candidates:
+            needed.setdefault(mod, []).extend(site_list)
+    return needed
