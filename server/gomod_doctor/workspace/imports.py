@@ -22,6 +22,8 @@ Differences from the go command, by design:
   evaluated. ``go mod tidy`` evaluates every tag as both true and false *except*
   ``ignore`` (``imports.AnyTags``), so files tagged ``//go:build ignore`` are the one
   case where we count imports tidy does not.
+- The module loader (``modload.scanDir``) drops ``"C"`` and the ``appengine`` imports; we
+  keep them (all in ``std_imports``).
 - Only the files of the module's own packages are read. The go command also
   loads packages the module's packages import from the same module wherever they
   are; a package in a directory the walk skips (``_x``, ``testdata``, an ignored
@@ -36,7 +38,7 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from gomod_doctor.modfile.rules import go_unquote
 from gomod_doctor.module.goquote import go_bytes
@@ -62,10 +64,21 @@ _SKIP = re.compile(rb"(?:[ \t\r\n\f;]+|//[^\n]*|/\*.*?\*/)*", re.S)
 _IDENT = re.compile(rb"[A-Za-z0-9_\x80-\xff]+")
 # The body of an interpreted string: a backslash escapes any byte, even a newline.
 _INTERPRETED = re.compile(rb'"(?:[^"\\\n]|\\.)*', re.S)
+# A complete, well-formed import spec: spaces and comments, an optional name, spaces
+# and comments, a string literal. ``(?=(x))\1`` makes x atomic (no backtracking into
+# a comment could then read its text as a name or a path).
+_FAST_SPEC = re.compile(
+    rb"(?=(?P<s1>(?:[ \t\r\n\f;]+|//[^\n]*|/\*.*?\*/)*))(?P=s1)"
+    rb"(?:(?P<name>\.|(?=(?P<id>[A-Za-z0-9_\x80-\xff]+))(?P=id)))?"
+    rb"(?=(?P<s2>(?:[ \t\r\n\f;]+|//[^\n]*|/\*.*?\*/)*))(?P=s2)"
+    rb'(?P<lit>"(?:[^"\\\n]|\\.)*"|`[^`]*`)',
+    re.S,
+)
+_NAME = _FAST_SPEC.groupindex["name"]
+_LIT = _FAST_SPEC.groupindex["lit"]
 
 
-@dataclass(frozen=True, slots=True)
-class ImportSpec:
+class ImportSpec(NamedTuple):
     """One import spec of a Go file.
 
     ``line`` and ``column`` (both 1-based, the column counting bytes as Go's
@@ -83,6 +96,20 @@ def _is_ident_byte(c: int) -> bool:
     return c >= 0x80 or c == 0x5F or 0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A
 
 
+def _unquote(lit: bytes) -> str | None:
+    """``strconv.Unquote`` of a literal the reader accepted (so no raw newline in an
+    interpreted string); invalid UTF-8 of a raw string stays as lone surrogates."""
+    body = lit[1:-1]
+    if lit[0] == 0x60:
+        return body.replace(b"\r", b"").decode("utf-8", "surrogateescape")
+    if b"\\" not in body:
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return go_unquote(lit.decode("utf-8", "surrogateescape"))
+
+
 class _Reader:
     """read.go's importReader over an in-memory buffer.
 
@@ -90,12 +117,14 @@ class _Reader:
     buffer, i.e. whether more input could have changed the result.
     """
 
-    __slots__ = ("data", "hit_end", "n", "specs")
+    __slots__ = ("data", "hit_end", "line", "line_pos", "n", "specs")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.n = len(data)
         self.hit_end = False
+        self.line = 1
+        self.line_pos = 0
         self.specs: list[ImportSpec] = []
 
     def skip(self, pos: int) -> int | None:
@@ -136,6 +165,17 @@ class _Reader:
             self.hit_end = True
         return m.end()
 
+    def record(self, pos: int, end: int, name: str | None) -> None:
+        """Record the literal ``data[pos:end]`` (scan.go skips what Unquote rejects)."""
+        path = _unquote(self.data[pos:end])
+        if path is None:
+            return
+        data = self.data
+        self.line += data.count(b"\n", self.line_pos, pos)
+        self.line_pos = pos
+        column = pos - data.rfind(b"\n", 0, pos)
+        self.specs.append(ImportSpec(path, self.line, column, name))
+
     def string(self, pos: int, name: str | None) -> int | None:
         """readString: record the spec, return the position after the literal or None."""
         data = self.data
@@ -157,15 +197,24 @@ class _Reader:
             end += 1
         else:
             return None
-        path = go_unquote(data[pos:end].decode("utf-8", "surrogateescape"))
-        if path is not None:  # scan.go skips literals strconv.Unquote rejects
-            line = data.count(b"\n", 0, pos) + 1
-            column = pos - data.rfind(b"\n", 0, pos)
-            self.specs.append(ImportSpec(path, line, column, name))
+        self.record(pos, end, name)
         return end
 
     def import_spec(self, pos: int) -> int | None:
-        """readImport: ``[name] "path"`` at an already skipped position."""
+        """readImport: ``[name] "path"`` from ``pos`` (spaces and comments first)."""
+        m = _FAST_SPEC.match(self.data, pos)
+        if m is not None:  # the common, well-formed case in one step
+            name_bytes = m.group("name")
+            name = None if name_bytes is None else name_bytes.decode("utf-8", "replace")
+            self.record(m.start("lit"), m.end(), name)
+            return m.end()
+        p = self.skip(pos)
+        if p is None:
+            return None
+        return self.slow_import_spec(p)
+
+    def slow_import_spec(self, pos: int) -> int | None:
+        """readImport at an already skipped position, noting errors and the input's end."""
         data = self.data
         name: str | None = None
         if data[pos] == 0x2E:  # '.'
@@ -184,6 +233,7 @@ class _Reader:
     def read(self) -> None:
         """readGoInfo / ReadImports: the package clause, then import declarations."""
         data = self.data
+        fast = _FAST_SPEC.match
         pos = self.skip(0)
         if pos is None:
             return
@@ -208,16 +258,44 @@ class _Reader:
                 return
             if data[p] == 0x28:  # '('
                 pos = p + 1
+                specs = self.specs
                 while True:
+                    m = fast(data, pos)
+                    if m is not None:  # import_spec and record inlined: the hot loop
+                        lit_pos = m.start(_LIT)
+                        pos = m.end()
+                        if data[lit_pos] == 0x22 and 0x5C not in data[lit_pos:pos]:
+                            try:
+                                path: str | None = data[lit_pos + 1 : pos - 1].decode()
+                            except UnicodeDecodeError:
+                                path = _unquote(data[lit_pos:pos])
+                        else:
+                            path = _unquote(data[lit_pos:pos])
+                        if path is not None:
+                            self.line += data.count(b"\n", self.line_pos, lit_pos)
+                            self.line_pos = lit_pos
+                            name_bytes = m.group(_NAME)
+                            specs.append(
+                                ImportSpec(
+                                    path,
+                                    self.line,
+                                    lit_pos - data.rfind(b"\n", 0, lit_pos),
+                                    None
+                                    if name_bytes is None
+                                    else name_bytes.decode("utf-8", "replace"),
+                                )
+                            )
+                        continue
                     p = self.skip(pos)
                     if p is None:
                         return
                     if data[p] == 0x29:  # ')'
                         pos = p + 1
                         break
-                    pos = self.import_spec(p)
-                    if pos is None:
+                    q = self.slow_import_spec(p)
+                    if q is None:
                         return
+                    pos = q
             else:
                 pos = self.import_spec(p)
                 if pos is None:
@@ -225,7 +303,7 @@ class _Reader:
 
 
 def _read(data: bytes) -> _Reader:
-    if data.startswith(_BOM):  # as newImportReader does (columns on line 1 shift by 3)
+    if data.startswith(_BOM):  # as newImportReader does
         data = data[3:]
     nul = data.find(b"\x00")
     if nul >= 0:  # the reader stops with "unexpected NUL in input"
@@ -289,8 +367,7 @@ def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
 # --- walking a module ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ImportSite:
+class ImportSite(NamedTuple):
     """Where a package is imported: a file and the 1-based line and byte column of
     the import's path literal."""
 
@@ -317,13 +394,14 @@ class ModuleImports:
 
     ``package_dirs`` are the slash-separated directories (relative to ``root``,
     ``""`` for the root) holding at least one ``.go`` file: the module's packages.
+    ``files`` are the ``.go`` files read, in walk order.
     """
 
     root: Path
     imports: dict[str, list[ImportSite]] = field(default_factory=dict)
     std_imports: dict[str, list[ImportSite]] = field(default_factory=dict)
     package_dirs: list[str] = field(default_factory=list)
-    files: int = 0
+    files: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def package_paths(self, module_path: str) -> set[str]:
@@ -382,8 +460,9 @@ def scan_module_imports(module_dir: Path, *, ignore: Iterable[str] = ()) -> Modu
     - files: names ending in ``.go`` not starting with ``.`` or ``_``, regular files
       or symlinks to regular files; build constraints are not evaluated;
     - directories named ``testdata`` or starting with ``.`` or ``_`` are skipped
-      with their subtrees, as are those matched by ``ignore`` (go.mod ``ignore``
-      directives) and nested modules (a ``go.mod`` file inside);
+      with their subtrees, as are those matched by ``ignore`` (the paths of the
+      go.mod's ``ignore`` directives, ``[i.path for i in mod.ignore]``) and nested
+      modules (a ``go.mod`` file inside);
     - a directory named ``vendor`` is a package of its own (``go list ./...`` lists
       ``m/vendor``) but its subdirectories are skipped;
     - symlinks to directories are not followed (``filepath.WalkDir`` does not),
@@ -394,9 +473,7 @@ def scan_module_imports(module_dir: Path, *, ignore: Iterable[str] = ()) -> Modu
     root = os.path.abspath(module_dir)
     result = ModuleImports(Path(root))
     ignores = _IgnorePatterns(ignore)
-    imports = result.imports
-    std_imports = result.std_imports
-    std_cache: dict[str, bool] = {}
+    by_path: dict[str, list[ImportSite]] = {}
 
     # (absolute dir, slash-separated dir relative to root, whether to descend)
     stack: list[tuple[str, str, bool]] = [(root, "", True)]
@@ -442,23 +519,17 @@ def scan_module_imports(module_dir: Path, *, ignore: Iterable[str] = ()) -> Modu
             except OSError as e:
                 result.errors.append(f"{file_path}: {e.strerror or e}")
                 continue
-            result.files += 1
-            if not specs:
-                continue
             p = Path(file_path)
-            for spec in specs:
-                ip = spec.path
-                std = std_cache.get(ip)
-                if std is None:
-                    std = std_cache[ip] = is_standard_import_path(ip)
-                target = std_imports if std else imports
-                site = ImportSite(p, spec.line, spec.column)
-                sites = target.get(ip)
+            result.files.append(p)
+            for ip, line, column, _ in specs:
+                sites = by_path.get(ip)
                 if sites is None:
-                    target[ip] = [site]
+                    by_path[ip] = [ImportSite(p, line, column)]
                 else:
-                    sites.append(site)
+                    sites.append(ImportSite(p, line, column))
         stack.extend(reversed(subdirs))
+    for ip, sites in by_path.items():
+        (result.std_imports if is_standard_import_path(ip) else result.imports)[ip] = sites
     return result
 
 
