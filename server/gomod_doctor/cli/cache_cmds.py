@@ -1,0 +1,615 @@
+"""The module-cache subcommands: ``clear``, ``download``, ``redownload``, ``prune``.
+
+``register(subparsers)`` adds them to the ``gomod-doctor`` parser; each sets
+``args.func(args) -> int`` (exit status: 0 done, 1 some item failed, 2 usage
+error or refused). All the work is done by :mod:`gomod_doctor.cache.ops`.
+
+Broad deletions (``clear MODULE``, ``clear --all``, ``prune --apply``) ask for
+confirmation on a terminal; ``--yes`` answers it, and without a terminal and
+without ``--yes`` they are refused. ``--dry-run`` shows what would be removed.
+
+What a workspace needs from the cache (for ``prune`` and ``download
+--missing``) comes from :func:`workspace_needs`: the go.mod requirements (plus
+replacements) of the workspace modules, and the go.mod-only needs found by
+walking the cached go.mod files. It is kept apart so that the engine's
+build-needs snapshot can take its place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gomod_doctor.cache import ops
+from gomod_doctor.goenv import env as goenv
+from gomod_doctor.modfile.rules import ModFile, parse_mod
+from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.workspace.discover import WorkspaceError, locate
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "WorkspaceNeeds",
+    "register",
+    "split_module_arg",
+    "workspace_needs",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _Refuse(Exception):
+    """Stop with exit status 2 and this message."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _err(message: str) -> None:
+    text = message if message.startswith(("go:", "gomod-doctor:")) else f"gomod-doctor: {message}"
+    print(text, file=sys.stderr)
+
+
+def _human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"  # pragma: no cover
+
+
+def _is_tty() -> bool:
+    try:
+        return sys.stdin.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask(prompt: str) -> bool:
+    print(prompt + " [y/N] ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _confirm(args: argparse.Namespace, what: str) -> None:
+    """Raise :class:`_Refuse` unless the user agrees to ``what``."""
+    if args.yes:
+        return
+    if not _is_tty():
+        raise _Refuse(
+            f"refusing to {what} without confirmation: pass --yes "
+            "(or --dry-run to see what would be removed)"
+        )
+    if not _ask(f"gomod-doctor: {what}?"):
+        raise _Refuse("cancelled")
+
+
+def _progress(args: argparse.Namespace) -> ops.ProgressFn:
+    live = not getattr(args, "json", False) and _stderr_tty()
+
+    def show(message: str, done: int, total: int) -> None:
+        if message.startswith(ops.WAITING_FOR_LOCK):
+            print(f"gomod-doctor: {message}", file=sys.stderr, flush=True)
+        elif live:
+            print(f"\r\x1b[K[{done}/{total}] {message}"[:200], end="", file=sys.stderr)
+            print("", end="\n" if done == total else "", file=sys.stderr, flush=True)
+
+    return show
+
+
+def _stderr_tty() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def split_module_arg(arg: str) -> tuple[str, str | None]:
+    """``M@V`` -> (M, V); ``M`` -> (M, None). Validated: raises ops.OperationError."""
+    if arg.startswith("-"):
+        raise ops.OperationError(f"invalid argument {arg!r}: must not start with '-'")
+    path, at, version = arg.partition("@")
+    if at:
+        ops.validate_module_version(path, version)
+        return path, version
+    ops.validate_module(path)
+    return path, None
+
+
+@dataclass
+class _Ctx:
+    environ: dict[str, str]
+    genv: goenv.GoEnv
+    gomodcache: str
+
+
+def _context(args: argparse.Namespace) -> _Ctx:
+    environ = dict(os.environ)
+    genv = goenv.load(environ)
+    gomodcache = args.gomodcache or genv.GOMODCACHE
+    if not gomodcache:
+        why = f" ({genv.gopath_error})" if genv.gopath_error else ""
+        raise _Refuse(f"no module cache: GOMODCACHE is not set{why}")
+    if not os.path.isabs(gomodcache):
+        raise _Refuse(f"GOMODCACHE entry is relative; must be absolute path: {gomodcache!r}")
+    return _Ctx(environ, genv, gomodcache)
+
+
+def _go_binary(args: argparse.Namespace, ctx: _Ctx) -> str:
+    go = args.go or goenv.find_go_binary(ctx.environ)
+    if not go:
+        raise _Refuse("no go command found on PATH (use --go)")
+    return str(go)
+
+
+def _go_env(ctx: _Ctx) -> dict[str, str]:
+    env = dict(ctx.environ)
+    env["GOMODCACHE"] = ctx.gomodcache
+    return env
+
+
+def _print_json(doc: Any) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+def _report_op(args: argparse.Namespace, result: ops.OpResult, *, verb: tuple[str, str]) -> int:
+    """``verb``: (what a dry run would do, what was done), e.g. ("remove", "removed")."""
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        said = f"would {verb[0]}" if result.dry_run else verb[1]
+        for v in result.versions:
+            print(f"{said} {v}")
+        for v in result.mod_only:
+            print(f"{said} {v} (zip and extracted files; go.mod kept)")
+        if not result.versions and not result.mod_only and not result.removed:
+            print("nothing to remove")
+        else:
+            print(f"{'would free' if result.dry_run else 'freed'} {_human(result.bytes_freed)}")
+    for e in result.errors:
+        _err(e.message)
+    if result.cancelled:
+        _err("cancelled")
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _report_download(args: argparse.Namespace, report: ops.DownloadReport) -> int:
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        for m in report.modules:
+            if m.ok:
+                print(f"downloaded {m.path}@{m.version}")
+        for s in report.skipped:
+            print(f"already in the cache: {s}")
+        if not report.modules and not report.skipped and not report.errors:
+            print("nothing to download")
+    for m in report.modules:
+        if not m.ok:
+            _err(m.error)
+    for e in report.errors:
+        _err(e)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _run(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except (_Refuse, ops.OperationError, WorkspaceError) as e:
+            _err(str(e))
+            return EXIT_USAGE
+
+    return run
+
+
+# --------------------------------------------------------------------------- needs
+
+
+@dataclass
+class WorkspaceNeeds:
+    """What the given workspaces need from the cache, and why it may be incomplete."""
+
+    needs: ops.Needs = field(default_factory=ops.Needs)
+    #: what the workspace go.mod files require (and replace with) themselves
+    required: frozenset[tuple[str, str]] = frozenset()
+    #: problems that make the list unreliable (unreadable or invalid go.mod...)
+    problems: list[str] = field(default_factory=list)
+    #: the workspace module directories (where ``go mod download`` can record sums)
+    module_dirs: list[Path] = field(default_factory=list)
+
+
+_GO_MINOR = re.compile(r"^1\.(\d+)")
+
+
+def _pruned_graph(mf: ModFile) -> bool:
+    """go.mod at go 1.17 or later lists every module providing a package it builds."""
+    if mf.go is None:
+        return False
+    m = _GO_MINOR.match(mf.go.version)
+    return m is None or int(m.group(1)) >= 17
+
+
+def workspace_needs(
+    paths: Sequence[str],
+    *,
+    gomodcache: str,
+    environ: Mapping[str, str],
+    genv: goenv.GoEnv,
+) -> WorkspaceNeeds:
+    """The module versions the workspaces at ``paths`` need (a safe superset).
+
+    ``full``: the go.mod requirements of every workspace module, and module
+    replacements; ``mod_only``: what the cached go.mod files require
+    transitively. For a go.mod before go 1.17 (no graph pruning: packages may
+    come from modules it does not list) the whole closure counts as ``full``.
+    """
+    out = WorkspaceNeeds()
+    full: set[tuple[str, str]] = set()
+    replace: dict[tuple[str, str], tuple[str, str]] = {}
+    unpruned = False
+    gowork = genv.gowork_setting or genv.GOWORK
+    goroot = genv.get("GOROOT") or None
+    for p in paths:
+        loc = locate(Path(p), gowork=gowork, goroot=goroot)
+        snap = snapshots.load(loc, env=dict(environ))
+        if snap.work_file is not None:
+            work = snap.work
+            if work is None:
+                out.problems.append(f"{snap.work_file.path}: cannot read go.work")
+            else:
+                out.problems.extend(e.go_text for e in work.errors)
+                for r in work.replace:
+                    _add_replace(
+                        replace, full, r.old_path, r.old_version, r.new_path, r.new_version
+                    )
+        for m in snap.modules:
+            out.module_dirs.append(m.dir)
+            mf = m.mod
+            if mf is None:
+                out.problems.append(m.gomod.error or f"{m.gomod.path}: no such file")
+                continue
+            out.problems.extend(e.go_text for e in mf.errors)
+            unpruned = unpruned or not _pruned_graph(mf)
+            full.update((r.mod.path, r.mod.version) for r in mf.require)
+            for r in mf.replace:
+                _add_replace(replace, full, r.old_path, r.old_version, r.new_path, r.new_version)
+                if r.is_dir:
+                    full.update(_dir_requires(m.dir, r.new_path, out.problems))
+    full = {mv for mv in full if _valid(*mv)}
+    out.required = frozenset(full)
+    needs = ops.expand_needs(gomodcache, full, replace=replace)
+    if unpruned:
+        needs = ops.Needs(needs.full | needs.mod_only, frozenset())
+    out.needs = needs
+    return out
+
+
+def _valid(path: str, version: str) -> bool:
+    try:
+        ops.validate_module_version(path, version)
+    except ops.OperationError:
+        return False
+    return True
+
+
+def _add_replace(
+    replace: dict[tuple[str, str], tuple[str, str]],
+    full: set[tuple[str, str]],
+    old_path: str,
+    old_version: str,
+    new_path: str,
+    new_version: str,
+) -> None:
+    if new_version:
+        replace[(old_path, old_version)] = (new_path, new_version)
+        full.add((new_path, new_version))
+
+
+def _dir_requires(module_dir: Path, rel: str, problems: list[str]) -> set[tuple[str, str]]:
+    d = Path(rel) if os.path.isabs(rel) else module_dir / rel
+    gomod = d / "go.mod"
+    try:
+        text = gomod.read_text(encoding="utf-8", errors="replace")
+    except OSError as e:
+        problems.append(f"{gomod}: {e.strerror or e}")
+        return set()
+    return {(r.mod.path, r.mod.version) for r in parse_mod(text, str(gomod), lax=True).require}
+
+
+def _needs_or_refuse(ctx: _Ctx, paths: Sequence[str]) -> WorkspaceNeeds:
+    wn = workspace_needs(paths, gomodcache=ctx.gomodcache, environ=ctx.environ, genv=ctx.genv)
+    if wn.problems:
+        for p in wn.problems:
+            _err(p)
+        raise _Refuse("the workspace's requirements cannot be read reliably; fix the errors above")
+    return wn
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cmd_clear(args: argparse.Namespace) -> int:
+    if args.all and args.targets:
+        raise _Refuse("clear: give module versions, modules or --all, not both")
+    if not args.all and not args.targets:
+        raise _Refuse("clear: nothing to clear (give MODULE@VERSION, MODULE or --all)")
+    targets = [split_module_arg(t) for t in args.targets]
+    ctx = _context(args)
+    progress = _progress(args)
+    cancel = threading.Event()
+    if args.all:
+        if not args.dry_run:
+            size = ops.estimate_bytes(ctx.gomodcache)
+            _confirm(args, f"remove the whole module cache {ctx.gomodcache} ({_human(size)})")
+        result = ops.clear_all(
+            ctx.gomodcache, dry_run=args.dry_run, cancel=cancel, progress=progress
+        )
+        if args.json:
+            _print_json(result.to_json())
+        else:
+            would = "would free" if args.dry_run else "freed"
+            print(f"{would} {_human(result.bytes_freed)} ({len(result.removed)} entries)")
+        for e in result.errors:
+            _err(e.message)
+        return EXIT_OK if result.ok else EXIT_FAILED
+    modules = [p for p, v in targets if v is None]
+    if modules and not args.dry_run:
+        size = sum(ops.estimate_bytes(ctx.gomodcache, p) for p in modules)
+        _confirm(args, f"remove every cached version of {', '.join(modules)} ({_human(size)})")
+    total = ops.OpResult(dry_run=args.dry_run)
+    for path, version in targets:
+        if version is None:
+            r = ops.clear_module(
+                ctx.gomodcache,
+                path,
+                dry_run=args.dry_run,
+                lock_timeout=args.lock_timeout,
+                cancel=cancel,
+                progress=progress,
+            )
+        else:
+            r = ops.clear_version(
+                ctx.gomodcache,
+                path,
+                version,
+                dry_run=args.dry_run,
+                lock_timeout=args.lock_timeout,
+                cancel=cancel,
+                progress=progress,
+            )
+        _merge(total, r)
+    return _report_op(args, total, verb=("remove", "removed"))
+
+
+def _merge(into: ops.OpResult, r: ops.OpResult) -> None:
+    into.removed += r.removed
+    into.errors += r.errors
+    into.versions += r.versions
+    into.kept += r.kept
+    into.mod_only += r.mod_only
+    into.notes += r.notes
+    into.cancelled = into.cancelled or r.cancelled
+
+
+def _cmd_download(args: argparse.Namespace) -> int:
+    if args.missing is not None and args.modules:
+        raise _Refuse("download: give MODULE@VERSION arguments or --missing, not both")
+    if args.missing is None and not args.modules:
+        raise _Refuse("download: nothing to download (give MODULE@VERSION or --missing)")
+    wanted: list[tuple[str, str]] = []
+    for arg in args.modules:
+        path, version = split_module_arg(arg)
+        if version is None:
+            raise _Refuse(f"download: {arg}: give a version (MODULE@VERSION)")
+        wanted.append((path, version))
+    ctx = _context(args)
+    go = _go_binary(args, ctx)
+    cwd = os.getcwd() if args.in_module else None
+    common: dict[str, Any] = {
+        "go": go,
+        "env": _go_env(ctx),
+        "timeout": args.timeout,
+        "progress": _progress(args),
+        "cancel": threading.Event(),
+    }
+    if args.missing is not None:
+        wn = workspace_needs(
+            [args.missing], gomodcache=ctx.gomodcache, environ=ctx.environ, genv=ctx.genv
+        )
+        for p in wn.problems:
+            _err(f"warning: {p}")
+        if args.in_module and wn.module_dirs:
+            cwd = str(wn.module_dirs[0])
+        report = ops.download_missing(ctx.gomodcache, sorted(wn.required), cwd=cwd, **common)
+    else:
+        report = ops.download(wanted, cwd=cwd, gomodcache=ctx.gomodcache, **common)
+    return _report_download(args, report)
+
+
+def _cmd_redownload(args: argparse.Namespace) -> int:
+    wanted: list[tuple[str, str]] = []
+    for arg in args.modules:
+        path, version = split_module_arg(arg)
+        if version is None:
+            raise _Refuse(f"redownload: {arg}: give a version (MODULE@VERSION)")
+        wanted.append((path, version))
+    ctx = _context(args)
+    go = _go_binary(args, ctx)
+    if ctx.genv.GOPROXY.strip() == "off":
+        raise _Refuse("redownload: GOPROXY=off: go could not download again; nothing cleared")
+    progress = _progress(args)
+    cancel = threading.Event()
+    cleared = ops.OpResult(dry_run=args.dry_run)
+    for path, version in wanted:
+        _merge(
+            cleared,
+            ops.clear_version(
+                ctx.gomodcache,
+                path,
+                version,
+                dry_run=args.dry_run,
+                lock_timeout=args.lock_timeout,
+                cancel=cancel,
+                progress=progress,
+            ),
+        )
+    if args.dry_run:
+        return _report_op(args, cleared, verb=("remove and download again", ""))
+    failed = {e.item for e in cleared.errors}
+    again = [(p, v) for p, v in wanted if f"{p}@{v}" not in failed]
+    report = ops.download(
+        again,
+        go=go,
+        env=_go_env(ctx),
+        cwd=os.getcwd() if args.in_module else None,
+        gomodcache=ctx.gomodcache,
+        timeout=args.timeout,
+        cancel=cancel,
+        progress=progress,
+    )
+    for e in cleared.errors:
+        _err(e.message)
+    if args.json:
+        _print_json({"Clear": cleared.to_json(), "Download": report.to_json()})
+        code = _errors_only(report)
+    else:
+        code = _report_download(args, report)
+    return EXIT_OK if cleared.ok and code == EXIT_OK else EXIT_FAILED
+
+
+def _errors_only(report: ops.DownloadReport) -> int:
+    for m in report.modules:
+        if not m.ok:
+            _err(m.error)
+    for e in report.errors:
+        _err(e)
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    dry_run = not args.apply or args.dry_run
+    ctx = _context(args)
+    wn = _needs_or_refuse(ctx, args.paths or ["."])
+    progress = _progress(args)
+    if not dry_run:
+        preview = ops.prune(ctx.gomodcache, wn.needs.full, keep_mod=wn.needs.mod_only)
+        if not preview.versions and not preview.mod_only:
+            return _report_op(args, preview, verb=("prune", "pruned"))
+        n = len(preview.versions) + len(preview.mod_only)
+        _confirm(args, f"prune {n} module versions ({_human(preview.bytes_freed)})")
+    result = ops.prune(
+        ctx.gomodcache,
+        wn.needs.full,
+        keep_mod=wn.needs.mod_only,
+        dry_run=dry_run,
+        lock_timeout=args.lock_timeout,
+        cancel=threading.Event(),
+        progress=progress,
+    )
+    code = _report_op(args, result, verb=("prune", "pruned"))
+    if dry_run and not args.json and (result.versions or result.mod_only):
+        print("(dry run: pass --apply to remove them)")
+    return code
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _common(p: argparse.ArgumentParser, *, lock: bool = True) -> None:
+    p.add_argument(
+        "--gomodcache", metavar="DIR", help="the module cache (default: go's GOMODCACHE)"
+    )
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    if lock:
+        p.add_argument(
+            "--lock-timeout",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="how long to wait for a go command holding a version's lock (default 30)",
+        )
+
+
+def _go_opts(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--go", metavar="PATH", help="the go command to run (default: go on PATH)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="stop go mod download after this long (default 600)",
+    )
+    p.add_argument(
+        "--in-module",
+        action="store_true",
+        help="run go in the module (so it records sums in go.sum) instead of a temp dir",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add ``clear``, ``download``, ``redownload`` and ``prune`` to ``subparsers``."""
+    c = subparsers.add_parser(
+        "clear",
+        help="remove module versions from the module cache",
+        description="Remove MODULE@VERSION, every version of MODULE, or (--all) the whole "
+        "module cache, as 'go clean -modcache' does. Never touches anything outside "
+        "GOMODCACHE.",
+    )
+    c.add_argument("targets", nargs="*", metavar="MODULE[@VERSION]")
+    c.add_argument("--all", action="store_true", help="empty the whole module cache")
+    c.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    c.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    _common(c)
+    c.set_defaults(func=_run(_cmd_clear))
+
+    d = subparsers.add_parser(
+        "download",
+        help="download module versions into the module cache (go mod download)",
+    )
+    d.add_argument("modules", nargs="*", metavar="MODULE@VERSION")
+    d.add_argument(
+        "--missing",
+        nargs="?",
+        const=".",
+        metavar="PATH",
+        help="download what the workspace at PATH (default .) needs and the cache lacks",
+    )
+    _common(d, lock=False)
+    _go_opts(d)
+    d.set_defaults(func=_run(_cmd_download))
+
+    r = subparsers.add_parser(
+        "redownload", help="remove module versions from the cache and download them again"
+    )
+    r.add_argument("modules", nargs="+", metavar="MODULE@VERSION")
+    r.add_argument("--dry-run", action="store_true", help="only show what would be removed")
+    _common(r)
+    _go_opts(r)
+    r.set_defaults(func=_run(_cmd_redownload))
+
+    p = subparsers.add_parser(
+        "prune",
+        help="remove the cached module versions no given workspace needs (dry run by default)",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="workspaces (default: .)")
+    p.add_argument("--apply", action="store_true", help="really remove (default: dry run)")
+    p.add_argument("--dry-run", action="store_true", help="only show (the default)")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    _common(p)
+    p.set_defaults(func=_run(_cmd_prune))
