@@ -1,0 +1,391 @@
+"""Quick inspection of module versions in the module cache: stats and small files.
+
+:func:`inspect` (one module version) and :func:`inspect_many` (many, fast) report
+what is on disk for ``path@version`` without hashing anything large: which of the
+download files exist (``.info .mod .zip .ziphash .lock .partial``, with size and
+mtime), whether go would use the extracted directory
+(:func:`~gomod_doctor.cache.layout.extracted_state`), the leftovers of interrupted
+go commands (:func:`~gomod_doctor.cache.layout.leftovers`), the ``.ziphash``
+content, the ``h1:`` hash of the cached ``.mod`` (it is small), the parsed
+``.info`` and the ``go`` version the cached ``.mod`` declares.
+
+Nothing here raises on a bad cache: unreadable files and directories become
+go-style messages in :attr:`ModuleState.errors` (``open <path>: permission
+denied``), undecodable ``.info`` files a message in :attr:`ModuleState.info_error`.
+
+:func:`inspect_many` lists each ``@v`` directory and each parent of extracted
+directories once (``os.scandir``), then stats only the files that exist, so that a
+few hundred modules take milliseconds. Verifying content (hashing zips and
+extracted trees) is :mod:`gomod_doctor.cache.verify`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gomod_doctor.cache import layout
+from gomod_doctor.cache.hashing import hash_gomod
+from gomod_doctor.cache.layout import ExtractedState, Leftover, ModuleFiles
+from gomod_doctor.module.escape import escape_path, escape_version
+
+__all__ = [
+    "SUFFIXES",
+    "FileStat",
+    "InfoData",
+    "ModuleState",
+    "go_os_error",
+    "inspect",
+    "inspect_many",
+]
+
+# The download-cache files of one version, in the order go creates them.
+SUFFIXES = ("info", "mod", "zip", "ziphash", "lock", "partial")
+
+# Files read whole: go.mod, .info and .ziphash are a few KB; anything beyond this
+# is garbage that is reported rather than read into memory.
+MAX_SMALL_FILE = 16 << 20
+
+_GO_LINE = re.compile(rb"^[ \t]*go[ \t]+([^\s/]+|\"[^\"\n]*\")", re.M)
+
+
+def go_os_error(op: str, path: str, e: BaseException) -> str:
+    """A Python I/O error in the words of Go's ``*PathError``: ``op path: reason``
+    with the lower-case reason Go's syscall package prints (``permission denied``)."""
+    if isinstance(e, OSError) and e.strerror:
+        reason = e.strerror
+        reason = reason[:1].lower() + reason[1:]
+        return f"{op} {path}: {reason}"
+    return str(e) or f"{op} {path}: {type(e).__name__}"
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """Size and modification time of a file (after following symlinks, as os.Stat)."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class InfoData:
+    """The fields of a cached ``.info`` file that go reads (``modfetch.RevInfo``).
+
+    Each is ``None`` when absent or of the wrong JSON type.
+    """
+
+    version: str | None
+    time: str | None
+    origin: dict[str, Any] | None
+
+
+@dataclass
+class ModuleState:
+    """What the module cache holds for one module version (see the module notes).
+
+    ``stats`` maps each suffix of :data:`SUFFIXES` that exists to its
+    :class:`FileStat`; the properties ``info``, ``mod``, ``zip``… read it.
+    ``files`` is ``None`` when go has no cache path for ``path@version`` (an invalid
+    path or a non-canonical version): then ``errors`` says why and nothing else is
+    filled in.
+    """
+
+    path: str
+    version: str
+    files: ModuleFiles | None
+    stats: dict[str, FileStat] = field(default_factory=dict)
+    extracted: ExtractedState = field(default_factory=lambda: ExtractedState("", "absent"))
+    leftovers: list[Leftover] = field(default_factory=list)
+    ziphash_value: str | None = None  # the .ziphash content, whitespace trimmed
+    mod_h1: str | None = None  # hash_gomod of the cached .mod (the go.sum /go.mod line)
+    mod_empty: bool = False
+    mod_unreadable: bool = False
+    go_version: str | None = None  # the cached .mod's go directive
+    info_data: InfoData | None = None
+    info_error: str | None = None  # the .info is not the JSON object go expects
+    errors: list[str] = field(default_factory=list)
+
+    def has(self, suffix: str) -> bool:
+        return suffix in self.stats
+
+    @property
+    def info(self) -> FileStat | None:
+        return self.stats.get("info")
+
+    @property
+    def mod(self) -> FileStat | None:
+        return self.stats.get("mod")
+
+    @property
+    def zip(self) -> FileStat | None:
+        return self.stats.get("zip")
+
+    @property
+    def ziphash(self) -> FileStat | None:
+        return self.stats.get("ziphash")
+
+    @property
+    def lock(self) -> FileStat | None:
+        return self.stats.get("lock")
+
+    @property
+    def partial(self) -> FileStat | None:
+        return self.stats.get("partial")
+
+    @property
+    def extracted_dir(self) -> str:
+        return self.files.extracted_dir if self.files is not None else ""
+
+
+# --------------------------------------------------------------------------- listing
+
+
+@dataclass
+class _Listing:
+    """One directory read once: entry name -> DirEntry, or the error reading it."""
+
+    entries: dict[str, os.DirEntry[str]] | None
+    error: OSError | None = None
+    _sorted: list[str] | None = None
+
+    def names(self, path: str) -> list[str]:
+        """The entry names, sorted (listed again by name if scandir failed)."""
+        if self._sorted is None:
+            self._sorted = sorted(self.entries) if self.entries is not None else []
+            if self.entries is None:
+                self._sorted = _listdir_quiet(path)
+        return self._sorted
+
+
+def _list_dir(path: str) -> _Listing:
+    try:
+        with os.scandir(path) as it:
+            return _Listing({e.name: e for e in it})
+    except (FileNotFoundError, NotADirectoryError) as e:
+        # Absent (or not a directory): nothing is in it. A non-directory in the way
+        # is reported by the stats below, as go would hit it.
+        return _Listing({} if isinstance(e, FileNotFoundError) else None, e)
+    except OSError as e:
+        return _Listing(None, e)
+
+
+class _Lister:
+    """Caches directory listings across the modules of one :func:`inspect_many`."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, _Listing] = {}
+
+    def get(self, path: str) -> _Listing:
+        got = self._cache.get(path)
+        if got is None:
+            got = self._cache[path] = _list_dir(path)
+        return got
+
+
+def _stat_entry(
+    listing: _Listing, full: str, name: str, errors: list[str]
+) -> os.stat_result | None:
+    """os.Stat of ``full`` (a child named ``name`` of the listed directory): ``None``
+    if it does not exist; other errors are recorded."""
+    if listing.entries is not None:
+        e = listing.entries.get(name)
+        if e is None:
+            return None
+        try:
+            return e.stat()
+        except FileNotFoundError:
+            return None  # a dangling symlink, or removed since listed
+        except OSError as err:
+            errors.append(go_os_error("stat", full, err))
+            return None
+    try:
+        return os.stat(full)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        if not isinstance(err, NotADirectoryError) or listing.error is None:
+            errors.append(go_os_error("stat", full, err))
+        return None
+
+
+def _lexists(listing: _Listing, full: str, name: str) -> bool:
+    if listing.entries is not None:
+        return name in listing.entries
+    return os.path.lexists(full)
+
+
+def _read_small(path: str, st: os.stat_result, errors: list[str]) -> bytes | None:
+    if not stat.S_ISREG(st.st_mode):
+        errors.append(f"read {path}: not a regular file")
+        return None
+    if st.st_size > MAX_SMALL_FILE:
+        errors.append(f"read {path}: file too large ({st.st_size} bytes)")
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        errors.append(go_os_error("open", path, e))
+        return None
+    try:
+        chunks = []
+        total = 0
+        while total <= MAX_SMALL_FILE:
+            b = os.read(fd, 1 << 16)
+            if not b:
+                break
+            chunks.append(b)
+            total += len(b)
+        if total > MAX_SMALL_FILE:
+            errors.append(f"read {path}: file too large")
+            return None
+        return b"".join(chunks)
+    except OSError as e:
+        errors.append(go_os_error("read", path, e))
+        return None
+    finally:
+        os.close(fd)
+
+
+def _go_version(data: bytes) -> str | None:
+    """The version of the first ``go`` directive (outside comments)."""
+    m = _GO_LINE.search(data)
+    if m is None:
+        return None
+    v = m.group(1).decode("utf-8", "replace")
+    return v[1:-1] if v.startswith('"') else v
+
+
+def _parse_info(data: bytes) -> tuple[InfoData | None, str | None]:
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        return None, f"invalid .info: {e}"
+    if not isinstance(obj, dict):
+        return None, f"invalid .info: a JSON {type(obj).__name__}, not an object"
+    version, time, origin = obj.get("Version"), obj.get("Time"), obj.get("Origin")
+    return (
+        InfoData(
+            version if isinstance(version, str) else None,
+            time if isinstance(time, str) else None,
+            origin if isinstance(origin, dict) else None,
+        ),
+        None,
+    )
+
+
+def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> ModuleState:
+    try:
+        files = layout.module_files(gomodcache, path, version)
+    except ValueError as e:
+        return ModuleState(path, version, None, errors=[str(e)])
+    st = ModuleState(path, version, files)
+    errors = st.errors
+    dl = lister.get(files.download_dir)
+    if dl.error is not None and not isinstance(dl.error, FileNotFoundError):
+        errors.append(go_os_error("open", files.download_dir, dl.error))
+
+    raw: dict[str, os.stat_result] = {}
+    for suffix in SUFFIXES:
+        full: str = getattr(files, suffix)
+        s = _stat_entry(dl, full, os.path.basename(full), errors)
+        if s is not None:
+            raw[suffix] = s
+            st.stats[suffix] = FileStat(s.st_size, s.st_mtime_ns)
+
+    if "ziphash" in raw:
+        data = _read_small(files.ziphash, raw["ziphash"], errors)
+        if data is not None:
+            st.ziphash_value = data.decode("utf-8", "surrogateescape").strip()
+    if "mod" in raw:
+        data = _read_small(files.mod, raw["mod"], errors)
+        if data is None:
+            st.mod_unreadable = True
+        else:
+            st.mod_empty = not data
+            st.mod_h1 = hash_gomod(data)
+            st.go_version = _go_version(data)
+    if "info" in raw:
+        data = _read_small(files.info, raw["info"], errors)
+        if data is not None:
+            st.info_data, st.info_error = _parse_info(data)
+
+    # The extracted directory, as modfetch.DownloadDir sees it.
+    parent, base = os.path.split(files.extracted_dir)
+    up = lister.get(parent)
+    if up.error is not None and not isinstance(up.error, (FileNotFoundError, NotADirectoryError)):
+        errors.append(go_os_error("open", parent, up.error))
+    st.extracted = _extracted(st, up, base, dl, "ziphash" in raw)
+
+    # Leftovers of interrupted go commands.
+    esc_path = escape_path(path)
+    esc_ver = escape_version(version)
+    cache = os.fspath(gomodcache)
+    for name in dl.names(files.download_dir):
+        if name.startswith(esc_ver + "."):
+            left = layout._classify_download_file(cache, esc_path, files.download_dir, name)
+            if left is not None and left.version == version:
+                st.leftovers.append(left)
+    for name in up.names(parent):
+        if name.startswith(base + ".tmp-") and layout._TMP_DIR.match(name):
+            st.leftovers.append(Leftover("tmp-dir", os.path.join(parent, name), path, version))
+    return st
+
+
+def _extracted(
+    st: ModuleState, up: _Listing, base: str, dl: _Listing, has_ziphash: bool
+) -> ExtractedState:
+    assert st.files is not None
+    d = st.files.extracted_dir
+    dst: os.stat_result | None = None
+    try:
+        if up.entries is None:
+            dst = os.stat(d)
+        elif base in up.entries:
+            dst = up.entries[base].stat()
+    except FileNotFoundError:
+        pass  # absent, or a dangling symlink (os.IsNotExist too)
+    except OSError as e:
+        return ExtractedState(d, "partial", go_os_error("stat", d, e))
+    if dst is None:
+        return ExtractedState(d, "absent")
+    if not stat.S_ISDIR(dst.st_mode):
+        return ExtractedState(d, "partial", "not a directory")
+    if _lexists(dl, st.files.partial, os.path.basename(st.files.partial)):
+        return ExtractedState(d, "partial", "not completely extracted")
+    if not has_ziphash:
+        return ExtractedState(d, "partial", "ziphash file is missing")
+    return ExtractedState(d, "complete")
+
+
+def _listdir_quiet(path: str) -> list[str]:
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+def inspect(gomodcache: str | os.PathLike[str], path: str, version: str) -> ModuleState:
+    """The quick state of ``path@version`` in ``gomodcache`` (never raises for a bad
+    cache; see :class:`ModuleState`)."""
+    return _inspect(os.fspath(gomodcache), path, version, _Lister())
+
+
+def inspect_many(
+    gomodcache: str | os.PathLike[str], mvs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], ModuleState]:
+    """:func:`inspect` for many module versions, each directory listed once.
+
+    Returns ``{(path, version): ModuleState}`` in the order given (duplicates once).
+    """
+    cache = os.fspath(gomodcache)
+    lister = _Lister()
+    out: dict[tuple[str, str], ModuleState] = {}
+    for path, version in mvs:
+        if (path, version) not in out:
+            out[(path, version)] = _inspect(cache, path, version, lister)
+    return out
