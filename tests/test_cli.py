@@ -12,7 +12,7 @@ import pytest
 
 from gomod_doctor.cli.main import main
 
-GOOD_MOD = "module example.com/m\n\ngo 1.22\n\nrequire golang.org/x/text v0.14.0\n"
+GOOD_MOD = "module example.com/m\n\ngo 1.22\n"
 GOOD_SUM = (
     "golang.org/x/text v0.14.0 h1:ScX5w1eTa3QqT8oi6+ziP7dTV1S2+ALU0bI+0zXKWiQ=\n"
     "golang.org/x/text v0.14.0/go.mod h1:18ZOQIKpY8NJVqYksKHtTdi31H5itFRjB5/qKTNYzSU=\n"
@@ -67,9 +67,9 @@ def test_parse_error_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[st
     f = findings[0]
     assert f == {
         "path": str(tmp_path / "m" / "go.mod"),
-        "line": 7,
+        "line": 5,
         "column": 1,
-        "endLine": 7,
+        "endLine": 5,
         "endColumn": f["endColumn"],
         "severity": "error",
         "code": "parse-error",
@@ -88,7 +88,7 @@ def test_text_format_is_compiler_style(
     code = main(["check"])
     out = capsys.readouterr().out.splitlines()
     assert code == 1
-    assert out[0] == "go.mod:7:1: error[parse-error]: unknown directive: frobnicate"
+    assert out[0] == "go.mod:5:1: error[parse-error]: unknown directive: frobnicate"
     assert "\033[" not in "\n".join(out)  # not a TTY: no colour
 
 

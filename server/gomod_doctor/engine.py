@@ -1,32 +1,136 @@
-"""The engine: runs every check over a snapshot. The CLI and the server are adapters."""
+"""The engine: gather the facts of a workspace (I/O), then run every check (pure).
+
+The CLI and the language server are thin adapters over :func:`gather` and
+:func:`run`.
+"""
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
-from gomod_doctor.checks import syntax
+from gomod_doctor.cache import state as cache_state
+from gomod_doctor.cache import verify as cache_verify
+from gomod_doctor.checks import cache, goversion, sums, syntax, work
+from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
+from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.position import Position, Range
-from gomod_doctor.workspace.snapshot import Snapshot
+from gomod_doctor.workspace import needs as build_needs
+from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.workspace.discover import WorkspaceLocation
+from gomod_doctor.workspace.imports import ModuleImports, scan_module_imports
 
 log = logging.getLogger(__name__)
 
-Check = Callable[[Snapshot], list[Finding]]
+VerifyLevel = Literal["off", "quick", "full"]
+Check = Callable[[Facts], list[Finding]]
 
-CHECKS: Sequence[tuple[str, Check]] = (("syntax", syntax.check),)
+CHECKS: Sequence[tuple[str, Check]] = (
+    ("syntax", syntax.check),
+    ("work", work.check),
+    ("replace", replace_check.check),
+    ("cache", cache.check),
+    ("sums", sums.check),
+    ("goversion", goversion.check),
+)
+
+#: The checks that need the module cache (skipped with verify "off").
+CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
 
 
 @dataclass
 class Result:
     findings: list[Finding]
     internal_errors: list[str] = field(default_factory=list)
+    verify_stats: cache_verify.VerifyStats | None = None
 
 
-def unreadable_findings(snapshot: Snapshot) -> list[Finding]:
+# --------------------------------------------------------------------------- I/O edge
+
+
+def _dir_info(d: Path, overlays: Mapping[Path, str] | None) -> DirInfo:
+    try:
+        exists = d.is_dir()
+    except OSError:
+        exists = False
+    if not exists:
+        return DirInfo(d, False)
+    gomod = snapshots.read_file(d / "go.mod", overlays)
+    module_path: str | None = None
+    if gomod.text is not None:
+        parsed = parse_mod(gomod.text, str(gomod.path))
+        module_path = parsed.module.path if parsed.module is not None else None
+    return DirInfo(d, True, gomod, module_path)
+
+
+def scan_imports(snapshot: snapshots.Snapshot) -> dict[Path, ModuleImports]:
+    out: dict[Path, ModuleImports] = {}
+    for m in snapshot.modules:
+        if m.mod is None:
+            continue
+        out[m.dir] = scan_module_imports(m.dir, ignore=[i.path for i in m.mod.ignore])
+    return out
+
+
+def gather(
+    location: WorkspaceLocation,
+    env: GoEnv,
+    *,
+    overlays: Mapping[Path, str] | None = None,
+    verify: VerifyLevel = "quick",
+    memo: str | None = None,
+    no_memo: bool = False,
+    progress: cache_verify.Progress | None = None,
+    cancel: cache_verify.Cancel | None = None,
+    imports: Mapping[Path, ModuleImports] | None = None,
+) -> tuple[Facts, cache_verify.VerifyStats | None]:
+    """Read everything the checks need. ``imports`` reuses an earlier scan."""
+    snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
+    scanned = dict(imports) if imports is not None else scan_imports(snap)
+    needs = build_needs.compute(snap, scanned)
+    facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
+
+    dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
+    if snap.work is not None:
+        dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
+    facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
+
+    stats: cache_verify.VerifyStats | None = None
+    gomodcache = env.GOMODCACHE
+    if verify != "off" and gomodcache:
+        wanted: dict[tuple[str, str], bool] = {}
+        for need in needs.needs.values():
+            fetch = need.fetch
+            if fetch is not None:
+                wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
+        facts.cache = cache_state.inspect_many(gomodcache, wanted)
+        if verify == "full":
+            requests = [(p, v, need_dir) for (p, v), need_dir in wanted.items()]
+            result = cache_verify.verify(
+                gomodcache,
+                requests,
+                progress=progress,
+                cancel=cancel,
+                memo=memo,
+                no_memo=no_memo,
+            )
+            facts.full = result.modules
+            stats = result.stats
+    return facts, stats
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     """Files the workspace names but that could not be read (not merely missing)."""
     out: list[Finding] = []
     for f in snapshot.files():
@@ -36,17 +140,30 @@ def unreadable_findings(snapshot: Snapshot) -> list[Finding]:
     return out
 
 
-def run(snapshot: Snapshot, config: Config | None = None) -> Result:
-    """All findings for ``snapshot``. A failing check is reported, never fatal."""
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, int, int, str, str]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.path, f.range.start.offset, f.range.end.offset, f.code, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def run(facts: Facts, config: Config | None = None) -> Result:
+    """All findings for ``facts``. A failing check is reported, never fatal."""
     config = config or Config()
-    findings: list[Finding] = unreadable_findings(snapshot)
+    findings: list[Finding] = unreadable_findings(facts.snapshot)
     errors: list[str] = []
     for name, check in CHECKS:
+        if name in CACHE_CHECKS and facts.verify_level == "off":
+            continue
         try:
-            findings.extend(check(snapshot))
+            findings.extend(check(facts))
         except Exception as e:  # one broken check must not stop the others
             log.error("check %s failed: %s", name, traceback.format_exc())
             errors.append(f"internal error in check {name}: {type(e).__name__}: {e}")
-    findings = config.apply(findings)
+    findings = _dedupe(config.apply(findings))
     findings.sort(key=Finding.sort_key)
     return Result(findings, errors)

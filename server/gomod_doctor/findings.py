@@ -71,9 +71,81 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "sum-duplicate",
             Severity.WARNING,
-            "The same go.sum line twice (identical), or two different hashes for one "
-            "module version; go uses the first.",
-            "Remove the wrong or repeated line.",
+            "Two different hashes for one go.sum line (go uses the first; the module "
+            "cache tells which is right). An identical repeated line is a hint.",
+            "Remove the wrong duplicate line.",
+        ),
+        CodeInfo(
+            "sum-missing",
+            Severity.ERROR,
+            "go.sum lacks a line the build needs (go's `missing go.sum entry` texts).",
+            "`download` (adds the missing go.sum entries with the go command).",
+        ),
+        CodeInfo(
+            "sum-mismatch",
+            Severity.ERROR,
+            "The cache agrees with itself, but go.sum's hash differs, for the zip or the "
+            "`/go.mod` line (go's `checksum mismatch`).",
+            "`redownload`, then re-verify.",
+        ),
+        CodeInfo(
+            "cache-missing",
+            Severity.WARNING,
+            "A file the build needs is not in the module cache; says what the next build "
+            "fetches and from where. An error with GOPROXY=off.",
+            "`download`.",
+        ),
+        CodeInfo(
+            "cache-incomplete",
+            Severity.WARNING,
+            "An interrupted download or extraction: `.partial` or temp leftovers, a zip "
+            "without `.ziphash`, a zero-byte `.mod`.",
+            "`redownload`; `clear`.",
+        ),
+        CodeInfo(
+            "cache-corrupt",
+            Severity.ERROR,
+            "An unreadable zip, a zip that does not hash to its `.ziphash` (or an altered "
+            "`.ziphash`), an unreadable cached `.mod`.",
+            "`redownload`; `clear`.",
+        ),
+        CodeInfo(
+            "cache-modified",
+            Severity.ERROR,
+            "The extracted dir differs from the module's hash: files edited, added or "
+            "removed. go builds with them without a word.",
+            "`redownload`; `clear`.",
+        ),
+        CodeInfo(
+            "replace-missing",
+            Severity.ERROR,
+            "A directory replacement does not exist, or has no go.mod.",
+            "Remove or disable the replace, or point it at the right directory.",
+        ),
+        CodeInfo(
+            "replace-path-mismatch",
+            Severity.WARNING,
+            "The replacement directory's go.mod declares a different module path.",
+            "Point the replace at the right checkout.",
+        ),
+        CodeInfo(
+            "replace-unused",
+            Severity.HINT,
+            "The replaced module is not in the build.",
+            "Remove the replace.",
+        ),
+        CodeInfo(
+            "work-use-missing",
+            Severity.ERROR,
+            "A go.work `use` directory is missing or has no go.mod.",
+            "Fix or remove the `use` line.",
+        ),
+        CodeInfo(
+            "go-version",
+            Severity.ERROR,
+            "A `go` line needs a newer Go than the local toolchain and GOTOOLCHAIN forbids "
+            "switching (information when GOTOOLCHAIN would switch).",
+            "Upgrade Go, or allow GOTOOLCHAIN to switch.",
         ),
     )
 }

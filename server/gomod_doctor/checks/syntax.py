@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumFile
 from gomod_doctor.modfile.rules import ModfileError
@@ -39,7 +40,7 @@ def _sum_findings(file: FileText, parsed: SumFile) -> list[Finding]:
                     fixes=("resolve-conflict",),
                 )
             )
-        else:
+        elif not p.hashes_differ:
             first = p.entries[0]
             related = tuple(
                 RelatedInfo(path, e.range, "first line for this module version")
@@ -50,7 +51,7 @@ def _sum_findings(file: FileText, parsed: SumFile) -> list[Finding]:
                     path,
                     p.range,
                     "sum-duplicate",
-                    Severity.WARNING if p.hashes_differ else Severity.HINT,
+                    Severity.HINT,
                     p.message,
                     module=first.module,
                     version=first.version + ("/go.mod" if first.gomod else ""),
@@ -60,7 +61,10 @@ def _sum_findings(file: FileText, parsed: SumFile) -> list[Finding]:
     return out
 
 
-def check(snapshot: Snapshot) -> list[Finding]:
+def check(facts: Facts) -> list[Finding]:
+    """Parse problems; go.sum lines with differing hashes are left to the sums check,
+    which can say which line the module cache supports."""
+    snapshot: Snapshot = facts.snapshot
     out: list[Finding] = []
     if snapshot.work_file is not None and snapshot.work is not None:
         out += _modfile_findings(str(snapshot.work_file.path), snapshot.work.errors)

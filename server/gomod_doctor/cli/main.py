@@ -9,11 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gomod_doctor import __version__, engine
-from gomod_doctor.cli.output import render_json, render_text
+from gomod_doctor.cache.verify import Progress
+from gomod_doctor.cli import cache_cmds
+from gomod_doctor.cli.output import ProgressBar, render_json, render_text
+from gomod_doctor.cli.sarif import render_sarif
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
-from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
 
 EXIT_OK = 0
@@ -45,7 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a directory, go.mod or go.work (default: the current directory)",
     )
-    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    c.add_argument(
+        "--verify",
+        choices=("quick", "full"),
+        default="quick",
+        help="quick: stats and small files (default); full: rehash zips and extracted dirs",
+    )
+    c.add_argument("--no-memo", action="store_true", help="full verification without the hash memo")
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
         "--severity",
@@ -57,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     sub.add_parser("demo", help="show gomod-doctor on a built-in example workspace")
+    cache_cmds.register(sub)
     return p
 
 
@@ -69,7 +80,13 @@ def _colour(choice: str) -> bool:
 
 
 def check_locations(
-    locations: Sequence[WorkspaceLocation], base: Config, env: dict[str, str]
+    locations: Sequence[WorkspaceLocation],
+    base: Config,
+    genv: GoEnv,
+    *,
+    verify: engine.VerifyLevel = "quick",
+    no_memo: bool = False,
+    progress: Progress | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[Path] = set()
@@ -78,8 +95,8 @@ def check_locations(
             continue
         seen.add(loc.main_file)
         config = load_file(loc.root).with_severity(base.severity)
-        snap = snapshots.load(loc, env=env)
-        result = engine.run(snap, config)
+        facts, _ = engine.gather(loc, genv, verify=verify, no_memo=no_memo, progress=progress)
+        result = engine.run(facts, config)
         for msg in result.internal_errors:
             print(f"gomod-doctor: {msg}", file=sys.stderr)
         findings.extend(result.findings)
@@ -88,15 +105,28 @@ def check_locations(
 
 def cmd_check(args: argparse.Namespace) -> int:
     overrides = parse_severity_args(args.severity)
-    environ = dict(os.environ)
-    genv = goenv.load(environ)
+    genv = goenv.load(dict(os.environ))
     gowork = genv.gowork_setting or genv.GOWORK
-    goroot = genv.get("GOROOT") or None
+    goroot = genv.GOROOT or None
     paths = args.paths or ["."]
     locations = [locate(Path(p), gowork=gowork, goroot=goroot) for p in paths]
-    findings = check_locations(locations, Config(severity=overrides, offline=args.offline), environ)
+    bar = ProgressBar(sys.stderr) if args.verify == "full" and sys.stderr.isatty() else None
+    try:
+        findings = check_locations(
+            locations,
+            Config(severity=overrides, offline=args.offline),
+            genv,
+            verify=args.verify,
+            no_memo=args.no_memo,
+            progress=bar.update if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     if args.format == "json":
         sys.stdout.write(render_json(findings))
+    elif args.format == "sarif":
+        sys.stdout.write(render_sarif(findings))
     else:
         sys.stdout.write(render_text(findings, colour=_colour(args.color)))
     return EXIT_FINDINGS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
@@ -112,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from gomod_doctor.demo.run import run_demo
 
             return run_demo()
+        func = getattr(args, "func", None)
+        if func is not None:
+            code: int = func(args)
+            return code
         parser.print_help()
         return EXIT_USAGE
     except (UsageError, ConfigError, WorkspaceError) as e:

@@ -9,7 +9,7 @@ from pathlib import Path
 from gomod_doctor import engine
 from gomod_doctor.cli.output import render_text
 from gomod_doctor.demo import example
-from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.goenv import env as goenv
 from gomod_doctor.workspace.discover import locate
 
 
@@ -25,7 +25,7 @@ def run_demo() -> int:
                 print(f"{n:3} | {line}")
             print()
         print("$ gomod-doctor check go.work\n")
-        snap = snapshots.load(locate(work), env={})
-        result = engine.run(snap)
+        facts, _ = engine.gather(locate(work), goenv.load(), verify="off")
+        result = engine.run(facts)
         sys.stdout.write(render_text(result.findings, colour=colour, cwd=str(root)))
     return 0

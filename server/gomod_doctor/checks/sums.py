@@ -1,0 +1,257 @@
+"""go.sum against what the build needs and what the module cache holds.
+
+``sum-missing``: a line the build needs is absent (go's own texts for the go.mod
+line and for a module providing an imported package). ``sum-mismatch``: the
+cache agrees with itself but go.sum's hash differs (go's ``checksum mismatch``).
+``sum-duplicate``: two hashes for one line; go uses the first, and the cache says
+which one is right.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from gomod_doctor.cache.state import ModuleState
+from gomod_doctor.checks.locate import need_sites
+from gomod_doctor.facts import Facts
+from gomod_doctor.findings import Finding, RelatedInfo, Severity
+from gomod_doctor.gosum.parser import SumEntry
+from gomod_doctor.workspace.needs import Need
+from gomod_doctor.workspace.snapshot import FileText
+
+
+def _importer(facts: Facts, file: Path) -> str | None:
+    """The import path of the package that ``file`` belongs to."""
+    for m in facts.snapshot.modules:
+        try:
+            rel = file.parent.relative_to(m.dir)
+        except ValueError:
+            continue
+        if m.mod is None or m.mod.module is None:
+            return None
+        rel_s = rel.as_posix()
+        return m.mod.module.path if rel_s == "." else posixpath.join(m.mod.module.path, rel_s)
+    return None
+
+
+def _missing(facts: Facts, need: Need) -> list[Finding]:
+    fetch = need.fetch
+    if fetch is None:
+        return []
+    path, version = fetch
+    out: list[Finding] = []
+    data = {"module": path, "version": version, "goModule": need.path}
+    if not facts.sum_lines(path, version, gomod=True):
+        message = (
+            f"{path}@{version}: missing go.sum entry for go.mod file; to add it:\n"
+            f"\tgo mod download {need.path}"
+        )
+        for site in need_sites(need):
+            out.append(
+                Finding(
+                    site.path,
+                    site.range,
+                    "sum-missing",
+                    Severity.ERROR,
+                    message,
+                    module=path,
+                    version=version,
+                    fixes=("download",),
+                    data={**data, "kind": "go.mod"},
+                )
+            )
+    if need.needs_zip and not facts.sum_lines(path, version, gomod=False):
+        site0 = need.import_sites[0]
+        importer = _importer(facts, site0.file)
+        pkg = _provided_package(facts, need, site0)
+        if importer:
+            flag = " -t" if site0.test else ""
+            message = (
+                f"missing go.sum entry for module providing package {pkg} (imported by "
+                f"{importer}); to add:\n\tgo get{flag} {importer}"
+            )
+        else:
+            message = (
+                f"missing go.sum entry for module providing package {pkg}; to add:\n"
+                f"\tgo mod download {need.path}"
+            )
+        for site in need_sites(need):
+            out.append(
+                Finding(
+                    site.path,
+                    site.range,
+                    "sum-missing",
+                    Severity.ERROR,
+                    message,
+                    module=path,
+                    version=version,
+                    fixes=("download",),
+                    data={**data, "kind": "zip", "package": pkg},
+                )
+            )
+    return out
+
+
+def _provided_package(facts: Facts, need: Need, site: object) -> str:
+    for mi in facts.imports.values():
+        for imp, sites in mi.imports.items():
+            if site in sites and (imp == need.path or imp.startswith(need.path + "/")):
+                return imp
+    return need.path
+
+
+def _mismatch_message(path: str, version: str, downloaded: str, sum_file: str, want: str) -> str:
+    return (
+        f"verifying {path}@{version}: checksum mismatch\n"
+        f"\tdownloaded: {downloaded}\n"
+        f"\t{Path(sum_file).name}:     {want}"
+    )
+
+
+def _cache_hash(facts: Facts, st: ModuleState, gomod: bool) -> str | None:
+    """The hash the cache vouches for: the ``.mod``'s, or the zip's when the zip and its
+    ``.ziphash`` agree (full) or, at the quick level, the ``.ziphash``."""
+    if gomod:
+        # A zero-byte .mod is an interrupted write (cache-incomplete), not go.sum's fault.
+        return None if st.mod_empty else st.mod_h1
+    if not st.ziphash_value:
+        return None
+    if facts.full is not None:
+        v = facts.full.get((st.path, st.version))
+        if v is not None and v.zip_present and v.zip_h1 != st.ziphash_value:
+            return None  # the cache disagrees with itself: cache-corrupt says so
+    return st.ziphash_value
+
+
+def _mismatch(facts: Facts, need: Need) -> list[Finding]:
+    fetch = need.fetch
+    if fetch is None:
+        return []
+    st = facts.cache.get(fetch)
+    if st is None or st.files is None:
+        return []
+    path, version = fetch
+    out: list[Finding] = []
+    for gomod in (True, False):
+        have = _cache_hash(facts, st, gomod)
+        lines = [
+            (f, e) for f, e in facts.sum_lines(path, version, gomod) if e.hash.startswith("h1:")
+        ]
+        if have is None or not lines:
+            continue
+        sum_file, entry = lines[0]
+        if entry.hash == have:
+            continue
+        shown_version = version + ("/go.mod" if gomod else "")
+        message = _mismatch_message(path, shown_version, have, str(sum_file.path), entry.hash)
+        data = {
+            "module": path,
+            "version": version,
+            "goMod": gomod,
+            "cacheHash": have,
+            "goSumHash": entry.hash,
+            "goSumPath": str(sum_file.path),
+            "goSumLine": entry.line,
+        }
+        related = (RelatedInfo(str(sum_file.path), entry.range, "go.sum line"),)
+        for site in need_sites(need):
+            out.append(
+                Finding(
+                    site.path,
+                    site.range,
+                    "sum-mismatch",
+                    Severity.ERROR,
+                    message,
+                    module=path,
+                    version=shown_version,
+                    fixes=("redownload",),
+                    data=data,
+                    related=related,
+                )
+            )
+        out.append(
+            Finding(
+                str(sum_file.path),
+                entry.range,
+                "sum-mismatch",
+                Severity.ERROR,
+                message,
+                module=path,
+                version=shown_version,
+                fixes=("redownload",),
+                data=data,
+                related=tuple(
+                    RelatedInfo(s.path, s.range, "required here") for s in need_sites(need)
+                ),
+            )
+        )
+    return out
+
+
+def _cache_verdict(facts: Facts, entry: SumEntry) -> str | None:
+    """The hash the module cache holds for ``entry``'s line, if it holds one."""
+    st = facts.cache.get((entry.module, entry.version))
+    if st is None or st.files is None:
+        return None
+    return _cache_hash(facts, st, entry.gomod)
+
+
+def _duplicates(facts: Facts) -> list[Finding]:
+    out: list[Finding] = []
+    for file, parsed in facts.sum_files():
+        for p in parsed.problems:
+            if p.kind != "duplicate" or not p.hashes_differ or p.entry is None:
+                continue
+            out.append(_duplicate_finding(facts, file, p.entry, p.used))
+    return out
+
+
+def _duplicate_finding(
+    facts: Facts, file: FileText, entry: SumEntry, used: SumEntry | None
+) -> Finding:
+    first = used or entry
+    verdict = _cache_verdict(facts, entry)
+    base = (
+        f"go.sum has two hashes for {entry.module} {entry.version_field}; "
+        f"go uses the first (line {first.line})"
+    )
+    wrong_line: int | None = None
+    if verdict is None:
+        message = base + ", and the module cache cannot tell which is right"
+    elif verdict == first.hash:
+        message = base + ", which matches the module cache: this line is the wrong one"
+        wrong_line = entry.line
+    elif verdict == entry.hash:
+        message = base + f", but the module cache matches this line ({verdict})"
+        wrong_line = first.line
+    else:
+        message = base + f", and the module cache matches neither ({verdict})"
+    return Finding(
+        str(file.path),
+        entry.range,
+        "sum-duplicate",
+        Severity.WARNING,
+        message,
+        module=entry.module,
+        version=entry.version_field,
+        data={
+            "module": entry.module,
+            "version": entry.version,
+            "goMod": entry.gomod,
+            "firstLine": first.line,
+            "line": entry.line,
+            "cacheHash": verdict,
+            "wrongLine": wrong_line,
+        },
+        related=(RelatedInfo(str(file.path), first.range, "the line go uses"),),
+    )
+
+
+def check(facts: Facts) -> list[Finding]:
+    out: list[Finding] = []
+    for need in facts.needs.needs.values():
+        out += _missing(facts, need)
+        out += _mismatch(facts, need)
+    out += _duplicates(facts)
+    return out

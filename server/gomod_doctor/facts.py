@@ -1,0 +1,69 @@
+"""Everything the checks look at, gathered once at the I/O edge.
+
+:class:`Facts` is the snapshot that goes into the checks: the workspace's files
+(:class:`~gomod_doctor.workspace.snapshot.Snapshot`), the Go environment, the
+imports of its ``.go`` files, what the build needs, the module cache's state for
+each needed module version, full-verification results when they were asked for,
+and the directories that ``replace`` and ``use`` lines point at. Checks are pure
+functions of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gomod_doctor.cache.state import ModuleState
+from gomod_doctor.cache.verify import ModuleVerification
+from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.gosum.parser import SumEntry, SumFile
+from gomod_doctor.workspace.imports import ModuleImports
+from gomod_doctor.workspace.needs import BuildNeeds
+from gomod_doctor.workspace.snapshot import FileText, Snapshot
+
+
+@dataclass(frozen=True)
+class DirInfo:
+    """A directory named by a ``replace`` or ``use`` line."""
+
+    path: Path
+    exists: bool
+    gomod: FileText | None = None  # its go.mod, when the directory exists
+    module_path: str | None = None  # what that go.mod's module line declares
+
+    @property
+    def has_gomod(self) -> bool:
+        return self.gomod is not None and self.gomod.text is not None
+
+
+@dataclass
+class Facts:
+    snapshot: Snapshot
+    env: GoEnv
+    needs: BuildNeeds
+    imports: dict[Path, ModuleImports] = field(default_factory=dict)
+    #: quick state, keyed by the fetched module version (after replacement)
+    cache: dict[tuple[str, str], ModuleState] = field(default_factory=dict)
+    #: full verification, when it ran
+    full: dict[tuple[str, str], ModuleVerification] | None = None
+    verify_level: str = "quick"
+    dirs: dict[Path, DirInfo] = field(default_factory=dict)
+
+    def sum_files(self) -> list[tuple[FileText, SumFile]]:
+        """Every go.sum the go command consults, in its order (go.work.sum last)."""
+        out: list[tuple[FileText, SumFile]] = []
+        for m in self.snapshot.modules:
+            if m.sum is not None:
+                out.append((m.gosum, m.sum))
+        if self.snapshot.work_sum_file is not None and self.snapshot.work_sum is not None:
+            out.append((self.snapshot.work_sum_file, self.snapshot.work_sum))
+        return out
+
+    def sum_lines(self, path: str, version: str, gomod: bool) -> list[tuple[FileText, SumEntry]]:
+        """The go.sum lines for one hash, across every go.sum consulted, first first."""
+        out: list[tuple[FileText, SumEntry]] = []
+        for file, parsed in self.sum_files():
+            for e in parsed.lookup(path, version, gomod):
+                if not e.ignored:
+                    out.append((file, e))
+        return out

@@ -1,0 +1,164 @@
+"""What the build needs: a pure function of the parsed workspace and its imports.
+
+For each workspace (main) module, its go.mod requirements after ``exclude`` and
+``replace`` (go.work replacements win over a module's own), the targets of the
+replacements, and which required modules may provide packages that the
+workspace's ``.go`` files import. The go command needs the zip and the extracted
+dir of those; of every other required module it needs only the ``.mod`` file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gomod_doctor.modfile.rules import Replace, Require
+from gomod_doctor.module import semver
+from gomod_doctor.workspace.imports import ImportSite, ModuleImports, needed_modules
+from gomod_doctor.workspace.snapshot import ModuleFiles, Snapshot
+
+
+@dataclass(frozen=True)
+class RequireSite:
+    """A ``require`` line that asks for a module version."""
+
+    module: ModuleFiles
+    stmt: Require
+
+
+@dataclass
+class ReplaceSite:
+    """A ``replace`` line, where it is (a go.mod or the go.work), and whether it is used."""
+
+    file: Path
+    stmt: Replace
+    in_work: bool
+    used_by: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def target_dir(self) -> Path | None:
+        """The absolute directory of a directory replacement."""
+        if not self.stmt.is_dir:
+            return None
+        p = Path(self.stmt.new_path)
+        return Path(os.path.normpath(p if p.is_absolute() else self.file.parent / p))
+
+
+@dataclass
+class Need:
+    """One required module version and what the build needs of it."""
+
+    path: str
+    version: str
+    requires: list[RequireSite] = field(default_factory=list)
+    replace: ReplaceSite | None = None
+    #: selected by MVS: the highest required version of this path in the workspace
+    selected: bool = False
+    import_sites: list[ImportSite] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.path, self.version)
+
+    @property
+    def fetch(self) -> tuple[str, str] | None:
+        """The module version the go command fetches into the cache (None: a directory)."""
+        if self.replace is None:
+            return (self.path, self.version)
+        if self.replace.stmt.is_dir:
+            return None
+        return (self.replace.stmt.new_path, self.replace.stmt.new_version)
+
+    @property
+    def needs_zip(self) -> bool:
+        """The build needs the zip and extracted dir, not only the ``.mod`` file."""
+        return self.selected and bool(self.import_sites) and self.fetch is not None
+
+
+@dataclass
+class BuildNeeds:
+    main_modules: dict[str, ModuleFiles] = field(default_factory=dict)
+    needs: dict[tuple[str, str], Need] = field(default_factory=dict)
+    replaces: list[ReplaceSite] = field(default_factory=list)
+
+    def selected(self) -> list[Need]:
+        return [n for n in self.needs.values() if n.selected]
+
+
+def _find_replace(sites: list[ReplaceSite], path: str, version: str) -> ReplaceSite | None:
+    """The go command's lookup: an exact ``path version`` replace beats a path-only one."""
+    wildcard: ReplaceSite | None = None
+    for s in sites:
+        if s.stmt.old_path != path:
+            continue
+        if s.stmt.old_version == version:
+            return s
+        if s.stmt.old_version == "" and wildcard is None:
+            wildcard = s
+    return wildcard
+
+
+def compute(snapshot: Snapshot, imports: Mapping[Path, ModuleImports]) -> BuildNeeds:
+    """The build needs of ``snapshot``, given each workspace module dir's imports."""
+    out = BuildNeeds()
+    for m in snapshot.modules:
+        if m.mod is not None and m.mod.module is not None and m.mod.module.path:
+            out.main_modules.setdefault(m.mod.module.path, m)
+
+    work_replaces: list[ReplaceSite] = []
+    if snapshot.work is not None and snapshot.work_file is not None:
+        work_replaces = [
+            ReplaceSite(snapshot.work_file.path, r, True) for r in snapshot.work.replace
+        ]
+    out.replaces.extend(work_replaces)
+
+    excluded: set[tuple[str, str]] = set()
+    for m in snapshot.modules:
+        if m.mod is None:
+            continue
+        excluded.update((e.path, e.version) for e in m.mod.exclude)
+
+    for m in snapshot.modules:
+        if m.mod is None:
+            continue
+        own = [ReplaceSite(m.gomod.path, r, False) for r in m.mod.replace]
+        out.replaces.extend(own)
+        for req in m.mod.require:
+            if not req.path or not req.version or req.path in out.main_modules:
+                continue
+            if (req.path, req.version) in excluded:
+                continue
+            need = out.needs.get((req.path, req.version))
+            if need is None:
+                need = Need(req.path, req.version)
+                out.needs[need.key] = need
+            need.requires.append(RequireSite(m, req))
+            site = _find_replace(work_replaces, req.path, req.version) or _find_replace(
+                own, req.path, req.version
+            )
+            if site is not None and need.replace is None:
+                need.replace = site
+            if site is not None and need.key not in site.used_by:
+                site.used_by.append(need.key)
+
+    best: dict[str, Need] = {}
+    for need in out.needs.values():
+        cur = best.get(need.path)
+        if cur is None or semver.compare(need.version, cur.version) > 0:
+            best[need.path] = need
+    for need in best.values():
+        need.selected = True
+
+    all_imports: dict[str, list[ImportSite]] = {}
+    for m in snapshot.modules:
+        mi = imports.get(m.dir)
+        if mi is None:
+            continue
+        for imp, sites in mi.all_imports().items():
+            all_imports.setdefault(imp, []).extend(sites)
+    by_path = needed_modules(all_imports, best, main_modules=out.main_modules)
+    for path, sites in by_path.items():
+        best[path].import_sites = sites
+    return out
