@@ -1,0 +1,26 @@
+"""The README stays true: its catalog lists every code with its default severity,
+and its quick start is exactly the two commands."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gomod_doctor.findings import CATALOG
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_catalog_table_matches_the_code() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Diagnostic catalog", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| ([a-z]+) \|", section, re.M)
+    assert dict(rows) == {c.code: c.severity.label for c in CATALOG.values()}
+
+
+def test_quick_start_is_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.S)
+    assert block is not None
+    assert block.group(1).split("\n")[:-1] == ["make demo", "make test"]
