@@ -143,8 +143,9 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "go-version",
             Severity.ERROR,
-            "A `go` line needs a newer Go than the local toolchain and GOTOOLCHAIN forbids "
-            "switching (information when GOTOOLCHAIN would switch).",
+            "A `go` line needs a newer Go than the local toolchain: the workspace's own "
+            "(information when GOTOOLCHAIN lets the go command switch toolchains) or a "
+            "needed module's cached `.mod` (go never switches for a dependency).",
             "Upgrade Go, or allow GOTOOLCHAIN to switch.",
         ),
     )

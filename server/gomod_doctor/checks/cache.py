@@ -102,11 +102,13 @@ def _incomplete(need: Need, st: ModuleState) -> list[Finding]:
             "the cached go.mod is empty (zero bytes): go fails on it with "
             f"'verifying {path}@{version}/go.mod: checksum mismatch'"
         )
-    partial = st.extracted.status == "partial"
-    if partial and not any(lo.kind == "partial" for lo in st.leftovers):
-        # A missing .ziphash already said why go will not use the extracted dir.
-        if not (no_ziphash and st.extracted.reason == "ziphash file is missing"):
-            reasons.append(f"go will not use the extracted dir: {st.extracted.reason}")
+    # A .partial leftover or a missing .ziphash already says why go will not use the
+    # extracted dir.
+    explained = any(lo.kind == "partial" for lo in st.leftovers) or (
+        no_ziphash and st.extracted.reason == "ziphash file is missing"
+    )
+    if st.extracted.status == "partial" and not explained:
+        reasons.append(f"go will not use the extracted dir: {st.extracted.reason}")
     if not reasons:
         return []
     message = f"{path}@{version}: incomplete in the module cache: " + "; ".join(reasons)

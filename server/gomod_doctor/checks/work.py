@@ -33,9 +33,7 @@ def check(facts: Facts) -> list[Finding]:
                 else "the directory does not exist"
             )
             cause = f"open {short_path(gomod, root)}: no such file or directory ({note})"
-        message = (
-            f"cannot load module {short_path(d, root)} listed in go.work file: {cause}"
-        )
+        message = f"cannot load module {short_path(d, root)} listed in go.work file: {cause}"
         out.append(
             Finding(
                 str(snap.work_file.path),
