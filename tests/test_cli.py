@@ -189,5 +189,7 @@ def test_console_script_and_demo(tmp_path: Path) -> None:
         [str(exe), "demo"], capture_output=True, text=True, timeout=120, env=dict(os.environ)
     )
     assert out.returncode == 0, out.stderr
-    assert "error[parse-error]: unknown directive: frobnicate" in out.stdout
-    assert "sum-conflict" in out.stdout
+    assert "$ gomod-doctor check --verify full" in out.stdout
+    assert "go.mod:7:2: error[cache-modified]: example.com/greet v1.0.0" in out.stdout
+    assert "go.sum:3:1: error[sum-conflict]: unresolved git merge conflict" in out.stdout
+    assert "error[replace-missing]" in out.stdout

@@ -328,6 +328,16 @@ def _partial(sc: Scenario) -> str:
     return f"extraction was interrupted ({sc.files().partial} is left over)"
 
 
+def _partial_half_extracted(sc: Scenario) -> str:
+    """An extraction cut short: the marker, and files not written yet. go never builds
+    from such a dir (it extracts again), so it is incomplete, not "modified"."""
+    d = Path(sc.files().extracted_dir)
+    os.chmod(d, 0o755)
+    victim = next(p for p in sorted(d.iterdir()) if p.is_file())
+    victim.unlink()
+    return _partial(sc)
+
+
 def _zip_tmp(sc: Scenario) -> str:
     tmp = sc.files().zip + "123456789.tmp"
     Path(tmp).write_bytes(b"PK\x03\x04 half a zip")
@@ -348,7 +358,9 @@ def _empty_mod(sc: Scenario) -> str:
 
 
 @pytest.mark.parametrize(
-    "damage", [_partial, _zip_tmp, _no_ziphash, _empty_mod], ids=lambda f: f.__name__[1:]
+    "damage",
+    [_partial, _partial_half_extracted, _zip_tmp, _no_ziphash, _empty_mod],
+    ids=lambda f: f.__name__[1:],
 )
 def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> None:
     reason = damage(sc)
@@ -364,7 +376,7 @@ def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> No
     files = sc.files()
     verify_rc, verify_out = sc.go("mod", "verify")
     build_rc, build_out = sc.go("build", "./...")
-    if damage is _partial:
+    if damage in (_partial, _partial_half_extracted):
         # go mod verify calls it verified; go build quietly extracts the zip again.
         assert (verify_rc, verify_out) == (0, ALL_VERIFIED)
         assert (build_rc, build_out) == (0, "")
@@ -390,7 +402,7 @@ def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> No
             assert "verifying example.com/alpha@v1.0.0/go.mod: checksum mismatch\n" in out
             assert f"\tgo.sum:     {ALPHA_MOD_H1}\n" in out
     after = summary(sc.doctor())
-    if damage in (_partial, _no_ziphash):
+    if damage in (_partial, _partial_half_extracted, _no_ziphash):
         assert after == []  # go build repaired it
     else:
         assert after == [("cache-incomplete", "go.mod", ALPHA_LINE, Severity.WARNING)]

@@ -167,6 +167,10 @@ def _full(facts: Facts, need: Need, st: ModuleState, v: ModuleVerification) -> l
             fixes=("redownload", "clear"),
             data={"zipHash": v.zip_h1, "ziphash": st.ziphash_value},
         )
+    if st.extracted.status == "partial":
+        # go never builds from a partly extracted dir: it extracts it again, and
+        # cache-incomplete already says so. Its contents are not "modified".
+        return out
     if v.dir_error:
         out += _findings(
             need,
