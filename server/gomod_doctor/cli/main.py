@@ -67,8 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
 
     sub.add_parser("demo", help="show gomod-doctor on a built-in example workspace")
+
+    s = sub.add_parser("serve", help="run the language server (over stdio by default)")
+    s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
+    s.add_argument("--stdio", action="store_true", help="speak over stdio (the default)")
+    s.set_defaults(func=_cmd_serve)
     cache_cmds.register(sub)
     return p
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from gomod_doctor.lsp.server import parse_tcp, serve  # pygls only for the server
+
+    if args.tcp is not None:
+        try:
+            parse_tcp(args.tcp)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+    return serve(args.tcp)
 
 
 def _colour(choice: str) -> bool:
