@@ -1,0 +1,530 @@
+"""The ``gomod-doctor.*`` commands: module cache operations for the code actions.
+
+Each handler takes the server and the command's argument object (camelCase keys)
+and returns a JSON result (``{"ok": bool, ...}``). The work itself is
+:mod:`gomod_doctor.cache.ops`' (validated, never outside GOMODCACHE); it runs in a
+worker thread under ``$/progress`` (``server.run_with_progress``), cancellable
+from the client. A failure is shown with ``window/showMessage``, in go's words
+where go gave the error. When an operation is done the workspaces are
+re-diagnosed (``server.recheck``).
+
+Broad deletions (every version of a module, the whole cache, a prune) ask first
+with ``window/showMessageRequest``, saying how many bytes they free.
+
+Nothing here runs go or touches the cache when the workspace is not trusted.
+
+Arguments:
+
+==============================  ==================================================
+``gomod-doctor.download``       ``module``, ``version``; ``dir``: run go there (a
+                                workspace module's directory: go records the
+                                go.sum lines)
+``gomod-doctor.downloadAll``    ``uri`` (optional): the workspace whose missing
+                                modules to download (default: every workspace)
+``gomod-doctor.redownload``     ``module``, ``version``; ``dir`` as for download (go
+                                then checks the new download against go.sum)
+``gomod-doctor.clear``          ``module``, ``version``
+``gomod-doctor.clearAllVersions`` ``module``
+``gomod-doctor.clearCache``     (none)
+``gomod-doctor.prune``          (none)
+``gomod-doctor.verifyAll``      ``uri`` (optional)
+``gomod-doctor.recheck``        ``uri`` or ``uris`` (optional)
+==============================  ==================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import traceback
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from lsprotocol import types
+
+from gomod_doctor.cache import ops
+from gomod_doctor.lsp.convert import uri_to_path
+
+if TYPE_CHECKING:
+    from gomod_doctor.lsp.server import GomodDoctorServer
+    from gomod_doctor.lsp.state import WorkspaceView
+
+__all__ = [
+    "CLEAR",
+    "CLEAR_ALL_VERSIONS",
+    "CLEAR_CACHE",
+    "COMMANDS",
+    "DOWNLOAD",
+    "DOWNLOAD_ALL",
+    "PRUNE",
+    "RECHECK",
+    "REDOWNLOAD",
+    "VERIFY_ALL",
+    "human_bytes",
+]
+
+DOWNLOAD = "gomod-doctor.download"
+DOWNLOAD_ALL = "gomod-doctor.downloadAll"
+REDOWNLOAD = "gomod-doctor.redownload"
+CLEAR = "gomod-doctor.clear"
+CLEAR_ALL_VERSIONS = "gomod-doctor.clearAllVersions"
+CLEAR_CACHE = "gomod-doctor.clearCache"
+PRUNE = "gomod-doctor.prune"
+VERIFY_ALL = "gomod-doctor.verifyAll"
+RECHECK = "gomod-doctor.recheck"
+
+#: The commands that run the go command.
+RUNS_GO = frozenset({DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD})
+#: The commands that change the module cache (go or not).
+CHANGES_CACHE = frozenset(
+    {DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, CLEAR, CLEAR_ALL_VERSIONS, CLEAR_CACHE, PRUNE}
+)
+
+T = TypeVar("T")
+Result = dict[str, Any]
+
+
+class _Reporter(Protocol):
+    def report(self, message: str, percentage: int | None) -> None: ...
+
+
+class _Refused(Exception):
+    """The command cannot run (bad arguments, untrusted workspace, no go...)."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def human_bytes(n: int) -> str:
+    """``12.3 MB (12345678 bytes)``."""
+    size = float(n)
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            if unit == "bytes":
+                return f"{n} byte{'s' if n != 1 else ''}"
+            return f"{size:.1f} {unit} ({n} bytes)"
+        size /= 1000
+    return f"{n} bytes"  # pragma: no cover
+
+
+def _str_arg(args: dict[str, Any], key: str) -> str:
+    v = args.get(key)
+    if not isinstance(v, str) or not v:
+        raise _Refused(f"missing or invalid argument {key!r}")
+    return v
+
+
+def _progress(reporter: _Reporter) -> ops.ProgressFn:
+    def report(message: str, done: int, total: int) -> None:
+        pct = max(0, min(100, done * 100 // total)) if total > 0 else None
+        reporter.report(message, pct)
+
+    return report
+
+
+def _trusted(server: GomodDoctorServer) -> None:
+    if not server.state.settings.trusted:
+        raise _Refused("the workspace is not trusted: the module cache is left alone")
+
+
+def _gomodcache(server: GomodDoctorServer) -> str:
+    _trusted(server)
+    cache = server.state.env.GOMODCACHE
+    if not cache:
+        raise _Refused("module cache not found: neither GOMODCACHE nor GOPATH is set")
+    if not os.path.isabs(cache):
+        raise _Refused(f"GOMODCACHE entry is relative; must be absolute path: {cache!r}")
+    return cache
+
+
+def _go(server: GomodDoctorServer) -> str:
+    _trusted(server)
+    go = server.go_binary()
+    if not go:
+        raise _Refused("no go command found (set goBinary, or put go on PATH)")
+    return go
+
+
+def _environ(server: GomodDoctorServer) -> dict[str, str]:
+    """The environment for go: the server's, plus the ``env`` setting."""
+    env = dict(os.environ)
+    env.update(server.state.settings.env)
+    return env
+
+
+def _views(server: GomodDoctorServer, args: dict[str, Any]) -> list[WorkspaceView]:
+    uri = args.get("uri")
+    if isinstance(uri, str) and uri:
+        path = uri_to_path(uri)
+        view = server.state.workspace_for(path) if path is not None else None
+        if view is not None:
+            return [view]
+    return list(server.state.workspaces.values())
+
+
+def _module_dirs(server: GomodDoctorServer) -> set[str]:
+    """Directories go may be run in to record sums: workspace modules and go.work dirs."""
+    out: set[str] = set()
+    for view in server.state.workspaces.values():
+        out.add(os.path.normpath(str(view.location.root)))
+        if view.facts is not None:
+            for m in view.facts.snapshot.modules:
+                out.add(os.path.normpath(str(m.dir)))
+    return out
+
+
+def _cwd(server: GomodDoctorServer, args: dict[str, Any]) -> str | None:
+    """The ``dir`` argument: a workspace module's directory to run go in (go then
+    checks go.sum and records missing lines), or None (go runs outside any module)."""
+    d = args.get("dir")
+    if d is None:
+        return None
+    if not isinstance(d, str) or os.path.normpath(d) not in _module_dirs(server):
+        raise _Refused(f"not a workspace module directory: {d!r}")
+    return os.path.normpath(d)
+
+
+def _show(server: GomodDoctorServer, message: str, kind: types.MessageType) -> None:
+    try:
+        server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+    except Exception as e:  # the client went away: nothing to tell
+        server.log(f"cannot show message: {e}", "warning")
+
+
+def _fail(server: GomodDoctorServer, errors: Iterable[str], what: str) -> list[str]:
+    """Show ``errors`` (go's words) in one error message; the list, deduplicated."""
+    errs = list(dict.fromkeys(e.strip() for e in errors if e and e.strip()))
+    if errs:
+        _show(server, f"gomod-doctor: {what} failed:\n" + "\n".join(errs), types.MessageType.Error)
+    return errs
+
+
+async def _confirm(server: GomodDoctorServer, message: str, yes: str) -> bool:
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Warning,
+        message=message,
+        actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title="Cancel")],
+    )
+    try:
+        answer = await server.window_show_message_request_async(params)
+    except Exception as e:
+        server.log(f"confirmation request failed: {e}", "warning")
+        return False
+    return answer is not None and answer.title == yes
+
+
+async def _recheck(server: GomodDoctorServer, *, full: bool = False) -> None:
+    try:
+        await server.recheck(None, full=full)
+    except Exception as e:  # a failed recheck is logged; the command's result stands
+        server.log(f"recheck after a command failed: {e}", "error")
+
+
+def _download_errors(report: ops.DownloadReport) -> list[str]:
+    """go's errors. A module go printed no JSON for carries only the last line of
+    go's stderr (e.g. "For more information, see 'go help module-auth'."): the
+    whole of what go said is shown instead."""
+    stderr = report.stderr.strip()
+    last = stderr.splitlines()[-1].strip() if stderr else None
+    out: list[str] = []
+    for m in report.modules:
+        if not m.ok:
+            out.append(stderr if last is not None and m.error.strip() == last else m.error)
+    return out + list(report.errors)
+
+
+def _full_after(server: GomodDoctorServer) -> bool:
+    return server.state.settings.verify == "full"
+
+
+# --------------------------------------------------------------------------- commands
+
+
+async def download(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module = _str_arg(args, "module")
+    version = _str_arg(args, "version")
+    go = _go(server)
+    cache = _gomodcache(server)
+    cwd = _cwd(server, args)
+    ops.validate_module_version(module, version)
+    env = _environ(server)
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.DownloadReport:
+        return ops.download(
+            [(module, version)],
+            go=go,
+            env=env,
+            cwd=cwd,
+            gomodcache=cache,
+            cancel=cancel,
+            progress=_progress(rep),
+        )
+
+    report = await server.run_with_progress(f"Downloading {module}@{version}", work)
+    errors = _fail(server, _download_errors(report), f"go mod download {module}@{version}")
+    await _recheck(server, full=_full_after(server))
+    return {"ok": not errors, "errors": errors, "downloaded": _downloaded(report)}
+
+
+def _downloaded(report: ops.DownloadReport) -> list[str]:
+    return [f"{m.path}@{m.version}" for m in report.modules if m.ok]
+
+
+async def download_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    go = _go(server)
+    cache = _gomodcache(server)
+    wanted: list[tuple[str, str]] = []
+    for view in _views(server, args):
+        for f in view.findings:
+            m, v = f.data.get("module"), f.data.get("version")
+            if f.code != "cache-missing" or not isinstance(m, str) or not isinstance(v, str):
+                continue
+            if (m, v) not in wanted:
+                wanted.append((m, v))
+    if not wanted:
+        _show(server, "gomod-doctor: no module is missing from the cache", types.MessageType.Info)
+        return {"ok": True, "errors": [], "downloaded": []}
+    env = _environ(server)
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.DownloadReport:
+        return ops.download_missing(
+            cache, wanted, go=go, env=env, cancel=cancel, progress=_progress(rep)
+        )
+
+    n = len(wanted)
+    report = await server.run_with_progress(
+        f"Downloading {n} missing module{'s' if n != 1 else ''}", work
+    )
+    errors = _fail(server, _download_errors(report), "go mod download")
+    await _recheck(server, full=_full_after(server))
+    return {"ok": not errors, "errors": errors, "downloaded": _downloaded(report)}
+
+
+async def redownload(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module = _str_arg(args, "module")
+    version = _str_arg(args, "version")
+    go = _go(server)
+    cache = _gomodcache(server)
+    cwd = _cwd(server, args)
+    env = _environ(server)
+    ops.validate_module_version(module, version)
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.RedownloadResult:
+        return ops.redownload(
+            cache,
+            module,
+            version,
+            go=go,
+            env=env,
+            cwd=cwd,
+            cancel=cancel,
+            progress=_progress(rep),
+        )
+
+    result = await server.run_with_progress(f"Redownloading {module}@{version}", work)
+    errors = [e.message for e in result.clear.errors]
+    if result.clear.cancelled:
+        errors.append("cancelled")
+    if result.clear.ok:
+        errors += _download_errors(result.download)
+    errors = _fail(server, errors, f"redownload of {module}@{version}")
+    # the point of a redownload is a cache that verifies: re-verify fully
+    await _recheck(server, full=server.state.settings.verify != "off")
+    return {"ok": not errors, "errors": errors, "downloaded": _downloaded(result.download)}
+
+
+def _op_errors(result: ops.OpResult) -> list[str]:
+    errors = [e.message for e in result.errors]
+    if result.cancelled:
+        errors.append("cancelled")
+    return errors
+
+
+def _op_result(result: ops.OpResult, errors: list[str]) -> Result:
+    return {
+        "ok": not errors,
+        "errors": errors,
+        "bytesFreed": result.bytes_freed,
+        "versions": [str(v) for v in result.versions + result.mod_only],
+    }
+
+
+async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module = _str_arg(args, "module")
+    version = _str_arg(args, "version")
+    cache = _gomodcache(server)
+    ops.validate_module_version(module, version)
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
+        return ops.clear_version(cache, module, version, cancel=cancel, progress=_progress(rep))
+
+    result = await server.run_with_progress(f"Clearing {module}@{version}", work)
+    errors = _fail(server, _op_errors(result), f"clearing {module}@{version}")
+    await _recheck(server, full=_full_after(server))
+    return _op_result(result, errors)
+
+
+async def _measure(fn: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+def _declined() -> Result:
+    return {"ok": False, "declined": True, "errors": [], "bytesFreed": 0, "versions": []}
+
+
+async def clear_all_versions(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module = _str_arg(args, "module")
+    cache = _gomodcache(server)
+    ops.validate_module(module)
+    preview = await _measure(lambda: ops.clear_module(cache, module, dry_run=True))
+    if not preview.versions and not preview.removed:
+        _show(server, f"gomod-doctor: no version of {module} is cached", types.MessageType.Info)
+        return _op_result(preview, [])
+    n = len(preview.versions)
+    question = (
+        f"Clear all {n} cached version{'s' if n != 1 else ''} of {module} from the module "
+        f"cache {cache}? This frees {human_bytes(preview.bytes_freed)}."
+    )
+    if not await _confirm(server, question, "Clear"):
+        return _declined()
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
+        return ops.clear_module(cache, module, cancel=cancel, progress=_progress(rep))
+
+    result = await server.run_with_progress(f"Clearing every version of {module}", work)
+    errors = _fail(server, _op_errors(result), f"clearing {module}")
+    await _recheck(server, full=_full_after(server))
+    return _op_result(result, errors)
+
+
+async def clear_cache(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    cache = _gomodcache(server)
+    preview = await _measure(lambda: ops.clear_all(cache, dry_run=True))
+    question = (
+        f"Clear the whole module cache {cache}? This frees "
+        f"{human_bytes(preview.bytes_freed)}; every module will be downloaded again "
+        "when a build needs it."
+    )
+    if not await _confirm(server, question, "Clear"):
+        return _declined()
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
+        return ops.clear_all(cache, cancel=cancel, progress=_progress(rep))
+
+    result = await server.run_with_progress("Clearing the module cache", work)
+    errors = _fail(server, _op_errors(result), "clearing the module cache")
+    await _recheck(server, full=_full_after(server))
+    return _op_result(result, errors)
+
+
+def _workspace_paths(server: GomodDoctorServer) -> list[str]:
+    return [str(v.location.main_file) for v in server.state.workspaces.values()]
+
+
+async def prune(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    from gomod_doctor.cli.cache_cmds import workspace_needs
+
+    cache = _gomodcache(server)
+    paths = _workspace_paths(server)
+    if not paths:
+        raise _Refused("no workspace is open: nothing says which versions are needed")
+    environ = _environ(server)
+    genv = server.state.env
+
+    def plan() -> tuple[Any, ops.OpResult | None]:
+        wn = workspace_needs(paths, gomodcache=cache, environ=environ, genv=genv)
+        if wn.problems:
+            return wn, None
+        return wn, ops.prune(cache, wn.needs.full, keep_mod=wn.needs.mod_only, dry_run=True)
+
+    wn, preview = await _measure(plan)
+    if preview is None:
+        errors = _fail(
+            server,
+            [*wn.problems, "the workspace's requirements cannot be read reliably: not pruning"],
+            "prune",
+        )
+        return {"ok": False, "errors": errors, "bytesFreed": 0, "versions": []}
+    n = len(preview.versions) + len(preview.mod_only)
+    if n == 0:
+        _show(server, "gomod-doctor: nothing to prune", types.MessageType.Info)
+        return _op_result(preview, [])
+    question = (
+        f"Prune {n} module version{'s' if n != 1 else ''} that no open workspace needs "
+        f"from the module cache {cache}? This frees {human_bytes(preview.bytes_freed)}."
+    )
+    if not await _confirm(server, question, "Prune"):
+        return _declined()
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
+        return ops.prune(
+            cache,
+            wn.needs.full,
+            keep_mod=wn.needs.mod_only,
+            dry_run=False,
+            cancel=cancel,
+            progress=_progress(rep),
+        )
+
+    result = await server.run_with_progress("Pruning the module cache", work)
+    errors = _fail(server, _op_errors(result), "prune")
+    await _recheck(server, full=_full_after(server))
+    return _op_result(result, errors)
+
+
+async def verify_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    paths: list[Path] | None = None
+    uri = args.get("uri")
+    if isinstance(uri, str) and uri:
+        p = uri_to_path(uri)
+        paths = [p] if p is not None else None
+    await server.recheck(paths, full=True)
+    return {"ok": True}
+
+
+async def recheck(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    uris: list[object] = []
+    if isinstance(args.get("uris"), list):
+        uris.extend(args["uris"])
+    if isinstance(args.get("uri"), str):
+        uris.append(args["uri"])
+    paths = [p for u in uris if isinstance(u, str) and (p := uri_to_path(u)) is not None]
+    await server.recheck(paths or None)
+    return {"ok": True}
+
+
+Handler = Callable[["GomodDoctorServer", dict[str, Any]], Awaitable[Result]]
+
+
+def _guarded(name: str, fn: Handler) -> Handler:
+    async def run(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+        if not isinstance(args, dict):
+            args = {}
+        try:
+            return await fn(server, args)
+        except (_Refused, ops.OperationError) as e:
+            errors = _fail(server, [str(e)], name)
+            return {"ok": False, "errors": errors}
+        except Exception as e:  # a bug: logged and shown, never fatal to the server
+            server.log(f"{name} failed: {traceback.format_exc()}", "error")
+            errors = _fail(server, [f"internal error: {type(e).__name__}: {e}"], name)
+            return {"ok": False, "errors": errors}
+
+    return run
+
+
+_HANDLERS: dict[str, Handler] = {
+    DOWNLOAD: download,
+    DOWNLOAD_ALL: download_all,
+    REDOWNLOAD: redownload,
+    CLEAR: clear,
+    CLEAR_ALL_VERSIONS: clear_all_versions,
+    CLEAR_CACHE: clear_cache,
+    PRUNE: prune,
+    VERIFY_ALL: verify_all,
+    RECHECK: recheck,
+}
+
+COMMANDS: dict[str, Handler] = {k: _guarded(k, v) for k, v in _HANDLERS.items()}
