@@ -17,6 +17,7 @@ from gomod_doctor.checks.locate import need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumEntry
+from gomod_doctor.workspace.imports import ImportSite
 from gomod_doctor.workspace.needs import Need
 from gomod_doctor.workspace.snapshot import FileText
 
@@ -63,19 +64,29 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
             )
     if need.needs_zip and not facts.sum_lines(path, version, gomod=False):
         site0 = need.import_sites[0]
-        importer = _importer(facts, site0.file)
+        # go names the importing package (pkg.stack) and its module's version, "" for
+        # a workspace module; a dependency's test files are never loaded, so no -t there.
+        if site0.importer is not None:
+            importer: str | None = site0.importer
+            at = f"@{site0.importer_version}" if site0.importer_version else ""
+        else:
+            importer = _importer(facts, site0.file)
+            at = ""
         pkg = _provided_package(facts, need, site0)
-        if importer:
-            flag = " -t" if site0.test else ""
+        by = f" (imported by {importer})" if importer else ""
+        if _found_elsewhere(facts, need, pkg):
+            # Another module provides it; go needs this one's zip to rule out ambiguity.
             message = (
-                f"missing go.sum entry for module providing package {pkg} (imported by "
-                f"{importer}); to add:\n\tgo get{flag} {importer}"
+                f"missing go.sum entry needed to verify package {pkg}{by} is provided by "
+                "exactly one module"
             )
         else:
-            message = (
-                f"missing go.sum entry for module providing package {pkg}; to add:\n"
-                f"\tgo mod download {need.path}"
-            )
+            message = f"missing go.sum entry for module providing package {pkg}{by}"
+        if importer:
+            flag = " -t" if site0.test else ""
+            message += f"; to add:\n\tgo get{flag} {importer}{at}"
+        else:
+            message += f"; to add:\n\tgo mod download {need.path}"
         for site in need_sites(need):
             out.append(
                 Finding(
@@ -93,7 +104,23 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
     return out
 
 
-def _provided_package(facts: Facts, need: Need, site: object) -> str:
+def _found_elsewhere(facts: Facts, need: Need, pkg: str) -> bool:
+    """go's ``ImportMissingSumError.found``: another module of the build list holds
+    ``pkg`` and can be fetched (a directory, or its zip line is in go.sum)."""
+    graph = facts.needs.transitive
+    provider = graph.providers.get(pkg) if graph is not None else None
+    if provider is None or provider == need.path:
+        return False
+    for other in facts.needs.selected():
+        if other.path == provider:
+            fetch = other.fetch
+            return fetch is None or bool(facts.sum_lines(*fetch, gomod=False))
+    return False
+
+
+def _provided_package(facts: Facts, need: Need, site: ImportSite) -> str:
+    if site.package is not None:
+        return site.package
     for mi in facts.imports.values():
         for imp, sites in mi.imports.items():
             if site in sites and (imp == need.path or imp.startswith(need.path + "/")):

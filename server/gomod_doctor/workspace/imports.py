@@ -1,6 +1,6 @@
 """Which packages a workspace imports, and which modules may provide them.
 
-The I/O edge that reads ``.go`` files. Three layers:
+The I/O edge that reads ``.go`` files. Four layers:
 
 - :func:`read_imports` reads the import declarations at the top of one Go file,
   exactly as the go command's import reader does (``cmd/go/internal/imports/read.go``,
@@ -15,13 +15,17 @@ The I/O edge that reads ``.go`` files. Three layers:
 - :func:`modules_for_import` / :func:`needed_modules`: the modules of the build list
   the go command must look inside to resolve an import (``modload/import.go``,
   ``importFromModules``).
+- :func:`transitive_imports`: the packages of the build list's modules that the
+  workspace's imports reach, read as the go command's loader reads a dependency
+  (non-test files only), and the modules their imports need in turn.
 
 Differences from the go command, by design:
 
 - Build constraints (``//go:build``, ``_GOOS``/``_GOARCH`` file names, cgo) are not
   evaluated. ``go mod tidy`` evaluates every tag as both true and false *except*
   ``ignore`` (``imports.AnyTags``), so files tagged ``//go:build ignore`` are the one
-  case where we count imports tidy does not.
+  case where we count imports tidy does not. In dependencies' packages
+  (:func:`transitive_imports`) such files are left out, as every go command does.
 - The module loader (``modload.scanDir``) drops ``"C"`` and the ``appengine`` imports; we
   keep them (all in ``std_imports``).
 - Only the files of the module's own packages are read. The go command also
@@ -35,6 +39,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,14 +50,18 @@ from gomod_doctor.module.goquote import go_bytes
 from gomod_doctor.module.paths import check_import_path, is_standard_import_path
 
 __all__ = [
+    "BuildModule",
     "ImportSite",
     "ImportSpec",
     "ModuleImports",
+    "TransitiveImports",
     "modules_for_import",
     "needed_modules",
+    "never_built",
     "read_imports",
     "read_imports_file",
     "scan_module_imports",
+    "transitive_imports",
 ]
 
 # --- reading one file's imports ------------------------------------------------------
@@ -339,19 +348,17 @@ def _read_fd(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
-    """:func:`read_imports` of a file, reading only its head when that suffices.
-
-    Raises ``OSError`` if the file cannot be read.
-    """
+def _read_head(path: str | os.PathLike[str]) -> tuple[bytes, list[ImportSpec]]:
+    """The bytes read of a file (its head, or all of it when the import section may go
+    on past the head) and their import specs. Raises ``OSError``."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         data = _read_fd(fd, _CHUNK)
         if len(data) < _CHUNK:
-            return _read(data).specs
+            return data, _read(data).specs
         r = _read(data)
         if not r.hit_end:
-            return r.specs
+            return data, r.specs
         # The import section may go on past the chunk: read the whole file.
         rest = [data]
         while True:
@@ -359,9 +366,18 @@ def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
             if not b:
                 break
             rest.append(b)
-        return _read(b"".join(rest)).specs
+        data = b"".join(rest)
+        return data, _read(data).specs
     finally:
         os.close(fd)
+
+
+def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
+    """:func:`read_imports` of a file, reading only its head when that suffices.
+
+    Raises ``OSError`` if the file cannot be read.
+    """
+    return _read_head(path)[1]
 
 
 # --- walking a module ------------------------------------------------------------------
@@ -369,17 +385,32 @@ def read_imports_file(path: str | os.PathLike[str]) -> list[ImportSpec]:
 
 class ImportSite(NamedTuple):
     """Where a package is imported: a file and the 1-based line and byte column of
-    the import's path literal."""
+    the import's path literal.
+
+    Sites in the workspace's own files (:func:`scan_module_imports`) have only those.
+    Sites in a dependency's files (:func:`transitive_imports`) also say which package
+    is imported (``package``), which package imports it (``importer``, its import
+    path) and the version of the importer's module in the build list
+    (``importer_version``): what the go command's messages name.
+    """
 
     file: Path
     line: int
     column: int = 1
+    package: str | None = None
+    importer: str | None = None
+    importer_version: str = ""
 
     @property
     def test(self) -> bool:
         """Whether the import is in a test file (only ``go test`` and ``go mod tidy``
         need it, not ``go build``)."""
         return self.file.name.endswith("_test.go")
+
+    @property
+    def transitive(self) -> bool:
+        """Whether the import is in a dependency's file, not the workspace's."""
+        return self.importer is not None
 
 
 @dataclass
@@ -617,3 +648,481 @@ def needed_modules(
         for mod in candidates:
             needed.setdefault(mod, []).extend(site_list)
     return needed
+
+
+# --- build constraints no build satisfies ------------------------------------------------
+
+# A constraint's value under the go command's ``imports.AnyTags()`` for both values of
+# ``eval``'s ``prefer`` argument: (prefer=True, prefer=False). Every tag but ``ignore``
+# takes the preferred value (so ``linux`` and ``!linux`` are both true); ``ignore`` is
+# always false.
+_Value = tuple[bool, bool]
+_TAG: _Value = (True, False)
+_IGNORE: _Value = (False, False)
+_MAX_SIZE = 1000  # go/build/constraint's maxSize
+_MAX_OLD_SIZE = 100  # and its limit for ``// +build`` lines
+
+
+class _ConstraintError(Exception):
+    """A build constraint the go command cannot parse."""
+
+
+def _not(x: _Value) -> _Value:
+    return (not x[1], not x[0])
+
+
+def _and(x: _Value, y: _Value) -> _Value:
+    return (x[0] and y[0], x[1] and y[1])
+
+
+def _or(x: _Value, y: _Value) -> _Value:
+    return (x[0] or y[0], x[1] or y[1])
+
+
+def _is_tag_char(c: str) -> bool:
+    return c.isalpha() or c.isdecimal() or c == "_" or c == "."
+
+
+class _ExprParser:
+    """go/build/constraint's exprParser, evaluating as it parses."""
+
+    def __init__(self, text: str) -> None:
+        self.s = text
+        self.i = 0
+        self.tok = ""
+        self.is_tag = False
+        self.size = 0
+
+    def parse(self) -> _Value:
+        x = self.or_()
+        if self.tok != "":
+            raise _ConstraintError(f"unexpected token {self.tok}")
+        return x
+
+    def or_(self) -> _Value:
+        x = self.and_()
+        while self.tok == "||":
+            x = _or(x, self.and_())
+        return x
+
+    def and_(self) -> _Value:
+        x = self.not_()
+        while self.tok == "&&":
+            x = _and(x, self.not_())
+        return x
+
+    def not_(self) -> _Value:
+        self.size += 1
+        if self.size > _MAX_SIZE:
+            raise _ConstraintError("build expression too large")
+        self.lex()
+        if self.tok == "!":
+            self.lex()
+            if self.tok == "!":
+                raise _ConstraintError("double negation not allowed")
+            return _not(self.atom())
+        return self.atom()
+
+    def atom(self) -> _Value:
+        if self.tok == "(":
+            x = self.or_()
+            if self.tok != ")":
+                raise _ConstraintError("missing close paren")
+            self.lex()
+            return x
+        if not self.is_tag:
+            raise _ConstraintError("unexpected token or end of expression")
+        tag = self.tok
+        self.lex()
+        return _IGNORE if tag == "ignore" else _TAG
+
+    def lex(self) -> None:
+        s, n = self.s, len(self.s)
+        self.is_tag = False
+        while self.i < n and s[self.i] in " \t":
+            self.i += 1
+        if self.i >= n:
+            self.tok = ""
+            return
+        c = s[self.i]
+        if c in "()!":
+            self.tok = c
+            self.i += 1
+            return
+        if c in "&|":
+            if self.i + 1 >= n or s[self.i + 1] != c:
+                raise _ConstraintError(f"invalid syntax at {c}")
+            self.tok = c + c
+            self.i += 2
+            return
+        j = self.i
+        while j < n and _is_tag_char(s[j]):
+            j += 1
+        if j == self.i:
+            raise _ConstraintError(f"invalid syntax at {c}")
+        self.tok = s[self.i : j]
+        self.i = j
+        self.is_tag = True
+
+
+def _plus_build_value(text: str) -> _Value:
+    """constraint.parsePlusBuildExpr: space-separated OR of comma-separated AND of
+    optionally negated tags; a malformed literal reads as ``ignore``."""
+    size = 0
+    x: _Value | None = None
+    for clause in text.split():
+        y: _Value | None = None
+        for lit in clause.split(","):
+            if lit.startswith("!!") or lit == "!":
+                z = _IGNORE
+            else:
+                neg = lit.startswith("!")
+                if neg:
+                    lit = lit[1:]
+                valid = bool(lit) and all(_is_tag_char(c) for c in lit)
+                z = _IGNORE if not valid or lit == "ignore" else _TAG
+                if neg:
+                    z = _not(z)
+            if y is None:
+                y = z
+            else:
+                size += 1
+                if size > _MAX_OLD_SIZE:
+                    raise _ConstraintError("expression too complex for // +build lines")
+                y = _and(y, z)
+        assert y is not None
+        if x is None:
+            x = y
+        else:
+            size += 1
+            if size > _MAX_OLD_SIZE:
+                raise _ConstraintError("expression too complex for // +build lines")
+            x = _or(x, y)
+    return _IGNORE if x is None else x
+
+
+def _is_go_build(line: bytes) -> bool:
+    """imports.isGoBuildComment, of an already trimmed line."""
+    if not line.startswith(b"//go:build"):
+        return False
+    rest = line[len(b"//go:build") :]
+    return not rest or len(rest.lstrip()) < len(rest)
+
+
+def _file_header(data: bytes) -> tuple[bytes, bytes | None] | None:
+    """imports.parseFileHeader: the leading run of ``//`` comments and blank lines up to
+    its last blank line (where ``// +build`` lines count) and the ``//go:build`` line;
+    None for two ``//go:build`` lines (go then never builds the file)."""
+    end = 0
+    ended = False
+    in_star = False
+    go_build: bytes | None = None
+    pos = 0
+    n = len(data)
+    while pos < n:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            line, pos = data[pos:], n
+        else:
+            line, pos = data[pos:nl], nl + 1
+        line = line.strip()
+        if not line and not ended:
+            end = pos
+            continue
+        if not line.startswith(b"//"):
+            ended = True
+        if not in_star and _is_go_build(line):
+            if go_build is not None:
+                return None
+            go_build = line
+        while line:
+            if in_star:
+                i = line.find(b"*/")
+                if i < 0:
+                    break
+                in_star = False
+                line = line[i + 2 :].strip()
+                continue
+            if line.startswith(b"//"):
+                break
+            if line.startswith(b"/*"):
+                in_star = True
+                line = line[2:].strip()
+                continue
+            return data[:end], go_build  # non-comment text: the header is over
+    return data[:end], go_build
+
+
+def never_built(data: bytes) -> bool:
+    """Whether no build ever uses a Go file with these leading bytes: its build constraint
+    is false under ``imports.AnyTags()``, where every tag but ``ignore`` may be true or
+    false (``//go:build ignore``, ``// +build ignore``), or is malformed (two
+    ``//go:build`` lines, a ``//go:build`` line that does not parse), as go's
+    ``imports.ShouldBuild`` decides. ``data`` must hold the whole header (the leading
+    comments and the line after them).
+    """
+    if data.startswith(_BOM):
+        data = data[3:]
+    m = _SKIP.match(data)
+    assert m is not None
+    if b"build" not in data[: m.end()]:
+        return False  # the common case: no constraint at all
+    header = _file_header(data)
+    if header is None:
+        return True
+    trimmed, go_build = header
+    text: str
+    if go_build is not None:
+        text = go_build[len(b"//go:build") :].strip().decode("utf-8", "surrogateescape")
+        try:
+            return not _ExprParser(text).parse()[0]
+        except _ConstraintError:
+            return True
+        except RecursionError:  # absurdly deep parentheses: count the file
+            return False
+    for raw in trimmed.split(b"\n"):
+        line = raw.strip()
+        if not line.startswith(b"//") or b"+build" not in line:
+            continue
+        rest = line[2:].strip()
+        if not rest.startswith(b"+build"):
+            continue
+        rest = rest[len(b"+build") :]
+        if rest and len(rest.lstrip()) == len(rest):
+            continue  # "+buildx": not a constraint
+        text = rest.strip().decode("utf-8", "surrogateescape")
+        try:
+            if not _plus_build_value(text)[0]:
+                return True
+        except _ConstraintError:
+            continue  # go ignores a // +build line it cannot parse
+    return False
+
+
+# --- the transitive import graph -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BuildModule:
+    """A module of the build list, for :func:`transitive_imports`.
+
+    ``version`` is the selected version of the module path (not a replacement's).
+    ``dir`` is where its files are: the extracted dir in GOMODCACHE (of the module
+    version, or of the module replacing it) or a directory replacement's directory;
+    ``None``, or a directory that does not exist, means they are not on disk. ``local``
+    marks a directory replacement: as in the go command's ``dirInModule``, a package
+    below a nested ``go.mod`` inside a local tree is not the module's.
+    """
+
+    version: str
+    dir: Path | None
+    local: bool = False
+
+
+@dataclass
+class TransitiveImports:
+    """The dependency packages a workspace's imports reach, and the modules they need.
+
+    ``needed`` maps each module path to the import sites in *dependency* packages'
+    files that need it (every :func:`modules_for_import` candidate of each import), in
+    load order (breadth first from the workspace's imports); each site names the
+    imported ``package``, its ``importer`` and the importer's module version. The
+    workspace's own imports are not in it.
+
+    ``providers`` maps every import path resolved (the workspace's and the
+    dependencies') to the module providing it; ``importers`` maps each dependency
+    package read to the package that first imported it (``None``: a workspace
+    import), so :meth:`chain` gives the import stack. ``unread`` maps a module whose
+    files are not on disk to the import paths that may be its packages: their
+    imports could not be read (the go command would download the module first).
+    """
+
+    needed: dict[str, list[ImportSite]] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+    importers: dict[str, str | None] = field(default_factory=dict)
+    unread: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def packages(self) -> list[str]:
+        """The dependency packages whose files were read, in load order."""
+        return list(self.importers)
+
+    def chain(self, package: str) -> list[str]:
+        """The import stack from a workspace import down to ``package`` (which was
+        read), first hop first: ``[imported by the workspace, ..., package]``."""
+        out = [package]
+        seen = {package}
+        cur = self.importers.get(package)
+        while cur is not None and cur not in seen:
+            out.append(cur)
+            seen.add(cur)
+            cur = self.importers.get(cur)
+        out.reverse()
+        return out
+
+
+class _PackageDir(NamedTuple):
+    has_go: bool  # a .go file of any name: the directory is a package (fsys.IsGoDir)
+    files: list[str]  # the files ScanDir reads, test files left out, sorted
+
+
+def _list_package_dir(d: str) -> _PackageDir:
+    """fsys.IsGoDir and imports.ScanDir's file selection, in one directory read."""
+    try:
+        with os.scandir(d) as it:
+            entries = list(it)
+    except OSError:
+        return _PackageDir(False, [])
+    has_go = False
+    files: list[str] = []
+    for e in entries:
+        name = e.name
+        if not name.endswith(".go"):
+            continue
+        try:
+            regular = e.is_file(follow_symlinks=True)
+        except OSError:
+            continue
+        if not regular:
+            continue
+        has_go = True
+        if name[0] not in "._" and not name.endswith("_test.go"):
+            files.append(name)
+    files.sort()
+    return _PackageDir(has_go, files)
+
+
+def transitive_imports(
+    direct: Iterable[str],
+    build_list: Mapping[str, BuildModule],
+    *,
+    main_modules: Iterable[str] = (),
+) -> TransitiveImports:
+    """The transitive import graph below the workspace's imports ``direct``, as the
+    go command's package loader walks it for ``go build ./...`` and ``go test ./...``.
+
+    ``direct`` are the import paths of the workspace's files (tests included: the
+    workspace's tests are built by ``go test``); ``build_list`` maps each selected
+    module path to its version and files; ``main_modules`` are the workspace's
+    module paths (never needed: they are on disk; their packages' imports are the
+    workspace's own, already in ``direct``).
+
+    Each import path is resolved as ``modload.importFromModules`` does: every
+    :func:`modules_for_import` candidate is needed, and the one whose directory for
+    the package holds a ``.go`` file (any ``.go`` file, as ``fsys.IsGoDir``) provides
+    it; with several (an ambiguous import, an error for go) the longest module path
+    is followed. A provided package's files are then read as ``imports.ScanDir`` reads
+    a dependency's: ``.go`` files not starting with ``.`` or ``_``, regular or
+    symlinks to regular files, and not ``_test.go`` (tests of dependencies are not
+    built by ``go build`` or ``go test``). Their imports are resolved in turn,
+    breadth first; each package is read once.
+
+    Build constraints are not evaluated: ``_GOOS``/``_GOARCH`` file names,
+    ``//go:build linux``, ``import "C"`` with cgo off all count, so this
+    over-approximates go, which evaluates them for the target GOOS/GOARCH (as
+    ``go mod tidy`` does with every tag both true and false). The exception is a
+    file no build ever uses (:func:`never_built`: ``//go:build ignore`` or a
+    malformed constraint): go build, go test and go mod tidy all leave it out, and
+    so do we (unlike :func:`scan_module_imports` for the workspace's own files).
+
+    A module whose files are not on disk (not extracted in the module cache) stops
+    the walk for the packages it may provide: go would download it first (and it is
+    needed, so it is reported as missing). Those are in ``unread``. Never raises;
+    unreadable files are in ``errors``.
+    """
+    mains = set(main_modules)
+    paths = frozenset(p for p in build_list if p not in mains)
+    out = TransitiveImports()
+    if not paths:
+        return out
+    listings: dict[str, _PackageDir] = {}
+    gomod_at: dict[str, bool] = {}
+    roots: dict[str, str | None] = {}
+    candidates_of: dict[str, list[str]] = {}
+    resolved: set[str] = set()
+    queue: deque[tuple[str, str, str]] = deque()  # (package, its dir, its module)
+
+    def root_of(mod: str) -> str | None:
+        root = roots.get(mod, "")
+        if root == "":
+            d = build_list[mod].dir
+            root = os.path.abspath(d) if d is not None and os.path.isdir(d) else None
+            roots[mod] = root
+        return root
+
+    def listing(d: str) -> _PackageDir:
+        got = listings.get(d)
+        if got is None:
+            got = listings[d] = _list_package_dir(d)
+        return got
+
+    def nested_module(d: str, root: str) -> bool:
+        while len(d) > len(root):
+            has = gomod_at.get(d)
+            if has is None:
+                has = gomod_at[d] = _is_regular_file(os.path.join(d, "go.mod"))
+            if has:
+                return True
+            d = os.path.dirname(d)
+        return False
+
+    def candidates(import_path: str) -> list[str]:
+        got = candidates_of.get(import_path)
+        if got is None:
+            got = candidates_of[import_path] = modules_for_import(import_path, paths)
+        return got
+
+    def resolve(import_path: str, importer: str | None) -> None:
+        """Find the module providing ``import_path`` and queue the package (once)."""
+        resolved.add(import_path)
+        unread: list[str] = []
+        for mod in candidates(import_path):  # longest first
+            root = root_of(mod)
+            if root is None:
+                unread.append(mod)
+                continue
+            rel = import_path[len(mod) + 1 :]
+            d = os.path.join(root, *rel.split("/")) if rel else root
+            if build_list[mod].local and rel and nested_module(d, root):
+                continue
+            if listing(d).has_go:
+                out.providers[import_path] = mod
+                out.importers[import_path] = importer
+                queue.append((import_path, d, mod))
+                return
+        for mod in unread:
+            out.unread.setdefault(mod, []).append(import_path)
+
+    for import_path in direct:
+        if import_path not in resolved:
+            resolve(import_path, None)
+
+    while queue:
+        pkg, d, mod = queue.popleft()
+        version = build_list[mod].version
+        for name in listing(d).files:
+            file = os.path.join(d, name)
+            try:
+                data, specs = _read_head(file)
+            except OSError as e:
+                out.errors.append(f"{file}: {e.strerror or e}")
+                continue
+            if not specs or never_built(data):
+                continue
+            file_path = Path(file)
+            for spec in specs:
+                ip = spec.path
+                cands = candidates(ip)
+                if not cands:
+                    continue
+                site = ImportSite(file_path, spec.line, spec.column, ip, pkg, version)
+                for c in cands:
+                    sites = out.needed.get(c)
+                    if sites is None:
+                        out.needed[c] = [site]
+                    else:
+                        sites.append(site)
+                if ip not in resolved:
+                    resolve(ip, pkg)
+    return out

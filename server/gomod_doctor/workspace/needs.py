@@ -3,8 +3,12 @@
 For each workspace (main) module, its go.mod requirements after ``exclude`` and
 ``replace`` (go.work replacements win over a module's own), the targets of the
 replacements, and which required modules may provide packages that the
-workspace's ``.go`` files import. The go command needs the zip and the extracted
-dir of those; of every other required module it needs only the ``.mod`` file.
+workspace's ``.go`` files import, directly or through the packages of other
+modules (the transitive import graph, read by the I/O edge with
+:func:`~gomod_doctor.workspace.imports.transitive_imports` from the build list that
+:meth:`BuildNeeds.build_list` gives, then passed back to :func:`compute`). The go
+command needs the zip and the extracted dir of those; of every other required
+module it needs only the ``.mod`` file.
 """
 
 from __future__ import annotations
@@ -14,9 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gomod_doctor.cache.layout import extracted_dir
 from gomod_doctor.modfile.rules import Replace, Require
 from gomod_doctor.module import semver
-from gomod_doctor.workspace.imports import ImportSite, ModuleImports, needed_modules
+from gomod_doctor.module.paths import check
+from gomod_doctor.workspace.imports import (
+    BuildModule,
+    ImportSite,
+    ModuleImports,
+    TransitiveImports,
+    needed_modules,
+)
 from gomod_doctor.workspace.snapshot import ModuleFiles, Snapshot
 
 
@@ -56,6 +68,8 @@ class Need:
     replace: ReplaceSite | None = None
     #: selected by MVS: the highest required version of this path in the workspace
     selected: bool = False
+    #: the imports that need its packages: the workspace's own first, then those in
+    #: dependency packages (``site.transitive``, naming the importing package)
     import_sites: list[ImportSite] = field(default_factory=list)
 
     @property
@@ -82,9 +96,43 @@ class BuildNeeds:
     main_modules: dict[str, ModuleFiles] = field(default_factory=dict)
     needs: dict[tuple[str, str], Need] = field(default_factory=dict)
     replaces: list[ReplaceSite] = field(default_factory=list)
+    #: the transitive import graph :func:`compute` was given, if any
+    transitive: TransitiveImports | None = None
 
     def selected(self) -> list[Need]:
         return [n for n in self.needs.values() if n.selected]
+
+    def build_list(self, gomodcache: str | None) -> dict[str, BuildModule]:
+        """The selected modules and where their files are, for
+        :func:`~gomod_doctor.workspace.imports.transitive_imports`: a directory
+        replacement's directory, else the extracted dir in ``gomodcache`` of the
+        version fetched (``None`` without a module cache or for a version that has no
+        place in it). Computes paths only; nothing is read."""
+        out: dict[str, BuildModule] = {}
+        for need in self.selected():
+            if need.path in self.main_modules:
+                continue
+            if need.replace is not None and need.replace.target_dir is not None:
+                out[need.path] = BuildModule(need.version, need.replace.target_dir, local=True)
+                continue
+            fetch = need.fetch
+            d: Path | None = None
+            if fetch is not None and gomodcache:
+                try:
+                    d = Path(extracted_dir(gomodcache, *fetch))
+                except ValueError:  # an invalid path or version: the parse check says so
+                    d = None
+            out[need.path] = BuildModule(need.version, d)
+        return out
+
+
+def _valid(path: str, version: str) -> bool:
+    """A module version the go command would accept (the parse check reports the rest)."""
+    try:
+        check(path, version)
+    except ValueError:
+        return False
+    return True
 
 
 def _find_replace(sites: list[ReplaceSite], path: str, version: str) -> ReplaceSite | None:
@@ -100,9 +148,31 @@ def _find_replace(sites: list[ReplaceSite], path: str, version: str) -> ReplaceS
     return wildcard
 
 
-def compute(snapshot: Snapshot, imports: Mapping[Path, ModuleImports]) -> BuildNeeds:
-    """The build needs of ``snapshot``, given each workspace module dir's imports."""
-    out = BuildNeeds()
+def workspace_imports(
+    snapshot: Snapshot, imports: Mapping[Path, ModuleImports]
+) -> dict[str, list[ImportSite]]:
+    """Every import path of the workspace modules' files (standard library included),
+    with its sites, from each workspace module dir's scan."""
+    out: dict[str, list[ImportSite]] = {}
+    for m in snapshot.modules:
+        mi = imports.get(m.dir)
+        if mi is None:
+            continue
+        for imp, sites in mi.all_imports().items():
+            out.setdefault(imp, []).extend(sites)
+    return out
+
+
+def compute(
+    snapshot: Snapshot,
+    imports: Mapping[Path, ModuleImports],
+    transitive: TransitiveImports | None = None,
+) -> BuildNeeds:
+    """The build needs of ``snapshot``, given each workspace module dir's imports and,
+    optionally, the transitive import graph below them (computed from this function's
+    own :meth:`BuildNeeds.build_list` without it): modules needed only by dependency
+    packages then need their zip too, with those import sites."""
+    out = BuildNeeds(transitive=transitive)
     for m in snapshot.modules:
         if m.mod is not None and m.mod.module is not None and m.mod.module.path:
             out.main_modules.setdefault(m.mod.module.path, m)
@@ -128,7 +198,7 @@ def compute(snapshot: Snapshot, imports: Mapping[Path, ModuleImports]) -> BuildN
         for req in m.mod.require:
             if not req.path or not req.version or req.path in out.main_modules:
                 continue
-            if (req.path, req.version) in excluded:
+            if (req.path, req.version) in excluded or not _valid(req.path, req.version):
                 continue
             need = out.needs.get((req.path, req.version))
             if need is None:
@@ -151,14 +221,13 @@ def compute(snapshot: Snapshot, imports: Mapping[Path, ModuleImports]) -> BuildN
     for need in best.values():
         need.selected = True
 
-    all_imports: dict[str, list[ImportSite]] = {}
-    for m in snapshot.modules:
-        mi = imports.get(m.dir)
-        if mi is None:
-            continue
-        for imp, sites in mi.all_imports().items():
-            all_imports.setdefault(imp, []).extend(sites)
+    all_imports = workspace_imports(snapshot, imports)
     by_path = needed_modules(all_imports, best, main_modules=out.main_modules)
     for path, sites in by_path.items():
         best[path].import_sites = sites
+    if transitive is not None:
+        for path, sites in transitive.needed.items():
+            need = best.get(path)
+            if need is not None and path not in out.main_modules:
+                need.import_sites = need.import_sites + sites
     return out
