@@ -30,6 +30,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOMODCACHE", str(tmp_path / "gopath" / "pkg" / "mod"))
     monkeypatch.setenv("GOENV", str(home / ".config" / "go" / "env"))
     monkeypatch.setenv("GOTOOLCHAIN", "local")
+    monkeypatch.setenv("GOPROXY", "off")  # no test reaches beyond 127.0.0.1
     monkeypatch.delenv("GOWORK", raising=False)
     monkeypatch.delenv("GOFLAGS", raising=False)
 

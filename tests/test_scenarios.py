@@ -204,7 +204,9 @@ def cli(
         for key, value in s.env(**env).items():
             monkeypatch.setenv(key, value)
         capsys.readouterr()
-        code = main(["check", "--format", "json", *args])
+        # The scenarios run with GOSUMDB=off (their proxies are local): the network
+        # check's note on that setting is not what these tests are about.
+        code = main(["check", "--format", "json", "--severity", "insecure-setting=off", *args])
         captured = capsys.readouterr()
         assert "internal error" not in captured.err
         doc: dict[str, Any] = json.loads(captured.out)
@@ -249,8 +251,9 @@ def test_full_verification_hashes_equal_go_sum(sc: Scenario) -> None:
         if v.dir_checked:
             assert v.dir_h1 == go_sum[key], key
             dirs_checked.add(key[0])
-    # The extracted dirs of the modules whose packages the workspace imports.
-    assert dirs_checked == {p for p, _ in SAMPLE_REQUIRES}
+    # The extracted dirs of the modules whose packages the build imports: the workspace's
+    # and example.com/dep, imported by example.com/two/v2's package.
+    assert dirs_checked == {p for p, _ in SAMPLE_REQUIRES} | {"example.com/dep"}
     assert engine.run(facts).findings == []
 
 
@@ -309,7 +312,11 @@ def test_cache_missing_with_goproxy_off_is_an_error_in_gos_words(
     sc.remove_from_cache("info", "mod", "zip", "ziphash")
     code, doc = cli(sc, str(sc.ws))  # the fixture's env has GOPROXY=off
     assert code == 1
-    (f,) = doc["findings"]
+    by_code = {f["code"]: f for f in doc["findings"]}
+    # The network check says the same of the GOPROXY setting, on the same line.
+    assert sorted(by_code) == ["cache-missing", "proxy-config"], sorted(by_code)
+    assert json_where(by_code["proxy-config"])[1:] == ("go.mod", ALPHA_LINE, "error")
+    f = by_code["cache-missing"]
     assert json_where(f) == ("cache-missing", "go.mod", ALPHA_LINE, "error")
     assert f["message"] == "example.com/alpha@v1.0.0: module lookup disabled by GOPROXY=off"
     assert (f["module"], f["version"], f["fixes"]) == (*ALPHA, ["download"])

@@ -11,11 +11,12 @@ import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.cache import state as cache_state
 from gomod_doctor.cache import verify as cache_verify
 from gomod_doctor.checks import cache, goversion, sums, syntax, work
+from gomod_doctor.checks import network as network_check
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
@@ -26,7 +27,16 @@ from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceLocation
-from gomod_doctor.workspace.imports import ModuleImports, scan_module_imports
+from gomod_doctor.workspace.imports import (
+    ModuleImports,
+    TransitiveImports,
+    scan_module_imports,
+    transitive_imports,
+)
+
+if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
+    from gomod_doctor.network.gather import NetworkOptions
+    from gomod_doctor.network.proxy import NetworkCache
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +50,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("cache", cache.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
+    ("network", network_check.check),  # no findings unless facts.network is set
 )
 
 #: The checks that need the module cache (skipped with verify "off").
@@ -80,6 +91,21 @@ def scan_imports(snapshot: snapshots.Snapshot) -> dict[Path, ModuleImports]:
     return out
 
 
+def scan_transitive(
+    snapshot: snapshots.Snapshot,
+    imports: Mapping[Path, ModuleImports],
+    needs: build_needs.BuildNeeds,
+    gomodcache: str | None,
+) -> TransitiveImports:
+    """The packages of the build list's modules that the workspace's imports reach (read
+    from GOMODCACHE's extracted dirs and directory replacements)."""
+    return transitive_imports(
+        build_needs.workspace_imports(snapshot, imports),
+        needs.build_list(gomodcache),
+        main_modules=needs.main_modules,
+    )
+
+
 def gather(
     location: WorkspaceLocation,
     env: GoEnv,
@@ -92,10 +118,18 @@ def gather(
     cancel: cache_verify.Cancel | None = None,
     imports: Mapping[Path, ModuleImports] | None = None,
 ) -> tuple[Facts, cache_verify.VerifyStats | None]:
-    """Read everything the checks need. ``imports`` reuses an earlier scan."""
+    """Read everything the checks need. ``imports`` reuses an earlier scan.
+
+    Unless ``verify`` is "off" (nothing of the module cache is read), the transitive
+    import graph is read too, so modules providing packages that dependencies import
+    count as needing their zip.
+    """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
     needs = build_needs.compute(snap, scanned)
+    if verify != "off":
+        transitive = scan_transitive(snap, scanned, needs, env.GOMODCACHE or None)
+        needs = build_needs.compute(snap, scanned, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
@@ -125,6 +159,29 @@ def gather(
             facts.full = result.modules
             stats = result.stats
     return facts, stats
+
+
+# --------------------------------------------------------------------------- network
+
+
+def gather_network(
+    facts: Facts,
+    *,
+    offline: bool,
+    environ: Mapping[str, str] | None = None,
+    options: NetworkOptions | None = None,
+    cache: NetworkCache | None = None,
+) -> None:
+    """Set ``facts.network``: the GOPROXY answers (issue 5), after the local gather.
+
+    Bounded by ``options.timeouts.overall`` (6 s by default) whatever the proxies do.
+    ``offline`` (``--offline``, ``network: off``, an untrusted workspace): no request
+    at all, only what the settings alone tell. Async callers (the language server)
+    await :func:`gomod_doctor.network.gather_network` instead.
+    """
+    from gomod_doctor.network.gather import run_bounded
+
+    facts.network = run_bounded(facts, environ, offline=offline, options=options, cache=cache)
 
 
 # --------------------------------------------------------------------------- checks

@@ -17,6 +17,7 @@ from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.cache.verify import ModuleVerification
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.gosum.parser import SumEntry, SumFile
+from gomod_doctor.network.model import NetworkFacts
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.snapshot import FileText, Snapshot
@@ -48,6 +49,8 @@ class Facts:
     full: dict[tuple[str, str], ModuleVerification] | None = None
     verify_level: str = "quick"
     dirs: dict[Path, DirInfo] = field(default_factory=dict)
+    #: what the GOPROXY entries answered (None: the network checks did not run)
+    network: NetworkFacts | None = None
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""

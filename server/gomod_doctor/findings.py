@@ -148,6 +148,81 @@ CATALOG: dict[str, CodeInfo] = {
             "needed module's cached `.mod` (go never switches for a dependency).",
             "Upgrade Go, or allow GOTOOLCHAIN to switch.",
         ),
+        # --- network checks (gomod_doctor.network; never with --offline) ----------------
+        CodeInfo(
+            "proxy-unreachable",
+            Severity.ERROR,
+            "A GOPROXY entry cannot be reached: connection refused, DNS failure, TLS "
+            "failure, timeout or hang, connection closed. An error on each `require` whose "
+            "download will fail (the message says what go will do: stop after `,`, go on "
+            "after `|`, wait forever on a proxy that never answers); a warning on the "
+            "`module` line when nothing needs fetching.",
+            "Fix the proxy, or separate it with `|` so that go falls back.",
+        ),
+        CodeInfo(
+            "proxy-error",
+            Severity.ERROR,
+            "A GOPROXY entry answers with HTTP 5xx (or another error status), a truncated "
+            "or a garbage response; placed as `proxy-unreachable`.",
+            "Fix the proxy, or separate it with `|` so that go falls back.",
+        ),
+        CodeInfo(
+            "proxy-not-found",
+            Severity.ERROR,
+            "Every GOPROXY entry answers 404/410 for a needed version that is not in the "
+            "module cache.",
+            "Check the version; for a private module, set GOPRIVATE.",
+        ),
+        CodeInfo(
+            "proxy-config",
+            Severity.ERROR,
+            "An invalid GOPROXY entry (go's own words), or GOPROXY=off while needed "
+            "versions are missing from the module cache (on those requires).",
+            "Fix GOPROXY (`go env -w GOPROXY=...`).",
+        ),
+        CodeInfo(
+            "sumdb-unreachable",
+            Severity.WARNING,
+            "The checksum database cannot be reached.",
+            "",
+        ),
+        CodeInfo(
+            "sumdb-mismatch",
+            Severity.ERROR,
+            "A go.sum line or the module cache disagrees with the verified checksum "
+            "database record (when go.sum and the cache agree: go's SECURITY ERROR).",
+            "Replace the go.sum line with the database's value; `redownload`.",
+        ),
+        CodeInfo(
+            "sumdb-untrusted",
+            Severity.ERROR,
+            "The checksum database's answer fails verification: a bad signature or unknown "
+            "key, an inconsistent tile or inclusion proof, a forked log. go refuses it, so "
+            "the download fails.",
+            "",
+        ),
+        CodeInfo(
+            "proxy-tampered",
+            Severity.ERROR,
+            "A proxy's copy of a module version (`.mod` or `.zip`) differs from go.sum and "
+            "the checksum database (`gomod-doctor compare-proxies M@V`); names the proxy.",
+            "Stop using that proxy and report it; `redownload` from a good one.",
+        ),
+        CodeInfo(
+            "insecure-setting",
+            Severity.INFORMATION,
+            "GOSUMDB=off, GOINSECURE, GONOSUMCHECK, a very broad GONOSUMDB pattern, or "
+            "`-insecure` in GOFLAGS, on the `module` line, with the protection it turns off.",
+            "",
+        ),
+        CodeInfo(
+            "private-path-exposed",
+            Severity.WARNING,
+            'A needed module every proxy (and the checksum database) answers "not found" '
+            "for, not covered by GOPRIVATE/GONOSUMDB: its path goes to public services on "
+            "every lookup.",
+            "`go env -w GOPRIVATE=<prefix>` (after confirmation).",
+        ),
     )
 }
 

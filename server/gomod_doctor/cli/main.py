@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gomod_doctor import __version__, engine
 from gomod_doctor.cache.verify import Progress
-from gomod_doctor.cli import cache_cmds
+from gomod_doctor.cli import cache_cmds, network_cmds
 from gomod_doctor.cli.output import ProgressBar, render_json, render_text
 from gomod_doctor.cli.sarif import render_sarif
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--stdio", action="store_true", help="speak over stdio (the default)")
     s.set_defaults(func=_cmd_serve)
     cache_cmds.register(sub)
+    network_cmds.register(sub)
     return p
 
 
@@ -112,6 +113,7 @@ def check_locations(
         seen.add(loc.main_file)
         config = load_file(loc.root).with_severity(base.severity)
         facts, _ = engine.gather(loc, genv, verify=verify, no_memo=no_memo, progress=progress)
+        engine.gather_network(facts, offline=base.offline, environ=os.environ)
         result = engine.run(facts, config)
         for msg in result.internal_errors:
             print(f"gomod-doctor: {msg}", file=sys.stderr)

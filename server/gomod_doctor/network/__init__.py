@@ -1,0 +1,46 @@
+"""Network checks: GOPROXY health, availability, proxy-copy comparison, privacy.
+
+- ``http``          the httpx client set up as the go command sets up its own
+                    (HTTPS_PROXY/NO_PROXY, SSL_CERT_FILE/DIR, .netrc), every request
+                    bounded, concurrency bounded
+- ``proxy``         classifying answers as go's TryProxies sees them; the TTL cache
+                    with backoff; entry probes
+- ``availability``  the GOPROXY walk go will do for a missing module version or a
+                    toolchain download
+- ``compare``       proxy-copy comparison (``gomod-doctor compare-proxies M@V``)
+- ``private``       what is never sent where; risky settings; the GOPRIVATE fix
+- ``model``         the plain data (``NetworkFacts``) the checks read
+- ``gather``        :func:`gather_network`, the bounded async entry point
+- ``sumdb``         the checksum database client
+
+Importing this package is cheap: ``gather_network`` and friends load on first use
+(``facts`` imports ``network.model``, and ``gather`` imports ``facts``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gomod_doctor.network.gather import NetworkOptions, gather_network, run_bounded
+    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.network.proxy import NetworkCache
+
+__all__ = ["NetworkCache", "NetworkFacts", "NetworkOptions", "gather_network", "run_bounded"]
+
+_LAZY = {
+    "gather_network": "gomod_doctor.network.gather",
+    "run_bounded": "gomod_doctor.network.gather",
+    "NetworkOptions": "gomod_doctor.network.gather",
+    "NetworkFacts": "gomod_doctor.network.model",
+    "NetworkCache": "gomod_doctor.network.proxy",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

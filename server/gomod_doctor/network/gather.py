@@ -1,0 +1,276 @@
+"""The network part of a check: bounded, async, after (and apart from) the local gather.
+
+:func:`gather_network` asks the GOPROXY entries what the go command will ask them,
+and returns :class:`~gomod_doctor.network.model.NetworkFacts`:
+
+1. the settings that need no request: go's words for an invalid GOPROXY, the
+   settings that weaken go's checks;
+2. a probe of every proxy entry, all at once (the ``.info`` of a needed, public
+   module version: a request go makes anyway), with its latency;
+3. for each needed module version missing from the module cache, and for a
+   toolchain GOTOOLCHAIN makes go download, the GOPROXY walk go will do.
+
+With ``offline=True`` (``--offline``, ``network: off``, an untrusted workspace)
+nothing at all is sent: only what needs no request is reported. GOPRIVATE and
+GONOPROXY paths are never sent to a proxy.
+
+Everything is bounded: each request by ``Timeouts.connect``/``total``, the whole by
+``Timeouts.overall``; work cut short is reported "unchecked", never waited for.
+:func:`run_bounded` is the synchronous form for the CLI: it runs the gather on its
+own thread and returns by the deadline even if a resolver call hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from gomod_doctor.facts import Facts
+from gomod_doctor.module import paths as modpaths
+from gomod_doctor.network.availability import (
+    chain_for,
+    evaluate,
+    missing_modules,
+    toolchain_cached,
+    toolchain_need,
+)
+from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
+from gomod_doctor.network.model import (
+    FileKind,
+    ModuleAvailability,
+    NetworkFacts,
+    ProbeResult,
+    ToolchainAvailability,
+    Verdict,
+)
+from gomod_doctor.network.private import insecure_settings, never_to_proxy
+from gomod_doctor.network.proxy import Asker, NetworkCache, entry_refs, probe_entries, raw_urls
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    #: requests in flight at once
+    concurrency: int = 8
+    #: also predict the ``.info`` fetch (what ``go mod download`` does first)
+    with_info: bool = False
+    #: predict a toolchain download GOTOOLCHAIN asks for
+    toolchain: bool = True
+
+
+def scope_key(facts: Facts, settings: HttpSettings) -> str:
+    """What the cached answers depend on: GOPROXY and the environment."""
+    env = facts.env
+    h = hashlib.sha256()
+    for part in (env.GOPROXY, env.GONOPROXY, env.GOPRIVATE, env.GOINSECURE, settings.fingerprint()):
+        h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return h.hexdigest()[:32]
+
+
+def _target(
+    facts: Facts, missing: Mapping[tuple[str, str], object], private: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """The module version the probes ask about: a missing public one, else any needed
+    public one."""
+    candidates = sorted(missing) + sorted(
+        n.fetch for n in facts.needs.needs.values() if n.fetch is not None
+    )
+    for path, version in candidates:
+        if private(path):
+            continue
+        try:
+            modpaths.check(path, version)
+        except Exception:
+            continue
+        return path, version
+    return None
+
+
+async def gather_network(
+    facts: Facts,
+    environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
+    options: NetworkOptions | None = None,
+    cache: NetworkCache | None = None,
+    request_log: list[str] | None = None,
+) -> NetworkFacts:
+    """The network facts of ``facts``' workspace. Never raises (but for cancellation).
+
+    ``environ``: the process environment (HTTPS_PROXY, SSL_CERT_FILE, NETRC...).
+    ``cache``: answers kept between calls (the language server keeps one).
+    ``request_log``: receives every URL sent (redacted), for tests and debugging.
+    """
+    opts = options or NetworkOptions()
+    environ = environ or {}
+    env = facts.env
+    plist = env.proxy_list
+    refs = entry_refs(plist)
+    t = opts.timeouts
+    nf = NetworkFacts(
+        goproxy=redact_goproxy(env.GOPROXY),
+        entries=refs,
+        config_errors=list(plist.errors),
+        offline=offline,
+        connect_timeout=t.connect,
+        total_timeout=t.total,
+    )
+    nf.insecure = insecure_settings(env, environ)
+    missing = missing_modules(facts, with_info=opts.with_info)
+    tc = toolchain_need(facts, environ) if opts.toolchain else None
+    if tc is not None and toolchain_cached(env.GOMODCACHE, tc):
+        tc = None
+    chain = chain_for(env, refs)
+
+    def private(p: str) -> bool:
+        return never_to_proxy(env, p)
+
+    pool: HttpPool | None = None
+    if not offline and not plist.errors:
+        settings = HttpSettings.from_environ(environ)
+        if cache is not None:
+            cache.use_scope(scope_key(facts, settings))
+        if settings.netrc_error:
+            nf.notes.append(settings.netrc_error)
+        pool = HttpPool(
+            settings,
+            timeouts=t,
+            concurrency=opts.concurrency,
+            deadline=time.monotonic() + t.overall,
+        )
+    asker = Asker(pool, raw_urls(plist.entries), cache=cache, private=private)
+    try:
+        if pool is not None:
+            target = _target(facts, missing, private)
+            if target is None and tc is not None:
+                target = (tc.module, tc.version)
+            nf.probes = await probe_entries(asker, refs, target)
+        else:
+            why = "offline: nothing is sent" if offline else "GOPROXY is invalid"
+            nf.probes = [ProbeResult(e, note=why) for e in refs]
+
+        async def one(key: tuple[str, str]) -> ModuleAvailability:
+            return await evaluate(asker, chain, key[0], key[1], missing[key])
+
+        keys = sorted(missing)
+        tasks = [asyncio.ensure_future(one(k)) for k in keys]
+        tc_task = (
+            asyncio.ensure_future(evaluate(asker, chain, tc.module, tc.version, ("zip",)))
+            if tc is not None
+            else None
+        )
+        every = [*tasks, *([tc_task] if tc_task is not None else [])]
+        if every:
+            grace = t.overall + 0.5 if pool is not None else None
+            _done, pending = await asyncio.wait(every, timeout=grace)
+            for p in pending:
+                p.cancel()
+                nf.deadline_hit = True
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+        for k, task in zip(keys, tasks, strict=True):
+            nf.availability[k] = _result(task, k, missing[k])
+        if tc is not None and tc_task is not None:
+            nf.toolchain = ToolchainAvailability(
+                tc.toolchain,
+                _result(tc_task, (tc.module, tc.version), ("zip",)),
+                tc.reason,
+                tc.file,
+                tc.range,
+            )
+    finally:
+        if pool is not None:
+            if request_log is not None:
+                request_log.extend(pool.sent)
+            await pool.close()
+    nf.requests = asker.sent
+    if any(
+        a.reason == "deadline"
+        for m in nf.availability.values()
+        for v in m.verdicts
+        for a in v.steps
+    ) or any(p.attempt is not None and p.attempt.reason == "deadline" for p in nf.probes):
+        nf.deadline_hit = True
+    if nf.deadline_hit:
+        nf.notes.append(
+            f"the network checks stopped at their {t.overall:g} s deadline: some answers are "
+            "unknown"
+        )
+    return nf
+
+
+def _result(
+    task: asyncio.Future[ModuleAvailability], key: tuple[str, str], files: tuple[FileKind, ...]
+) -> ModuleAvailability:
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    out = ModuleAvailability(key[0], key[1], files)
+    reason = (
+        "the network deadline ran out"
+        if task.cancelled()
+        else f"internal error: {task.exception()}"
+    )
+    out.verdicts.append(Verdict(key[0], key[1], out.files[0], "unchecked", go_error=reason))
+    return out
+
+
+def run_bounded(
+    facts: Facts,
+    environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
+    options: NetworkOptions | None = None,
+    cache: NetworkCache | None = None,
+    request_log: list[str] | None = None,
+) -> NetworkFacts:
+    """:func:`gather_network` from synchronous code, back by the overall deadline
+    (plus a second) whatever happens: the work runs on a daemon thread."""
+    opts = options or NetworkOptions()
+    box: dict[str, NetworkFacts | BaseException] = {}
+
+    def work() -> None:
+        try:
+            box["facts"] = asyncio.run(
+                gather_network(
+                    facts,
+                    environ,
+                    offline=offline,
+                    options=opts,
+                    cache=cache,
+                    request_log=request_log,
+                )
+            )
+        except BaseException as e:  # reported below, never raised into the caller
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="gomod-doctor-network", daemon=True)
+    thread.start()
+    thread.join(opts.timeouts.overall + 1.0 if not offline else None)
+    got = box.get("facts")
+    if isinstance(got, NetworkFacts):
+        return got
+    nf = NetworkFacts(
+        goproxy=redact_goproxy(facts.env.GOPROXY),
+        entries=entry_refs(facts.env.proxy_list),
+        config_errors=list(facts.env.proxy_list.errors),
+        offline=offline,
+        connect_timeout=opts.timeouts.connect,
+        total_timeout=opts.timeouts.total,
+        deadline_hit=thread.is_alive(),
+    )
+    nf.insecure = insecure_settings(facts.env, environ or {})
+    err = box.get("error")
+    if err is not None:
+        nf.notes.append(f"internal error in the network checks: {type(err).__name__}: {err}")
+    else:
+        nf.notes.append(
+            f"the network checks did not finish within {opts.timeouts.overall:g} s: skipped"
+        )
+    return nf
+
+
+__all__ = ["NetworkOptions", "gather_network", "run_bounded", "scope_key"]
