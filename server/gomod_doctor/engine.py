@@ -7,6 +7,7 @@ The CLI and the language server are thin adapters over :func:`gather` and
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -91,19 +92,45 @@ def scan_imports(snapshot: snapshots.Snapshot) -> dict[Path, ModuleImports]:
     return out
 
 
-def scan_transitive(
-    snapshot: snapshots.Snapshot,
-    imports: Mapping[Path, ModuleImports],
-    needs: build_needs.BuildNeeds,
-    gomodcache: str | None,
-) -> TransitiveImports:
-    """The packages of the build list's modules that the workspace's imports reach (read
-    from GOMODCACHE's extracted dirs and directory replacements)."""
-    return transitive_imports(
-        build_needs.workspace_imports(snapshot, imports),
-        needs.build_list(gomodcache),
-        main_modules=needs.main_modules,
-    )
+class TransitiveMemo:
+    """The last transitive import graph, reused while its inputs are unchanged.
+
+    The language server re-gathers on every keystroke in go.mod; the package graph
+    below the workspace's imports only changes when the imports, the build list or
+    the files on disk change. The key covers the first two; the caller calls
+    :meth:`clear` when files change on disk.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: object = None
+        self._value: TransitiveImports | None = None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key, self._value = None, None
+
+    def get(
+        self,
+        snapshot: snapshots.Snapshot,
+        imports: Mapping[Path, ModuleImports],
+        needs: build_needs.BuildNeeds,
+        gomodcache: str | None,
+    ) -> TransitiveImports:
+        direct = build_needs.workspace_imports(snapshot, imports)
+        build_list = needs.build_list(gomodcache)
+        key = (
+            tuple(sorted((k, tuple(v)) for k, v in direct.items())),
+            tuple(sorted((p, m.version, str(m.dir), m.local) for p, m in build_list.items())),
+            tuple(sorted(needs.main_modules)),
+        )
+        with self._lock:
+            if self._key == key and self._value is not None:
+                return self._value
+        value = transitive_imports(direct, build_list, main_modules=needs.main_modules)
+        with self._lock:
+            self._key, self._value = key, value
+        return value
 
 
 def gather(
@@ -117,6 +144,7 @@ def gather(
     progress: cache_verify.Progress | None = None,
     cancel: cache_verify.Cancel | None = None,
     imports: Mapping[Path, ModuleImports] | None = None,
+    transitive_memo: TransitiveMemo | None = None,
 ) -> tuple[Facts, cache_verify.VerifyStats | None]:
     """Read everything the checks need. ``imports`` reuses an earlier scan.
 
@@ -128,7 +156,8 @@ def gather(
     scanned = dict(imports) if imports is not None else scan_imports(snap)
     needs = build_needs.compute(snap, scanned)
     if verify != "off":
-        transitive = scan_transitive(snap, scanned, needs, env.GOMODCACHE or None)
+        tmemo = transitive_memo if transitive_memo is not None else TransitiveMemo()
+        transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
         needs = build_needs.compute(snap, scanned, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
 

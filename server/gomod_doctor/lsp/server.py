@@ -204,6 +204,8 @@ class _Inputs:
     folders: tuple[Path, ...]
     #: an edit's pass reuses the watch targets when what they derive from is unchanged
     prev_targets: _Targets | None = None
+    #: the workspace's transitive import graph, kept across edits (cleared on disk changes)
+    transitive_memo: engine.TransitiveMemo | None = None
 
 
 @dataclass
@@ -398,7 +400,12 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
         "off" if inp.settings.verify == "off" and not inp.explicit_full else "quick"
     )
     facts, _ = engine.gather(
-        inp.location, inp.env, overlays=inp.overlays, verify=level, imports=inp.imports
+        inp.location,
+        inp.env,
+        overlays=inp.overlays,
+        verify=level,
+        imports=inp.imports,
+        transitive_memo=inp.transitive_memo,
     )
     signature = _import_signature(facts)
     needs_rescan = inp.imports is not None and (
@@ -533,6 +540,7 @@ class GomodDoctorServer(LanguageServer):
         self._cancel_events: set[threading.Event] = set()
         self._client_cancelled: set[str] = set()
         self._full_cache: dict[CacheKey, _FullEntry] = {}
+        self._transitive: dict[Path, engine.TransitiveMemo] = {}
         self._invalid_since: dict[CacheKey, int] = {}
         self._epoch = 0
         self._go_binary: str | None = None
@@ -1160,6 +1168,9 @@ class GomodDoctorServer(LanguageServer):
         facts = view.facts
         imports = None if rescan or facts is None else facts.imports
         signature = None if facts is None else _import_signature(facts)
+        memo = self._transitive.setdefault(view.location.main_file, engine.TransitiveMemo())
+        if not run.edit:
+            memo.clear()  # files changed on disk: the package graph may have too
         return _Inputs(
             location=view.location,
             env=self.state.env,
@@ -1174,6 +1185,7 @@ class GomodDoctorServer(LanguageServer):
             client_watches=self._client_watches,
             folders=tuple(self._folders),
             prev_targets=run.targets if run.edit else None,
+            transitive_memo=memo,
         )
 
     def _main_present(self, view: WorkspaceView) -> bool:
