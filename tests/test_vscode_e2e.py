@@ -1,0 +1,682 @@
+"""The VS Code extension end to end, in a real VS Code: code-server in Debian's chromium.
+
+Each scenario starts code-server (from npm, on Node 24, served on 127.0.0.1) with a
+temp user-data dir holding the settings, a temp extensions dir holding the
+extension's .vsix, and every config/XDG dir of its own. The extension starts the
+language server through ``gomodDoctor.server.path``: a wrapper script that runs
+this checkout's ``gomod-doctor`` with the test's isolated Go environment (a real
+module cache written by the real go, as in ``test_lsp_features.py``). The
+Playwright driver (``tests/vscode_e2e/driver.mjs``, playwright-core with
+``/usr/bin/chromium``) then uses the editor as a person would: opens go.mod, sees the
+squiggle and the Problems entry, presses Ctrl+., picks the fix. Afterwards the real
+go proves the effect (``go mod verify``, ``go mod edit -json``).
+
+Everything they need is installed by ``scripts/setup_vscode_e2e.sh`` (idempotent,
+cached in ``.e2e/``), which the session fixture runs. A setup that cannot run (no
+root for apt, no npm registry) fails the tests with its output. Developers without
+that setup can opt out with ``GOMOD_DOCTOR_SKIP_VSCODE_E2E=1`` (CI never sets it).
+
+Screenshots and logs of each scenario are kept in ``.e2e/artifacts/<scenario>/``.
+``GOMOD_DOCTOR_UPDATE_SCREENSHOTS=1`` also copies the README's two screenshots
+(a diagnostic with its hover and the Problems panel; the quick-fix menu) into
+``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goproxy import (
+    SAMPLE_REQUIRES,
+    CacheFixture,
+    GoProxy,
+    build_cache,
+    make_writable_and_remove,
+    sample_modules,
+)
+from gotool import isolated_env, run_go
+
+ROOT = Path(__file__).resolve().parents[1]
+SETUP_SCRIPT = ROOT / "scripts" / "setup_vscode_e2e.sh"
+E2E_DIR = Path(os.environ.get("GOMOD_DOCTOR_E2E_DIR") or ROOT / ".e2e")
+ARTIFACTS = E2E_DIR / "artifacts"
+DRIVER = ROOT / "tests" / "vscode_e2e" / "driver.mjs"
+README_SHOTS = ROOT / "docs" / "screenshots"
+README_SHOT_NAMES = ("vscode-diagnostic.png", "vscode-quickfix.png")
+MAX_SHOT_BYTES = 200_000
+
+SETUP_TIMEOUT = 1800.0  # a fresh machine: ~5 minutes; a slow registry: more
+START_TIMEOUT = 90.0  # code-server listening
+DRIVER_TIMEOUT = 300.0  # one scenario in the browser (~20 s when all is well)
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("GOMOD_DOCTOR_SKIP_VSCODE_E2E") == "1",
+    reason="GOMOD_DOCTOR_SKIP_VSCODE_E2E=1 (a developer's opt-out; CI runs these)",
+)
+
+# build_cache writes the requirements unsorted and without example.com/dep; this is
+# the tidy go.mod (as in test_lsp_features.py).
+TIDY_GO_MOD = """module example.com/workspace
+
+go 1.21
+
+require (
+\texample.com/Mixed/Big v1.3.0-RC1
+\texample.com/alpha v1.0.0
+\texample.com/pseudo v0.0.0-20240102030405-abcdefabcdef
+\texample.com/two/v2 v2.0.1
+\tgithub.com/Upper/Case v2.1.0+incompatible
+)
+
+require example.com/dep v1.1.0 // indirect
+"""
+ALPHA = ("example.com/alpha", "v1.0.0")
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@dataclass(frozen=True)
+class Setup:
+    node: Path
+    code_server: Path  # code-server's out/node/entry.js
+    chromium: Path
+    vsix: Path
+
+
+def _tail(text: str, lines: int = 60) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.fixture(scope="session")
+def e2e_setup() -> Setup:
+    """Runs scripts/setup_vscode_e2e.sh (a second or two when all is installed)."""
+    try:
+        r = subprocess.run(
+            ["bash", str(SETUP_SCRIPT)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        pytest.fail(f"{SETUP_SCRIPT} took over {SETUP_TIMEOUT:.0f} s:\n{_tail(out)}")
+    if r.returncode != 0:
+        pytest.fail(
+            f"{SETUP_SCRIPT} failed (exit {r.returncode}): the VS Code end-to-end tests "
+            f"need it (GOMOD_DOCTOR_SKIP_VSCODE_E2E=1 opts a developer out).\n"
+            f"{_tail(r.stdout, 30)}\n{_tail(r.stderr)}"
+        )
+    info = json.loads((E2E_DIR / "setup.json").read_text())
+    setup = Setup(
+        node=Path(info["node"]),
+        code_server=Path(info["codeServerEntry"]),
+        chromium=Path(info["chromium"]),
+        vsix=Path(info["vsix"]),
+    )
+    for p in (setup.node, setup.code_server, setup.chromium, setup.vsix):
+        assert p.exists(), f"{p} is missing after {SETUP_SCRIPT}:\n{r.stdout}"
+    return setup
+
+
+def _code_server_env(home: Path, setup: Setup) -> dict[str, str]:
+    """code-server's own environment: nothing of the user's (no ~/.config writes)."""
+    env = {
+        "PATH": f"{setup.node.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        "HOME": str(home / "home"),
+        "XDG_CONFIG_HOME": str(home / "xdg" / "config"),
+        "XDG_DATA_HOME": str(home / "xdg" / "data"),
+        "XDG_CACHE_HOME": str(home / "xdg" / "cache"),
+        "XDG_STATE_HOME": str(home / "xdg" / "state"),
+        "XDG_RUNTIME_DIR": str(home / "xdg" / "runtime"),
+        "LANG": "C.UTF-8",
+        "TMPDIR": str(home / "tmp"),
+        # no marketplace: nothing to look up, nothing to update
+        "EXTENSIONS_GALLERY": "{}",
+    }
+    for key in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    Path(env["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    Path(env["TMPDIR"]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+@pytest.fixture(scope="session")
+def extensions_dir(e2e_setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An extensions dir with the freshly built gomod-doctor .vsix installed."""
+    base = tmp_path_factory.mktemp("vscode-extensions")
+    ext = base / "extensions"
+    env = _code_server_env(base / "install-home", e2e_setup)
+    cmd = [
+        str(e2e_setup.node),
+        str(e2e_setup.code_server),
+        "--config",
+        str(base / "config.yaml"),
+        "--user-data-dir",
+        str(base / "user-data"),
+        "--extensions-dir",
+        str(ext),
+        "--install-extension",
+        str(e2e_setup.vsix),
+    ]
+    r = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    assert r.returncode == 0 and "successfully installed" in r.stdout, (
+        f"code-server --install-extension failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    )
+    assert list(ext.glob("gomod-doctor.gomod-doctor-*/package.json")), list(ext.iterdir())
+    return ext
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _kill_group(proc: subprocess.Popen[Any], timeout: float = 10.0) -> None:
+    """SIGTERM the process group (the process was started in a session of its own),
+    then SIGKILL whatever is left of it."""
+    try:
+        pgid = os.getpgid(proc.pid)
+    except ProcessLookupError:
+        pgid = proc.pid
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # the leader is gone; its children (extension host, language server) may not be
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _group_alive(pgid):
+            time.sleep(0.05)
+        if not _group_alive(pgid):
+            return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_for(cond: Callable[[], bool], timeout: float, what: str, step: float = 0.05) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(step)
+    if not cond():
+        raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Editor:
+    """A running code-server with its own user data, and where its logs are."""
+
+    url: str
+    user_data: Path
+    log: Path
+    server_starts: Path  # one line per language server the extension started
+
+    def extension_logs(self) -> str:
+        out = []
+        for f in sorted(self.user_data.glob("logs/*/exthost*/gomod-doctor.gomod-doctor/*.log")):
+            out.append(f"--- {f.relative_to(self.user_data)}\n{f.read_text(errors='replace')}")
+        for f in sorted(self.user_data.glob("logs/*/exthost*/remoteexthost.log")):
+            out.append(
+                f"--- {f.relative_to(self.user_data)}\n{_tail(f.read_text(errors='replace'), 40)}"
+            )
+        return "\n".join(out) or "(no extension log)"
+
+
+def _write_wrapper(path: Path, go_env: dict[str, str], starts: Path) -> None:
+    """``gomodDoctor.server.path``: this checkout's gomod-doctor in the isolated Go env."""
+    exe = Path(sys.executable).parent / "gomod-doctor"
+    server = [str(exe)] if exe.exists() else [sys.executable, "-m", "gomod_doctor"]
+    env = {
+        **go_env,
+        "PYTHONPATH": str(ROOT / "server"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "GOMOD_DOCTOR_LOG": os.environ.get("GOMOD_DOCTOR_LOG", "WARNING"),
+        "LANG": "C.UTF-8",
+    }
+    assigns = " ".join(shlex.quote(f"{k}={v}") for k, v in sorted(env.items()))
+    path.write_text(
+        "#!/bin/sh\n"
+        "# Written by tests/test_vscode_e2e.py: the language server in the test's Go env.\n"
+        f'echo "$$ $*" >> {shlex.quote(str(starts))}\n'
+        f'exec env -i {assigns} {" ".join(shlex.quote(a) for a in server)} "$@"\n'
+    )
+    path.chmod(0o755)
+
+
+@contextlib.contextmanager
+def code_server(
+    setup: Setup,
+    extensions: Path,
+    base: Path,
+    *,
+    go_env: dict[str, str],
+    settings: dict[str, Any],
+    trust: bool = False,
+) -> Iterator[Editor]:
+    """code-server on 127.0.0.1 (an ephemeral port) in a session of its own.
+
+    ``settings`` are the user settings (besides the quiet defaults);
+    ``gomodDoctor.server.path`` goes into the machine settings, where a remote
+    window (code-server's) reads machine-scoped settings. ``trust``: workspace
+    trust on (the folder opens in Restricted Mode), else --disable-workspace-trust.
+    """
+    user_data = base / "user-data"
+    (user_data / "User").mkdir(parents=True)
+    (user_data / "Machine").mkdir(parents=True)
+    wrapper = base / "bin" / "gomod-doctor-test"
+    wrapper.parent.mkdir(parents=True)
+    starts = base / "server-starts.log"
+    starts.touch()
+    _write_wrapper(wrapper, go_env, starts)
+    user = {
+        "telemetry.telemetryLevel": "off",
+        "chat.disableAIFeatures": True,
+        "extensions.autoUpdate": False,
+        "extensions.autoCheckUpdates": False,
+        "extensions.ignoreRecommendations": True,
+        "update.mode": "none",
+        "workbench.startupEditor": "none",
+        "workbench.tips.enabled": False,
+        "workbench.colorTheme": "Default Dark Modern",
+        "workbench.secondarySideBar.defaultVisibility": "hidden",
+        "git.enabled": False,
+        "remote.autoForwardPorts": False,
+        "editor.minimap.enabled": False,
+        "editor.fontSize": 14,
+        "window.commandCenter": False,
+        "security.workspace.trust.startupPrompt": "never",
+        "security.workspace.trust.untrustedFiles": "open",
+        **settings,
+    }
+    (user_data / "User" / "settings.json").write_text(json.dumps(user, indent=2))
+    (user_data / "Machine" / "settings.json").write_text(
+        json.dumps({"gomodDoctor.server.path": str(wrapper)}, indent=2)
+    )
+    env = _code_server_env(base / "cs-home", setup)
+    log = base / "code-server.log"
+    cmd = [
+        str(setup.node),
+        str(setup.code_server),
+        "--config",
+        str(base / "config.yaml"),
+        "--auth",
+        "none",
+        "--bind-addr",
+        "127.0.0.1:0",
+        "--disable-telemetry",
+        "--disable-update-check",
+        "--disable-getting-started-override",
+        "--user-data-dir",
+        str(user_data),
+        "--extensions-dir",
+        str(extensions),
+    ]
+    if not trust:
+        cmd.append("--disable-workspace-trust")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # setsid: the whole group is killed at the end
+        )
+    editor: Editor | None = None
+    try:
+        url: list[str] = []
+
+        def listening() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(
+                    f"code-server exited ({proc.returncode}) before listening:\n{log.read_text()}"
+                )
+            m = re.search(r"HTTP server listening on (http://127\.0\.0\.1:\d+)/", log.read_text())
+            if m:
+                url.append(m.group(1))
+            return bool(m)
+
+        _wait_for(listening, START_TIMEOUT, f"code-server to listen (log: {log})")
+        editor = Editor(url=url[0], user_data=user_data, log=log, server_starts=starts)
+        yield editor
+    finally:
+        _kill_group(proc)
+
+
+@dataclass
+class Artifacts:
+    dir: Path
+
+    def keep(self, editor: Editor) -> None:
+        """Copy the logs next to the screenshots."""
+        shutil.copy(editor.log, self.dir / "code-server.log")
+        (self.dir / "extension.log").write_text(editor.extension_logs())
+
+
+@pytest.fixture
+def artifacts(request: pytest.FixtureRequest) -> Artifacts:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    d = ARTIFACTS / name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    return Artifacts(d)
+
+
+def drive(
+    setup: Setup,
+    editor: Editor,
+    artifacts: Artifacts,
+    scenario: str,
+    **params: Any,
+) -> dict[str, Any]:
+    """Runs one scenario of driver.mjs against ``editor``; its result JSON.
+
+    On failure: the driver's output, code-server's log and the extension's output
+    channel (the language server's stderr) are in the assertion message."""
+    config = {
+        "scenario": scenario,
+        "url": editor.url,
+        "chromium": str(setup.chromium),
+        "artifacts": str(artifacts.dir),
+        "timeoutMs": int((DRIVER_TIMEOUT - 10) * 1000),
+        **params,
+    }
+    cfg_path = artifacts.dir / "config.json"
+    cfg_path.write_text(json.dumps(config, indent=2))
+    result_path = artifacts.dir / "result.json"
+    home = Path(tempfile.mkdtemp(prefix="driver-home-"))
+    out_path = artifacts.dir / "driver.log"
+    started = time.monotonic()
+    with out_path.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(setup.node), str(DRIVER), str(cfg_path)],
+            cwd=DRIVER.parent,
+            env={
+                "PATH": f"{setup.node.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
+                "HOME": str(home),
+                "LANG": "C.UTF-8",
+                "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1",
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # chromium too: killed with the group
+        )
+        try:
+            code: int | None = proc.wait(timeout=DRIVER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            _kill_group(proc)
+    elapsed = time.monotonic() - started
+    shutil.rmtree(home, ignore_errors=True)
+    artifacts.keep(editor)
+    if code != 0 or not result_path.exists():
+        why = "timed out" if code is None else f"exited {code}"
+        pytest.fail(
+            f"the VS Code driver ({scenario}) {why} after {elapsed:.1f} s; screenshots and logs "
+            f"in {artifacts.dir}\n--- driver\n{_tail(out_path.read_text(errors='replace'), 80)}\n"
+            f"--- code-server\n{_tail(editor.log.read_text(errors='replace'), 40)}\n"
+            f"--- extension output\n{_tail(editor.extension_logs(), 80)}"
+        )
+    result: dict[str, Any] = json.loads(result_path.read_text())
+    result["elapsed"] = elapsed
+    print(f"{scenario}: {elapsed:.1f} s in the browser")
+    return result
+
+
+# --------------------------------------------------------------------------- workspaces
+
+
+@dataclass
+class Ws:
+    fx: CacheFixture
+
+    @property
+    def dir(self) -> Path:
+        return self.fx.workspace
+
+    def go(self, *args: str) -> tuple[int, str]:
+        r = run_go(list(args), self.dir, self.fx.env_with(GOFLAGS="-mod=readonly"))
+        return r.returncode, r.stdout + r.stderr
+
+    def alpha_dir(self) -> Path:
+        return self.fx.gomodcache / f"{ALPHA[0]}@{ALPHA[1]}"
+
+
+@pytest.fixture
+def modified_ws(cache_store: Path) -> Iterator[Ws]:
+    """The sample workspace with a dependency file edited in its module cache.
+
+    It lives under a short /tmp/gmd-* path (not pytest's long one): the paths show
+    in the hover and the Problems panel of the README's screenshots."""
+    base = Path(tempfile.mkdtemp(prefix="gmd-", dir="/tmp"))
+    try:
+        ws = Ws(build_cache(base / "ws", sample_modules(), SAMPLE_REQUIRES, store=cache_store))
+        (ws.dir / "go.mod").write_text(TIDY_GO_MOD)
+        assert ws.go("mod", "verify") == (0, "all modules verified\n")
+        # Built once while the cache is whole, as in test_lsp_features: go's module
+        # index (in GOCACHE) then lists the module's real files. (Built first with the
+        # edit, the index would list extra.go, and go build would fail after the repair
+        # until GOCACHE is cleaned: go assumes module cache dirs never change.)
+        assert ws.go("build", "./...") == (0, "")
+        ext = ws.alpha_dir()
+        for p in (ext, ext / "alpha.go"):
+            os.chmod(p, 0o755 if p.is_dir() else 0o644)
+        (ext / "alpha.go").write_text("package alpha\n\nfunc A() int { return 2 }\n")
+        (ext / "extra.go").write_text("package alpha\n")
+        assert ws.go("build", "./...") == (0, "")  # go builds with the edit, silently
+        code, out = ws.go("mod", "verify")
+        assert code == 1 and "example.com/alpha v1.0.0: dir has been modified" in out, out
+        yield ws
+    finally:
+        make_writable_and_remove(base)
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def test_cache_modified_squiggle_problems_and_redownload(
+    e2e_setup: Setup,
+    extensions_dir: Path,
+    modified_ws: Ws,
+    artifacts: Artifacts,
+    tmp_path: Path,
+) -> None:
+    """The cache-modified error shows in the editor and in Problems; Ctrl+. offers
+    "Redownload"; running it clears the diagnostic and go verifies the cache."""
+    ws = modified_ws
+    with (
+        GoProxy(sample_modules()) as proxy,
+        code_server(
+            e2e_setup,
+            extensions_dir,
+            tmp_path / "vscode",
+            # GOPROXY=off in the server's environment: the proxy comes from gomodDoctor.env,
+            # so the redownload also proves the settings reach the server.
+            go_env=ws.fx.env,
+            # GOSUMDB=off (the isolated env's) would add an insecure-setting note: turned
+            # off through gomodDoctor.diagnostics.severity, a setting the server must get too.
+            settings={
+                "gomodDoctor.verify": "full",
+                "gomodDoctor.env": {"GOPROXY": proxy.url},
+                "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
+            },
+        ) as editor,
+    ):
+        result = drive(
+            e2e_setup,
+            editor,
+            artifacts,
+            "cache-modified",
+            folder=str(ws.dir),
+            file="go.mod",
+            line="example.com/alpha v1.0.0",
+            problem="cache-modified",
+            hoverText="Changed files",
+            fix=f"Redownload {ALPHA[0]}@{ALPHA[1]}",
+            readmeShots=list(README_SHOT_NAMES),
+        )
+        assert proxy.requests, "the redownload never asked the proxy"
+        assert any(r.endswith("alpha/@v/v1.0.0.zip") for r in proxy.requests), proxy.requests
+    # One entry in the Problems panel, on the require line (line 7, after the tab).
+    (problem,) = result["problemsBefore"]
+    assert "example.com/alpha v1.0.0: dir has been modified" in problem, problem
+    assert "edited alpha.go, added extra.go" in problem and "[Ln 7, Col 2]" in problem, problem
+    assert result["fixes"][0] == f"Redownload {ALPHA[0]}@{ALPHA[1]}", result["fixes"]
+    assert "Changed files" in result["hover"], result["hover"]
+    assert result["squigglesAfter"] == 0 and result["problemsAfter"] == [], result
+    assert len(editor.server_starts.read_text().splitlines()) == 1
+    # The cache is whole again: go agrees, offline.
+    assert ws.go("mod", "verify") == (0, "all modules verified\n")
+    assert not (ws.alpha_dir() / "extra.go").exists()
+    code, out = ws.go("build", "./...")
+    assert (code, out) == (0, ""), out
+    _check_readme_shots(artifacts)
+
+
+def _check_readme_shots(artifacts: Artifacts) -> None:
+    for name in README_SHOT_NAMES:
+        shot = artifacts.dir / name
+        assert shot.exists(), f"the driver wrote no {name}"
+        assert shot.stat().st_size < MAX_SHOT_BYTES, (name, shot.stat().st_size)
+        if os.environ.get("GOMOD_DOCTOR_UPDATE_SCREENSHOTS") == "1":
+            README_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, README_SHOTS / name)
+
+
+REPLACE_GO_MOD = """module example.com/app
+
+go 1.21
+
+require (
+\texample.com/alpha v1.0.0 // ünïcode 😀
+\texample.com/beta v1.2.0
+)
+"""
+WITH_REPLACE = REPLACE_GO_MOD + "\nreplace example.com/alpha => ../alpha\n"
+
+
+def test_local_replace_toggles_edit_go_mod(
+    e2e_setup: Setup, extensions_dir: Path, artifacts: Artifacts, tmp_path: Path
+) -> None:
+    """Ctrl+. "Use local checkout ../alpha" adds the replace; Ctrl+. "Disable local
+    replace" comments it out; the palette's "Enable all local replaces" brings it
+    back; the saved go.mod is what go reads."""
+    app = tmp_path / "project" / "app"
+    app.mkdir(parents=True)
+    (app / "go.mod").write_text(REPLACE_GO_MOD)
+    alpha = tmp_path / "project" / "alpha"
+    alpha.mkdir()
+    (alpha / "go.mod").write_text("module example.com/alpha\n\ngo 1.21\n")
+    go_env = isolated_env(tmp_path / "goenv")
+    with code_server(
+        e2e_setup,
+        extensions_dir,
+        tmp_path / "vscode",
+        go_env=go_env,
+        settings={"gomodDoctor.verify": "off", "gomodDoctor.network": "off"},
+    ) as editor:
+        result = drive(
+            e2e_setup,
+            editor,
+            artifacts,
+            "local-replace",
+            folder=str(app),
+            file="go.mod",
+            requireLine="example.com/alpha v1.0.0",
+            use="Use local checkout ../alpha",
+            replaceLine="replace example.com/alpha => ../alpha",
+            disable="Disable local replace",
+            enableAll="gomod-doctor: Enable all local replaces",
+        )
+    assert result["afterUse"] == WITH_REPLACE
+    assert result["afterDisable"] == WITH_REPLACE.replace("\nreplace ", "\n// replace ")
+    assert result["afterEnableAll"] == WITH_REPLACE
+    assert (app / "go.mod").read_text(encoding="utf-8") == WITH_REPLACE
+    r = run_go(["mod", "edit", "-json"], app, go_env)
+    assert r.returncode == 0, r.stderr
+    replaces = json.loads(r.stdout)["Replace"]
+    assert [(x["Old"]["Path"], x["New"]["Path"]) for x in replaces] == [
+        ("example.com/alpha", "../alpha")
+    ]
+
+
+def test_untrusted_workspace_diagnoses_but_offers_no_redownload(
+    e2e_setup: Setup,
+    extensions_dir: Path,
+    modified_ws: Ws,
+    artifacts: Artifacts,
+    tmp_path: Path,
+) -> None:
+    """Workspace trust on, the folder not trusted: Restricted Mode. The server runs
+    with trusted: false: the diagnostic shows, Ctrl+. offers no "Redownload", and
+    the module cache is left as it was."""
+    ws = modified_ws
+    with code_server(
+        e2e_setup,
+        extensions_dir,
+        tmp_path / "vscode",
+        go_env=ws.fx.env,
+        settings={
+            "gomodDoctor.verify": "full",
+            "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
+        },
+        trust=True,
+    ) as editor:
+        result = drive(
+            e2e_setup,
+            editor,
+            artifacts,
+            "untrusted",
+            folder=str(ws.dir),
+            file="go.mod",
+            line="example.com/alpha v1.0.0",
+            problem="cache-modified",
+            absent="Redownload",
+        )
+    assert result["restricted"] is True
+    # Ctrl+. offers nothing here: "No code actions available" (the server offers only
+    # "Verify all now", a source action, untrusted).
+    assert result["fixes"] == [], result["fixes"]
+    # The server's own status (the status bar item) says it runs untrusted.
+    assert any(
+        "untrusted workspace: gomod-doctor sends no request" in t for t in result["statusBar"]
+    ), result["statusBar"]
+    code, out = ws.go("mod", "verify")
+    assert code == 1 and "dir has been modified" in out, out
+    assert (ws.alpha_dir() / "extra.go").exists()
