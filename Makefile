@@ -28,13 +28,13 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check server tests
-	$(BIN)/ruff format --check server tests
+	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff format --check server tests bench
 	$(BIN)/mypy --strict server/
 
 fmt: $(STAMP)
-	$(BIN)/ruff format server tests
-	$(BIN)/ruff check --fix server tests
+	$(BIN)/ruff format server tests bench
+	$(BIN)/ruff check --fix server tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

@@ -59,6 +59,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "DirMemo",
     "DirStore",
+    "FileColumns",
     "FileIdentity",
     "Memo",
     "ZipStore",
@@ -119,10 +120,28 @@ class ZipStore:
 
 
 @dataclass(frozen=True)
+class FileColumns:
+    """A directory's files as the memo stores them, in columns: their names,
+    sizes, mtimes and inodes, and their sha256 digests end to end (32 bytes
+    each), all in the same order. A large directory is stored this way without a
+    Python object per file."""
+
+    names: Sequence[str]
+    sizes: Sequence[int]
+    mtimes: Sequence[int]
+    inos: Sequence[int]
+    digests: bytes
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+@dataclass(frozen=True)
 class DirStore:
     """What to store for an extracted directory: the whole-directory memo
     (``fingerprint``/``h1``, or ``None`` for none) and the digests of its files as
-    ``(rel, identity, sha256)``; it replaces what was stored for ``root``."""
+    ``(rel, identity, sha256)`` (or as :class:`FileColumns`); it replaces what was
+    stored for ``root``."""
 
     root: str
     prefix: str
@@ -130,7 +149,7 @@ class DirStore:
     h1: str | None
     nfiles: int
     nbytes: int
-    files: Sequence[tuple[str, FileIdentity, bytes]]
+    files: Sequence[tuple[str, FileIdentity, bytes]] | FileColumns
 
 
 def default_memo_path() -> str:
@@ -176,6 +195,33 @@ def _unpack_digests(blob: bytes, n: int) -> list[bytes]:
     if len(blob) != 32 * n:
         raise ValueError("memo: bad digest column")
     return [blob[i : i + 32] for i in range(0, len(blob), 32)]
+
+
+def _file_columns(
+    files: Sequence[tuple[str, FileIdentity, bytes]] | FileColumns,
+) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """The packed columns (names, sizes, mtimes, inodes, digests) of a DirStore."""
+    if not isinstance(files, FileColumns):
+        files = FileColumns(
+            [f[0] for f in files],
+            [f[1].size for f in files],
+            [f[1].mtime_ns for f in files],
+            [f[1].ino for f in files],
+            b"".join(f[2] for f in files),
+        )
+    n = len(files.names)
+    if (
+        not (len(files.sizes) == len(files.mtimes) == len(files.inos) == n)
+        or len(files.digests) != 32 * n
+    ):
+        raise ValueError("memo: columns of different lengths")
+    return (
+        _pack_names(files.names),
+        array("Q", files.sizes).tobytes(),
+        array("q", files.mtimes).tobytes(),
+        array("Q", files.inos).tobytes(),
+        bytes(files.digests),
+    )
 
 
 _OPEN_ATTEMPTS = 10
@@ -441,11 +487,7 @@ class Memo:
                     d.h1 or "",
                     d.nfiles,
                     d.nbytes,
-                    _pack_names([f[0] for f in d.files]),
-                    array("Q", [f[1].size for f in d.files]).tobytes(),
-                    array("q", [f[1].mtime_ns for f in d.files]).tobytes(),
-                    array("Q", [f[1].ino for f in d.files]).tobytes(),
-                    b"".join(f[2] for f in d.files),
+                    *_file_columns(d.files),
                 )
                 for d in dirs
             ]

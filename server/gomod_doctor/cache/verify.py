@@ -59,6 +59,7 @@ import hashlib
 import marshal
 import multiprocessing
 import os
+import queue
 import stat
 import sys
 import threading
@@ -66,12 +67,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import (
-    FIRST_COMPLETED,
     BrokenExecutor,
     Executor,
     Future,
     ProcessPoolExecutor,
-    wait,
 )
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
@@ -83,6 +82,7 @@ from gomod_doctor.cache.memo import (
     RACY_WINDOW_NS,
     DirMemo,
     DirStore,
+    FileColumns,
     FileIdentity,
     Memo,
     ZipStore,
@@ -497,6 +497,9 @@ class _Runner:
         self.cancelled = cancelled
         self.queue: deque[_Job] = deque()
         self.futures: dict[Future[Any], _Job] = {}
+        # Finished futures, in the order they finish (waiting on all pending ones
+        # at each turn would cost the calling process a lock per future).
+        self.finished: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
         self.tasks = 0
         self.broken = False
 
@@ -504,7 +507,9 @@ class _Runner:
         self.tasks += 1
         if self.executor is not None:
             try:
-                self.futures[self.executor.submit(job.fn, *job.args)] = job
+                fut = self.executor.submit(job.fn, *job.args)
+                self.futures[fut] = job
+                fut.add_done_callback(self.finished.put)
                 return
             except Exception:  # a broken or shut-down pool: work here instead
                 self.executor = None
@@ -530,7 +535,15 @@ class _Runner:
                     job.done(result)
                 on_done(job)
                 continue
-            done, _ = wait(list(self.futures), timeout=_POLL, return_when=FIRST_COMPLETED)
+            try:
+                done = [self.finished.get(timeout=_POLL)]
+            except queue.Empty:
+                continue
+            while True:
+                try:
+                    done.append(self.finished.get_nowait())
+                except queue.Empty:
+                    break
             for fut in done:
                 job = self.futures.pop(fut)
                 try:
@@ -931,12 +944,12 @@ class _Verify:
         if dw.errors:
             # Go fails on the first file it cannot read, in name order.
             dw.error = dw.mod.dir_error = dw.errors[min(dw.errors)]
-        elif any("\n" in f[0] for f in dw.files):
-            dw.error = dw.mod.dir_error = NEWLINE_ERROR
         else:
-            dw.mod.dir_h1 = hashing.hash1(
-                (f"{dw.prefix}/{f[0]}", dw.digests[f[0]]) for f in dw.files
-            )
+            # Every file walked has its digest now (and no other file has one).
+            try:
+                dw.mod.dir_h1 = hashing.hash1_under(dw.prefix, dw.digests)
+            except ValueError:
+                dw.error = dw.mod.dir_error = NEWLINE_ERROR
         self.remember(self._dir_store(dw))
 
     # ----------------------------------------------------------------- results
@@ -994,15 +1007,32 @@ class _Verify:
             return None
         # What is known of each file, kept even when the run was cancelled; the
         # directory's own memo only when all of it is known.
-        files = []
         complete = dw.resolved and dw.error is None and dw.fp is not None
         cutoff = self.racy_cutoff
-        for rel, size, mtime_ns, ino, regular in dw.files:
-            digest = dw.digests.get(rel)
-            if not regular or digest is None or mtime_ns >= cutoff:
-                complete = False
-                continue
-            files.append((rel, FileIdentity(size, mtime_ns, ino), digest))
+        walked, digests = dw.files, dw.digests
+        files: list[tuple[str, FileIdentity, bytes]] | FileColumns
+        if (
+            len(digests) == len(walked)
+            and all(f[4] for f in walked)
+            and (not walked or max(f[2] for f in walked) < cutoff)
+        ):
+            # Every file regular, hashed and not racy (the usual case): columns
+            # straight from the walk, no object per file.
+            files = FileColumns(
+                [f[0] for f in walked],
+                [f[1] for f in walked],
+                [f[2] for f in walked],
+                [f[3] for f in walked],
+                b"".join([digests[f[0]] for f in walked]),
+            )
+        else:
+            files = []
+            for rel, size, mtime_ns, ino, regular in walked:
+                digest = digests.get(rel)
+                if not regular or digest is None or mtime_ns >= cutoff:
+                    complete = False
+                    continue
+                files.append((rel, FileIdentity(size, mtime_ns, ino), digest))
         h1 = dw.mod.dir_h1 if complete else None
         fp = dw.fp if complete and h1 is not None else None
         old = dw.memo
