@@ -16,7 +16,9 @@ pytest-lsp's, with:
 - a ``client/registerCapability`` / ``unregisterCapability`` handler that records
   the registrations (pytest-lsp has none);
 - a ``textDocument/publishDiagnostics`` handler that records every publish with its
-  version (``client.published``) besides pytest-lsp's ``client.diagnostics``.
+  version (``client.published``) besides pytest-lsp's ``client.diagnostics``;
+- a ``gomodDoctor/status`` handler that records the server's status notifications
+  (``client.statuses``, the params as plain dicts).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from gotool import isolated_env
 
 SERVER_COMMAND = [sys.executable, "-m", "gomod_doctor", "serve"]
+STATUS_METHOD = "gomodDoctor/status"
 SERVER_DIR = Path(__file__).resolve().parents[1] / "server"
 
 VSCODE = "visual-studio-code"
@@ -95,6 +98,7 @@ def make_client() -> LanguageClient:
     client.registrations = []  # type: ignore[attr-defined]
     client.unregistrations = []  # type: ignore[attr-defined]
     client.applied_edits = []  # type: ignore[attr-defined]
+    client.statuses = []  # type: ignore[attr-defined]
 
     def publish(c: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
         c.diagnostics[params.uri] = params.diagnostics
@@ -121,7 +125,11 @@ def make_client() -> LanguageClient:
             return None
         return types.MessageActionItem(title=answer)
 
+    def status(c: LanguageClient, params: Any) -> None:
+        c.statuses.append(_plain(params))  # type: ignore[attr-defined]
+
     features = dict(DEFAULT_CLIENT_FEATURES)
+    features[STATUS_METHOD] = status
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     features[types.CLIENT_REGISTER_CAPABILITY] = register
     features[types.CLIENT_UNREGISTER_CAPABILITY] = unregister
@@ -129,6 +137,20 @@ def make_client() -> LanguageClient:
     features[types.WINDOW_SHOW_MESSAGE_REQUEST] = show_message_request
     register_lsp_features(client, features)
     return client
+
+
+def _plain(obj: Any) -> Any:
+    """A notification's params (pygls gives an attribute object) as dicts and lists."""
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    fields = getattr(obj, "_asdict", None)  # pygls' namedtuple objects
+    if callable(fields):
+        return _plain(fields())
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return {k: _plain(v) for k, v in vars(obj).items() if not k.startswith("_")}
 
 
 def capabilities(preset: str) -> types.ClientCapabilities:

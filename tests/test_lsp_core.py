@@ -113,7 +113,8 @@ async def test_versioned_publishes_never_go_back(sample_cache) -> None:
     gomod = fx.workspace / "go.mod"
     base = gomod.read_text()
     env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace) as client:
+    # network off: GOSUMDB=off (the fixture's) would add insecure-setting to every version
+    async with lsp_session(env, workspace=fx.workspace, init_options={"network": "off"}) as client:
         uri = open_doc(client, gomod)
         await wait_for_diagnostics(client, uri)
         # a burst of edits, alternating between broken and valid texts
@@ -523,7 +524,8 @@ async def test_files_deleted_or_renamed_while_open(tmp_path: Path, preset: str) 
     text = "module example.com/m\n\ngo 1.21\n\nrequ\n"
     gomod.write_text(text)
     env = server_env(tmp_path / "env")
-    async with lsp_session(env, workspace=ws, preset=preset) as c:
+    # network off: GOSUMDB=off (isolated_env's) would add insecure-setting
+    async with lsp_session(env, workspace=ws, preset=preset, init_options={"network": "off"}) as c:
         uri = open_doc(c, gomod, preset=preset)
         await wait_for_diagnostics(c, uri, lambda ds: lines_of(ds, "parse-error") == [4])
         # deleted on disk while open: the buffer still counts

@@ -250,8 +250,10 @@ async def session(
 ) -> AsyncIterator[Session]:
     """``gomod-doctor serve`` with the ``preset`` client's capabilities, rooted at
     ``root``, in the Go environment ``env`` (a fixture's); verification is full
-    unless ``settings`` say otherwise."""
-    opts = {"verify": "full", **(settings or {})}
+    and the network checks are off (these tests are about local findings; the
+    fixtures' GOSUMDB=off would add insecure-setting) unless ``settings`` say
+    otherwise (tests/test_lsp_network.py covers the network)."""
+    opts = {"verify": "full", "network": "off", **(settings or {})}
     async with lsp_session(
         server_env(env), workspace=root, preset=preset, init_options=opts, configuration=opts
     ) as client:

@@ -229,7 +229,7 @@ def test_neovim_shows_and_fixes_a_modified_cache(
         "gomod_text": GO_MOD,
         "gosum": str(ws / "go.sum"),
         "work_module_gomod": str(work / "inner" / "go.mod"),
-        "settings": {"verify": "full"},
+        "settings": {"verify": "full", "network": "off"},  # local findings only
         "alpha_line": ALPHA_LINE,
         "redownload_title": REDOWNLOAD,
         "watch_file": str(ext / "alpha.go"),
@@ -262,7 +262,7 @@ def test_neovim_shows_and_fixes_a_modified_cache(
     assert init["filetypes"] == ["gomod", "gowork", "gosum"]
     assert init["root_dir"] == str(ws)
     assert init["work_root"] == str(work)
-    assert init["settings"] == {"gomodDoctor": {"verify": "full"}}
+    assert init["settings"] == {"gomodDoctor": {"verify": "full", "network": "off"}}
     assert init["workspace_folders"] == [{"uri": ws.as_uri(), "name": str(ws)}]
     assert init["offset_encoding"] == "utf-8"
     assert init["position_encoding"] == "utf-8"

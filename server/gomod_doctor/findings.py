@@ -183,22 +183,28 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "sumdb-unreachable",
             Severity.WARNING,
-            "The checksum database cannot be reached.",
-            "",
+            "The checksum database cannot be reached (or answers with an error, or GOSUMDB "
+            "is unusable), on the `module` line: says which needed go.sum lines go cannot "
+            "add, and whether go would hang.",
+            "Fix the network or GOSUMDB; GOPRIVATE/GONOSUMDB for private modules.",
         ),
         CodeInfo(
             "sumdb-mismatch",
             Severity.ERROR,
-            "A go.sum line or the module cache disagrees with the verified checksum "
-            "database record (when go.sum and the cache agree: go's SECURITY ERROR).",
-            "Replace the go.sum line with the database's value; `redownload`.",
+            "A go.sum line or the module cache differs from the verified checksum database "
+            "record, on the `require` and the go.sum line. Triage: go.sum is wrong, the "
+            "cache is wrong, both are, or go.sum and the cache agree against the database "
+            "(go's SECURITY ERROR, in its words).",
+            "Replace the go.sum line with the database's value (go.sum wrong); `redownload` "
+            "(cache wrong); compare the proxies' copies (both agree).",
         ),
         CodeInfo(
             "sumdb-untrusted",
             Severity.ERROR,
             "The checksum database's answer fails verification: a bad signature or unknown "
-            "key, an inconsistent tile or inclusion proof, a forked log. go refuses it, so "
-            "the download fails.",
+            "key, an inconsistent tile or inclusion proof, a forked log (go's words). go "
+            "refuses it, so the download fails: on each `require` whose go.sum lines are "
+            "missing, else on the `module` line.",
             "",
         ),
         CodeInfo(

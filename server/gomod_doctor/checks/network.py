@@ -1,5 +1,9 @@
 """Network findings: a pure function of :class:`~gomod_doctor.network.model.NetworkFacts`.
 
+The checksum database's findings (``sumdb-mismatch`` with its triage,
+``sumdb-untrusted``, ``sumdb-unreachable``) come from ``NetworkFacts.sumdb``: a
+mismatch sits on the require line and on the go.sum line, linked to each other.
+
 Placement follows what goes wrong. A download that will fail gives an error on
 each ``require`` (or ``replace``) line of the module version (``proxy-unreachable``,
 ``proxy-error``, ``proxy-not-found``, ``proxy-config`` for GOPROXY=off). A broken
@@ -16,13 +20,15 @@ from dataclasses import dataclass, replace
 
 from gomod_doctor.checks.locate import Site, need_sites
 from gomod_doctor.facts import Facts
-from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.network.model import (
     Attempt,
     Comparison,
     EntryRef,
     ModuleAvailability,
     NetworkFacts,
+    SumdbFacts,
+    SumdbRecord,
     Verdict,
 )
 from gomod_doctor.network.private import goprivate_argv, suggest_private_prefix
@@ -290,13 +296,17 @@ def _verdict_findings(
 
 
 def _exposed(facts: Facts, nf: NetworkFacts, m: ModuleAvailability) -> bool:
-    """Every proxy said "not found" (and the checksum database, when asked), and no
-    GOPRIVATE/GONOSUMDB pattern covers the path."""
+    """Every proxy said "not found" (and the checksum database, when it answered), and
+    no GOPRIVATE/GONOSUMDB pattern covers the path."""
     env = facts.env
     if m.private or env.is_private(m.module) or env.no_sumdb(m.module):
         return False
-    if nf.sumdb_not_found is not None and (m.module, m.version) not in nf.sumdb_not_found:
-        return False
+    key = (m.module, m.version)
+    if nf.sumdb_not_found is not None and key not in nf.sumdb_not_found:
+        rec = nf.sumdb.records.get(key) if nf.sumdb is not None else None
+        if rec is None or rec.kind == "ok":
+            return False  # the database knows it: a public module
+        # the database gave no answer for it: the proxies' answers decide
     v = m.outcome
     if v is None or v.kind not in ("not-found", "direct", "off"):
         return False
@@ -313,7 +323,12 @@ def _private_findings(
     hosts = ", ".join(dict.fromkeys(a.entry.name for a in v.steps if a.entry.kind == "proxy"))
     prefix = suggest_private_prefix(m.module)
     argv = goprivate_argv(facts.env.GOPRIVATE, prefix)
-    also = " and the checksum database" if nf.sumdb_not_found is not None else ""
+    key = (m.module, m.version)
+    also = (
+        " and the checksum database"
+        if nf.sumdb_not_found is not None and key in nf.sumdb_not_found
+        else ""
+    )
     message = (
         f'{m.module}@{m.version}: {hosts}{also} answer "not found": if this is a private '
         "module, its path is sent to them on every lookup. Add its prefix to GOPRIVATE: "
@@ -372,6 +387,368 @@ def comparison_findings(facts: Facts, c: Comparison) -> list[Finding]:
                 "zipHash": copy.zip_hash,
                 "modHash": copy.mod_hash,
                 "reference": c.reference,
+            },
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- checksum database
+
+#: go's words after a go.sum mismatch (modfetch goSumMismatch) and after a checksum
+#: database mismatch (modfetch sumdbMismatch).
+GOSUM_SECURITY_ERROR = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match an earlier download recorded in go.sum.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+SUMDB_SECURITY_ERROR = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match the one reported by the checksum server.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+#: Triage of a sumdb-mismatch (``data.triage``).
+#: ``gosum``        go.sum is wrong (the cache agrees with the database, or has nothing)
+#: ``cache``        the module cache is wrong (go.sum agrees with the database, or lacks
+#:                  the line)
+#: ``gosum+cache``  both are wrong, each differently
+#: ``security``     go.sum and the cache agree, the database differs: go's SECURITY ERROR
+TRIAGES = ("gosum", "cache", "gosum+cache", "security")
+
+
+def sumdb_mismatch_words(
+    path: str, version: str, gomod: bool, downloaded: str, db_name: str, db_hash: str
+) -> str:
+    """go's error when a download (or a cached copy) differs from the checksum
+    database's record (modfetch checkSumDB)."""
+    noun = "go.mod" if gomod else "module"
+    return (
+        f"{path}@{version}: verifying {noun}: checksum mismatch\n"
+        f"\tdownloaded: {downloaded}\n"
+        f"\t{db_name}: {db_hash}" + SUMDB_SECURITY_ERROR
+    )
+
+
+def gosum_mismatch_words(
+    path: str, version: str, gomod: bool, downloaded: str, gosum_hash: str
+) -> str:
+    """go's error when a download differs from go.sum (modfetch checkModSum)."""
+    shown = version + ("/go.mod" if gomod else "")
+    return (
+        f"verifying {path}@{shown}: checksum mismatch\n"
+        f"\tdownloaded: {downloaded}\n"
+        f"\tgo.sum:     {gosum_hash}" + GOSUM_SECURITY_ERROR
+    )
+
+
+def cache_hashes(facts: Facts, key: tuple[str, str], gomod: bool) -> set[str]:
+    """What the module cache vouches for: the cached ``.mod``'s hash, or the
+    ``.ziphash`` (and, after full verification, the zip's own hash)."""
+    st = facts.cache.get(key)
+    if st is None or st.files is None:
+        return set()
+    if gomod:
+        return {st.mod_h1} if st.mod_h1 and not st.mod_empty else set()
+    out: set[str] = set()
+    if st.ziphash_value:
+        out.add(st.ziphash_value)
+    full = facts.full.get(key) if facts.full is not None else None
+    if full is not None and full.zip_present and full.zip_h1:
+        out.add(full.zip_h1)
+    return out
+
+
+def _lacks_line(facts: Facts, key: tuple[str, str], needs: list[Need]) -> bool:
+    """go.sum lacks a line the build needs for ``key`` (go will ask the database)."""
+    if not facts.sum_lines(*key, gomod=True):
+        return True
+    return any(n.needs_zip for n in needs) and not facts.sum_lines(*key, gomod=False)
+
+
+def _is_hang(message: str) -> bool:
+    first = _first_line(message)
+    return any(w in first for w in ("no answer", "stalled", "timeout awaiting", "i/o timeout"))
+
+
+def _untrusted_words(message: str) -> str:
+    """The part of go's message that says what failed (the SECURITY ERROR head of a
+    forked log, else the first line)."""
+    if "SECURITY ERROR" in message:
+        return "SECURITY ERROR: go.sum database server misbehavior detected!"
+    return _first_line(message)
+
+
+def _sumdb_where(sf: SumdbFacts) -> str:
+    name = sf.name or "the checksum database"
+    if sf.proxy:
+        return f"{name} (through {sf.proxy})"
+    if sf.base and sf.base != f"https://{sf.name}":
+        return f"{name} ({sf.base})"
+    return name
+
+
+def _list(mvs: list[str], limit: int = 3) -> str:
+    shown = ", ".join(mvs[:limit])
+    return shown + (f" and {len(mvs) - limit} more" if len(mvs) > limit else "")
+
+
+def _mismatch_message(
+    triage: str,
+    mv: str,
+    what: str,
+    name: str,
+    db: str,
+    gosum: str | None,
+    cache: str | None,
+    go_words: str,
+) -> str:
+    if triage == "gosum":
+        agree = ", and the module cache agrees with the database" if cache else ""
+        return (
+            f"{mv}: go.sum's {what} line says {gosum}, but the checksum database {name}'s "
+            f"verified record says {db}{agree}: go.sum is wrong. The go command rejects the "
+            f"module with 'checksum mismatch' when it downloads or verifies it (go: "
+            f"{_first_line(go_words)} ... SECURITY ERROR). Replace the go.sum line with the "
+            "database's value"
+        )
+    if triage == "gosum+cache":
+        return (
+            f"{mv}: go.sum's {what} line says {gosum} and the module cache holds {cache}, but "
+            f"the checksum database {name}'s verified record says {db}: go.sum and the cache "
+            "are both wrong. Replace the go.sum line with the database's value, then "
+            "redownload"
+        )
+    if triage == "cache":
+        if gosum is not None:
+            return (
+                f"{mv}: the module cache's {what} hashes to {cache}, but the checksum "
+                f"database {name}'s verified record says {db}, as go.sum does: the cache is "
+                "wrong. The go command fails on it with 'checksum mismatch'. Redownload it"
+            )
+        return (
+            f"{mv}: the module cache's {what} hashes to {cache}, but the checksum database "
+            f"{name}'s verified record says {db}: the cache is wrong. go.sum has no line for "
+            "it yet; when go adds one it checks the cached copy against the database and "
+            f"refuses it:\n{go_words}\nRedownload it"
+        )
+    return (
+        f"{mv}: go.sum and the module cache agree on {gosum} for the {what}, but the "
+        f"checksum database {name}'s verified record says {db}. The go command never asks "
+        "the database about a line go.sum already has, so it builds with these bits "
+        "without a word; without the go.sum line it refuses them:\n"
+        f"{go_words}\n"
+        "They were probably fetched from a proxy or repository serving altered code while "
+        "checks were off (GOSUMDB=off, GONOSUMDB, GOFLAGS=-insecure): find out where "
+        "(compare the proxies' copies) and don't trust them"
+    )
+
+
+def _mismatch_findings(
+    facts: Facts, sf: SumdbFacts, rec: SumdbRecord, needs: list[Need]
+) -> list[Finding]:
+    key = (rec.module, rec.version)
+    sites = [s for n in needs for s in need_sites(n)]
+    out: list[Finding] = []
+    for gomod in (True, False):
+        db = rec.mod_hash if gomod else rec.zip_hash
+        if db is None:
+            continue
+        lines = [(f, e) for f, e in facts.sum_lines(*key, gomod) if e.hash.startswith("h1:")]
+        entry = lines[0] if lines else None
+        gosum = entry[1].hash if entry is not None else None
+        cache = cache_hashes(facts, key, gomod)
+        wrong_cache = sorted(cache - {db})
+        if gosum is None:
+            needed = gomod or any(n.needs_zip for n in needs)
+            if not needed or not wrong_cache:
+                continue
+            triage = "cache"
+        elif gosum == db:
+            if not wrong_cache:
+                continue
+            triage = "cache"
+        elif cache == {gosum}:
+            triage = "security"
+        elif not wrong_cache:
+            triage = "gosum"
+        else:
+            triage = "gosum+cache"
+        cache_hash = wrong_cache[0] if wrong_cache else (db if cache else None)
+        what = "go.mod" if gomod else "zip"
+        mv = f"{rec.module}@{rec.version}" + ("/go.mod" if gomod else "")
+        downloaded = gosum if triage == "security" and gosum else (cache_hash or "")
+        go_words = (
+            gosum_mismatch_words(rec.module, rec.version, gomod, db, gosum)
+            if triage == "gosum" and gosum is not None
+            else sumdb_mismatch_words(rec.module, rec.version, gomod, downloaded, sf.name, db)
+        )
+        message = _mismatch_message(triage, mv, what, sf.name, db, gosum, cache_hash, go_words)
+        fixes: tuple[str, ...] = {
+            "gosum": ("replace-gosum-line",),
+            "gosum+cache": ("replace-gosum-line", "redownload"),
+            "cache": ("redownload",),
+            "security": ("compare-proxies",),
+        }[triage]
+        data: dict[str, object] = {
+            "module": rec.module,
+            "version": rec.version,
+            "goMod": gomod,
+            "triage": triage,
+            "sumdb": sf.name,
+            "sumdbHash": db,
+            "verified": True,
+            "recordId": rec.record_id,
+            "treeSize": rec.tree_size,
+            "goSumHash": gosum,
+            "goSumPath": str(entry[0].path) if entry is not None else None,
+            "goSumLine": entry[1].line if entry is not None else None,
+            "cacheHash": cache_hash,
+            "goError": go_words,
+        }
+        shown_version = rec.version + ("/go.mod" if gomod else "")
+        related = (
+            (RelatedInfo(str(entry[0].path), entry[1].range, "go.sum line"),)
+            if entry is not None
+            else ()
+        )
+        for site in sites:
+            out.append(
+                Finding(
+                    site.path,
+                    site.range,
+                    "sumdb-mismatch",
+                    Severity.ERROR,
+                    message,
+                    module=rec.module,
+                    version=shown_version,
+                    fixes=fixes,
+                    data=dict(data),
+                    related=related,
+                )
+            )
+        if entry is not None:
+            out.append(
+                Finding(
+                    str(entry[0].path),
+                    entry[1].range,
+                    "sumdb-mismatch",
+                    Severity.ERROR,
+                    message,
+                    module=rec.module,
+                    version=shown_version,
+                    fixes=fixes,
+                    data=dict(data),
+                    related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
+                )
+            )
+    return out
+
+
+def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
+    """``sumdb-mismatch``, ``sumdb-untrusted`` and ``sumdb-unreachable``."""
+    sf = nf.sumdb
+    if sf is None:
+        return []
+    module_sites = _module_sites(facts)
+    if sf.config_error:
+        return _emit(
+            module_sites,
+            "sumdb-unreachable",
+            Severity.WARNING,
+            f"GOSUMDB={sf.gosumdb}: {sf.config_error}. Every go command that adds a go.sum "
+            "line fails with this error (go: M@V: verifying go.mod: "
+            f"{sf.config_error})",
+            data={"gosumdb": sf.gosumdb, "goError": sf.config_error},
+        )
+    by_fetch = _needs_by_fetch(facts)
+    out: list[Finding] = []
+    untrusted_left: list[SumdbRecord] = []
+    down: list[SumdbRecord] = []
+    for key, rec in sorted(sf.records.items()):
+        needs = by_fetch.get(key, [])
+        if not needs:
+            continue  # no longer needed (facts carried over from an earlier analysis)
+        if rec.kind == "ok":
+            out += _mismatch_findings(facts, sf, rec, needs)
+        elif rec.kind == "untrusted":
+            sites = [s for n in needs for s in need_sites(n)]
+            if sites and _lacks_line(facts, key, needs):
+                message = (
+                    f"{key[0]}@{key[1]}: the checksum database {_sumdb_where(sf)} answered, "
+                    f"but its answer fails verification: {_untrusted_words(rec.message)}. go "
+                    "refuses such answers, so the download will fail (go.sum has no line for "
+                    "it, so go must ask the database)"
+                )
+                out += _emit(
+                    sites,
+                    "sumdb-untrusted",
+                    Severity.ERROR,
+                    message,
+                    module=key[0],
+                    version=key[1],
+                    data={"reason": rec.reason, "goError": rec.go_error, "sumdb": sf.name},
+                )
+            else:
+                untrusted_left.append(rec)
+        elif rec.kind in ("unreachable", "server-error"):
+            down.append(rec)
+    if untrusted_left and not any(f.code == "sumdb-untrusted" for f in out):
+        rec = untrusted_left[0]
+        message = (
+            f"the checksum database {_sumdb_where(sf)} answers, but its answers fail "
+            f"verification: {_untrusted_words(rec.message)}. go refuses such answers, so the "
+            "download will fail for every module version whose go.sum lines are missing "
+            "(go does not ask about lines go.sum has)"
+        )
+        out += _emit(
+            module_sites,
+            "sumdb-untrusted",
+            Severity.ERROR,
+            message,
+            data={
+                "reason": rec.reason,
+                "goError": rec.go_error,
+                "sumdb": sf.name,
+                "modules": [f"{r.module}@{r.version}" for r in untrusted_left],
+            },
+        )
+    if down:
+        rec = down[0]
+        lacking = [
+            f"{r.module}@{r.version}"
+            for r in down
+            if _lacks_line(facts, (r.module, r.version), by_fetch.get((r.module, r.version), []))
+        ]
+        what = (
+            "answers with an error"
+            if all(r.kind == "server-error" for r in down)
+            else "cannot be reached"
+        )
+        detail = _first_line(rec.message)
+        if _is_hang(rec.message):
+            then = "The go command has no timeout: a command that needs a new go.sum line will hang"
+        else:
+            then = "A go command that needs a new go.sum line will fail"
+        if lacking:
+            then += f": go.sum lacks lines for {_list(lacking)}"
+        else:
+            then += "; go.sum has every needed line, so builds go on, unverified against it"
+        message = f"checksum database {_sumdb_where(sf)} {what}: {detail}. {then}"
+        out += _emit(
+            module_sites,
+            "sumdb-unreachable",
+            Severity.WARNING,
+            message,
+            data={
+                "sumdb": sf.name,
+                "base": sf.base,
+                "proxy": sf.proxy,
+                "goError": rec.go_error,
+                "modules": lacking,
             },
         )
     return out
@@ -449,9 +826,23 @@ def check(facts: Facts) -> list[Finding]:
                 "goError": a.go_error,
             },
         )
+    out += sumdb_findings(facts, nf)
     for c in nf.comparisons:
         out += comparison_findings(facts, c)
     return out
 
 
-__all__ = ["check", "code_for", "comparison_findings", "consequence", "describe"]
+__all__ = [
+    "GOSUM_SECURITY_ERROR",
+    "SUMDB_SECURITY_ERROR",
+    "TRIAGES",
+    "cache_hashes",
+    "check",
+    "code_for",
+    "comparison_findings",
+    "consequence",
+    "describe",
+    "gosum_mismatch_words",
+    "sumdb_findings",
+    "sumdb_mismatch_words",
+]

@@ -15,6 +15,11 @@ Quick fixes, keyed by the diagnostic's ``data.code``:
 - ``sum-duplicate``: remove the wrong duplicate line, when the cache says which.
 - ``replace-missing``, ``replace-path-mismatch``: remove the replace; disable it
   (comment it out); point it at a local checkout of the module.
+- ``sumdb-mismatch``: by its triage, "Replace the go.sum line with the checksum
+  database's value" (an edit of go.sum, from either diagnostic, offered only for a
+  verified record), "Redownload M@V" (the cache is wrong), "Compare the proxies'
+  copies of M@V" (go.sum and the cache agree, the database differs).
+- ``private-path-exposed``: "Add <prefix> to GOPRIVATE" (``go env -w``, after asking).
 
 On the lines under the cursor (``refactor.rewrite``): "Use local checkout DIR" on a
 ``require`` line, "Disable local replace" on a directory replacement, "Enable local
@@ -40,7 +45,13 @@ from lsprotocol import types
 from gomod_doctor.gosum.parser import SumFile, parse_sum, resolve_conflicts
 from gomod_doctor.lsp import commands as cmd
 from gomod_doctor.lsp import search
-from gomod_doctor.lsp.convert import SOURCE, from_lsp_range, to_lsp_range, uri_to_path
+from gomod_doctor.lsp.convert import (
+    SOURCE,
+    from_lsp_range,
+    path_to_uri,
+    to_lsp_range,
+    uri_to_path,
+)
 from gomod_doctor.modfile import edit as modedit
 from gomod_doctor.modfile.rules import ModFile, Replace, parse_mod
 from gomod_doctor.modfile.work import WorkFile, parse_work
@@ -222,18 +233,21 @@ class _Builder:
         command: types.Command | None = None,
         diagnostic: types.Diagnostic | None = None,
         preferred: bool = False,
+        doc: DocInfo | None = None,
     ) -> None:
+        """Add an action; ``edits`` are of ``doc`` (default: the document asked about)."""
         if not self.wanted(kind) or title in self.titles:
             return
         if edits is not None and not edits:
             return
         self.titles.add(title)
+        target = doc if doc is not None else self.doc
         self.actions.append(
             types.CodeAction(
                 title=title,
                 kind=kind,
                 diagnostics=[diagnostic] if diagnostic is not None else None,
-                edit=workspace_edit(self.server, self.doc, edits) if edits is not None else None,
+                edit=workspace_edit(self.server, target, edits) if edits is not None else None,
                 command=command,
                 is_preferred=preferred or None,
             )
@@ -537,6 +551,92 @@ def _replace_fixes(
         )
 
 
+REPLACE_GOSUM_TITLE = "Replace the go.sum line with the checksum database's value"
+
+
+def _gosum_doc(b: _Builder, data: dict[str, Any]) -> DocInfo | None:
+    """The go.sum a sumdb-mismatch is about (this document, or the one it names)."""
+    path = _str(data, "goSumPath")
+    if path is None:
+        return None
+    if os.path.normpath(path) == os.path.normpath(str(b.doc.path)):
+        return b.doc
+    try:
+        uri = path_to_uri(Path(path))
+    except Exception:
+        return None
+    got = doc_info(b.server, uri)
+    return got if got is not None and got.kind == "sum" else None
+
+
+def _sumdb_mismatch(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    m, v = _str(data, "module"), _str(data, "version")
+    if m is None or v is None:
+        return
+    fixes = data.get("fixes")
+    fix_ids = set(fixes) if isinstance(fixes, list) else set()
+    if "replace-gosum-line" in fix_ids and data.get("verified") is True:
+        _replace_gosum_line(b, diag, data, m, v)
+    if "redownload" in fix_ids and b.go() and b.doc.kind in ("mod", "work", "sum"):
+        title = f"Redownload {m}@{v}"
+        args = {"module": m, "version": v, "dir": str(b.doc.path.parent)}
+        b.add(title, QUICKFIX, command=_command(title, cmd.REDOWNLOAD, args), diagnostic=diag)
+    if "compare-proxies" in fix_ids and b.trusted:
+        title = f"Compare the proxies' copies of {m}@{v}"
+        args = {"module": m, "version": v}
+        b.add(title, QUICKFIX, command=_command(title, cmd.COMPARE_PROXIES, args), diagnostic=diag)
+
+
+def _replace_gosum_line(
+    b: _Builder, diag: types.Diagnostic, data: dict[str, Any], m: str, v: str
+) -> None:
+    """The go.sum line's hash replaced with the verified one: the line as the editor
+    has it now, found by module, version, kind and the hash the finding saw."""
+    new, old = _str(data, "sumdbHash"), _str(data, "goSumHash")
+    if new is None or old is None or not new.startswith("h1:") or any(c.isspace() for c in new):
+        return
+    doc = _gosum_doc(b, data)
+    parsed = doc.parsed_sum() if doc is not None else None
+    if doc is None or parsed is None:
+        return
+    gomod = bool(data.get("goMod"))
+    line = data.get("goSumLine")
+    found = [
+        e
+        for e in parsed.entries
+        if e.module == m and e.version == v and e.gomod == gomod and e.hash == old
+    ]
+    found.sort(key=lambda e: (e.line != line, e.line))
+    if not found:
+        return
+    b.add(
+        REPLACE_GOSUM_TITLE,
+        QUICKFIX,
+        edits=[TextEdit(found[0].hash_range, new)],
+        diagnostic=diag,
+        preferred=True,
+        doc=doc,
+    )
+
+
+def _private_path(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    prefix = _str(data, "prefix")
+    if prefix is None or not b.go():
+        return
+    fixes = data.get("fixes")
+    if isinstance(fixes, list) and "set-goprivate" not in fixes:
+        return
+    title = f"Add {prefix} to GOPRIVATE"
+    args = {"prefix": prefix, "module": data.get("module")}
+    b.add(
+        title,
+        QUICKFIX,
+        command=_command(title, cmd.SET_GOPRIVATE, args),
+        diagnostic=diag,
+        preferred=True,
+    )
+
+
 _CACHE_CODES = (
     "cache-missing",
     "cache-incomplete",
@@ -562,6 +662,10 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
             _sum_duplicate(b, diag, data)
         elif code in ("replace-missing", "replace-path-mismatch"):
             _replace_fixes(b, diag, data, handled)
+        elif code == "sumdb-mismatch":
+            _sumdb_mismatch(b, diag, data)
+        elif code == "private-path-exposed":
+            _private_path(b, diag, data)
 
 
 # --------------------------------------------------------------------------- line toggles

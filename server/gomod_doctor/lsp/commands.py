@@ -11,7 +11,8 @@ re-diagnosed (``server.recheck``).
 Broad deletions (every version of a module, the whole cache, a prune) ask first
 with ``window/showMessageRequest``, saying how many bytes they free.
 
-Nothing here runs go or touches the cache when the workspace is not trusted.
+Nothing here runs go, touches the cache or sends a request when the workspace is not
+trusted; nothing sends a request with ``network: off``.
 
 Arguments:
 
@@ -28,7 +29,14 @@ Arguments:
 ``gomod-doctor.clearCache``     (none)
 ``gomod-doctor.prune``          (none)
 ``gomod-doctor.verifyAll``      ``uri`` (optional)
-``gomod-doctor.recheck``        ``uri`` or ``uris`` (optional)
+``gomod-doctor.recheck``        ``uri`` or ``uris`` (optional); forgets every
+                                network answer first
+``gomod-doctor.compareProxies`` ``module``, ``version``: download M@V from every
+                                proxy in GOPROXY, hash the copies, compare them
+                                with go.sum and the checksum database
+                                (``proxy-tampered``)
+``gomod-doctor.setGoprivate``   ``prefix``: ``go env -w GOPRIVATE=<old>,<prefix>``
+                                (the ``private-path-exposed`` fix), after asking
 ==============================  ==================================================
 """
 
@@ -36,7 +44,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import subprocess
 import threading
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
@@ -45,7 +56,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from lsprotocol import types
 
 from gomod_doctor.cache import ops
+from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.convert import uri_to_path
+from gomod_doctor.network.model import Comparison
 
 if TYPE_CHECKING:
     from gomod_doctor.lsp.server import GomodDoctorServer
@@ -56,11 +69,13 @@ __all__ = [
     "CLEAR_ALL_VERSIONS",
     "CLEAR_CACHE",
     "COMMANDS",
+    "COMPARE_PROXIES",
     "DOWNLOAD",
     "DOWNLOAD_ALL",
     "PRUNE",
     "RECHECK",
     "REDOWNLOAD",
+    "SET_GOPRIVATE",
     "VERIFY_ALL",
     "human_bytes",
 ]
@@ -74,9 +89,11 @@ CLEAR_CACHE = "gomod-doctor.clearCache"
 PRUNE = "gomod-doctor.prune"
 VERIFY_ALL = "gomod-doctor.verifyAll"
 RECHECK = "gomod-doctor.recheck"
+COMPARE_PROXIES = "gomod-doctor.compareProxies"
+SET_GOPRIVATE = "gomod-doctor.setGoprivate"
 
 #: The commands that run the go command.
-RUNS_GO = frozenset({DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD})
+RUNS_GO = frozenset({DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, SET_GOPRIVATE})
 #: The commands that change the module cache (go or not).
 CHANGES_CACHE = frozenset(
     {DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, CLEAR, CLEAR_ALL_VERSIONS, CLEAR_CACHE, PRUNE}
@@ -491,8 +508,210 @@ async def recheck(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     if isinstance(args.get("uri"), str):
         uris.append(args["uri"])
     paths = [p for u in uris if isinstance(u, str) and (p := uri_to_path(u)) is not None]
+    server.invalidate_network()
     await server.recheck(paths or None)
     return {"ok": True}
+
+
+# --------------------------------------------------------------------------- network
+
+
+def _network(server: GomodDoctorServer) -> None:
+    if not server.state.settings.trusted:
+        raise _Refused("the workspace is not trusted: gomod-doctor sends no request")
+    if server.state.settings.network == "off":
+        raise _Refused("network: off: gomod-doctor sends no request")
+
+
+def _needing(server: GomodDoctorServer, key: tuple[str, str]) -> list[WorkspaceView]:
+    return [
+        v
+        for v in server.state.workspaces.values()
+        if v.facts is not None and any(n.fetch == key for n in v.facts.needs.needs.values())
+    ]
+
+
+async def _compare_async(
+    env: GoEnv,
+    environ: dict[str, str],
+    module: str,
+    version: str,
+    gosum: tuple[str | None, str | None],
+    cancel: threading.Event,
+) -> Comparison:
+    """Every proxy's copy of M@V, hashed, against go.sum and the checksum database."""
+    from gomod_doctor.network.checksums import parse_setting
+    from gomod_doctor.network.compare import DOWNLOAD_TIMEOUTS, SumdbLookup
+    from gomod_doctor.network.compare import compare_proxies as compare_copies
+    from gomod_doctor.network.http import HttpPool, HttpSettings
+    from gomod_doctor.network.private import never_to_sumdb
+    from gomod_doctor.network.sumdb import SumDBClient, default_cache_dir
+
+    settings = HttpSettings.from_environ(environ)
+    limit = 2 * DOWNLOAD_TIMEOUTS.total + DOWNLOAD_TIMEOUTS.connect + 5
+    async with HttpPool(
+        settings,
+        timeouts=DOWNLOAD_TIMEOUTS,
+        concurrency=4,
+        deadline=time.monotonic() + limit,
+    ) as pool:
+        lookup: SumdbLookup | None = None
+        db, _error = parse_setting(env.GOSUMDB)
+        if db is not None and not never_to_sumdb(env, module):
+            client = SumDBClient(
+                None,
+                db,
+                cache_dir=default_cache_dir(environ),
+                goproxy=env.proxy_list,
+                gonoproxy=env.GONOPROXY,
+                gonosumdb=env.GONOSUMDB,
+                fetch=pool.as_fetch(),
+            )
+            lookup = client.verified_hashes
+        task = asyncio.ensure_future(
+            compare_copies(
+                env,
+                module,
+                version,
+                gosum_zip=gosum[0],
+                gosum_mod=gosum[1],
+                sumdb=lookup,
+                environ=environ,
+                pool=pool,
+            )
+        )
+        while not task.done():
+            if cancel.is_set():
+                task.cancel()
+                break
+            await asyncio.wait([task], timeout=0.1)
+        try:
+            return await task
+        except asyncio.CancelledError:
+            out = Comparison(module, version)
+            out.notes.append("cancelled")
+            return out
+
+
+def _comparison_result(c: Comparison) -> Result:
+    tampered = [x.entry.url for x in c.tampered]
+    if tampered:
+        names = ", ".join(x.entry.name for x in c.tampered)
+        message = (
+            f"{c.module}@{c.version}: the copy served by {names} differs from {c.reference} "
+            "(proxy-tampered)"
+        )
+    elif any(x.mod_hash or x.zip_hash for x in c.copies):
+        ref = c.reference or "each other (no go.sum line, no checksum database answer)"
+        message = f"{c.module}@{c.version}: every proxy's copy matches {ref}"
+    else:
+        message = f"{c.module}@{c.version}: no proxy's copy could be compared"
+    if c.notes:
+        message += " (" + "; ".join(c.notes) + ")"
+    errors = [f"{x.entry.name}: {x.error.splitlines()[0]}" for x in c.copies if x.error]
+    return {
+        "ok": not tampered and "cancelled" not in c.notes,
+        "message": message,
+        "module": c.module,
+        "version": c.version,
+        "reference": c.reference,
+        "tampered": tampered,
+        "copies": [
+            {
+                "proxy": x.entry.url,
+                "modHash": x.mod_hash,
+                "zipHash": x.zip_hash,
+                "error": x.error or None,
+                "differs": list(x.differs),
+            }
+            for x in c.copies
+        ],
+        "notes": list(c.notes),
+        "errors": errors,
+    }
+
+
+async def compare_proxies(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module = _str_arg(args, "module")
+    version = _str_arg(args, "version")
+    ops.validate_module_version(module, version)
+    _network(server)
+    env = server.state.env
+    environ = server.network_environ()
+    views = _needing(server, (module, version)) or _views(server, args)
+    gosum: tuple[str | None, str | None] = (None, None)
+    for view in views:
+        if view.facts is not None:
+            zips = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=False)]
+            mods = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=True)]
+            gosum = (zips[0] if zips else None, mods[0] if mods else None)
+            break
+
+    def work(rep: _Reporter, cancel: threading.Event) -> Comparison:
+        n = len([e for e in env.proxy_list.entries if e.kind == "proxy"])
+        rep.report(f"Downloading from {n} prox{'ies' if n != 1 else 'y'}", None)
+        return asyncio.run(_compare_async(env, environ, module, version, gosum, cancel))
+
+    c = await server.run_with_progress(f"Comparing the proxies' copies of {module}@{version}", work)
+    if "cancelled" not in c.notes:
+        await server.add_comparison(views, c)
+    return _comparison_result(c)
+
+
+_PATTERN = re.compile(r"[A-Za-z0-9._~*?\[\]/+!-]+")
+
+
+async def set_goprivate(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    prefix = _str_arg(args, "prefix")
+    if len(prefix) > 300 or prefix.startswith(("-", "/")) or not _PATTERN.fullmatch(prefix):
+        raise _Refused(f"not a module path pattern: {prefix!r}")
+    go = _go(server)
+    from gomod_doctor.network.private import goprivate_argv
+
+    env = server.state.env
+    current = [p.strip() for p in env.GOPRIVATE.split(",") if p.strip()]
+    if prefix in current:
+        _show(server, f"gomod-doctor: GOPRIVATE already has {prefix}", types.MessageType.Info)
+        return {"ok": True, "errors": [], "argv": []}
+    argv = goprivate_argv(env.GOPRIVATE, prefix, go=go)
+    shown = " ".join(["go", *argv[1:]])
+    question = (
+        f"Add {prefix} to GOPRIVATE? gomod-doctor runs:\n{shown}\n"
+        f"Module paths under {prefix} are then never sent to a proxy or the checksum "
+        "database: the go command fetches them from their repositories."
+    )
+    if env.sources.get("GOPRIVATE") == "env":
+        question += (
+            " GOPRIVATE is set in the environment, which wins over 'go env -w': change it "
+            "there too."
+        )
+    if not await _confirm(server, question, "Add"):
+        return {"ok": False, "declined": True, "errors": [], "argv": argv}
+    environ = _environ(server)
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            argv,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+    try:
+        res = await _measure(run)
+    except (OSError, subprocess.SubprocessError) as e:
+        errors = _fail(server, [str(e)], shown)
+        return {"ok": False, "errors": errors, "argv": argv}
+    said = (res.stderr or "").strip()
+    if res.returncode != 0:
+        errors = _fail(server, [said or f"exit status {res.returncode}"], shown)
+        return {"ok": False, "errors": errors, "argv": argv}
+    if said:  # e.g. "does not override conflicting OS environment variable"
+        _show(server, f"gomod-doctor: {said}", types.MessageType.Warning)
+    await server.reload_environment()
+    return {"ok": True, "errors": [], "argv": argv}
 
 
 Handler = Callable[["GomodDoctorServer", dict[str, Any]], Awaitable[Result]]
@@ -525,6 +744,8 @@ _HANDLERS: dict[str, Handler] = {
     PRUNE: prune,
     VERIFY_ALL: verify_all,
     RECHECK: recheck,
+    COMPARE_PROXIES: compare_proxies,
+    SET_GOPRIVATE: set_goprivate,
 }
 
 COMMANDS: dict[str, Handler] = {k: _guarded(k, v) for k, v in _HANDLERS.items()}

@@ -20,6 +20,18 @@ that module version's cache entries makes them stale, which starts a new
 verification of that module version only. A newer trigger cancels a verification
 in flight; what it finished is kept.
 
+Network checks (issue 5) run after the local results are published, as an async
+task on the loop (:func:`gomod_doctor.network.gather_network`, bounded by its
+deadline, one :class:`~gomod_doctor.network.proxy.NetworkCache` per server). Their
+findings are merged into the latest analysis and published again; until the next
+gather finishes, every analysis reuses the view's latest network facts while
+GOPROXY, GOSUMDB and the environment are unchanged. A gather in flight is never
+waited for: a newer analysis asks for another one, which starts when the current one
+ends (so a slow proxy cannot starve it), and whose results are merged into whatever
+analysis is the latest then. ``network: off`` and ``trusted: false`` send nothing.
+After each publish a ``gomodDoctor/status`` notification summarizes the workspace
+(modules, verified, problems, proxy health).
+
 Blocking work never runs on the loop: worker threads are daemon threads (they
 never hold up the exit), and the hashing itself runs in worker processes. On
 ``shutdown`` every cancel event is set and watching stops; on ``exit`` remaining
@@ -44,7 +56,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -58,6 +70,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp import convert
+from gomod_doctor.lsp import network as lspnet
 from gomod_doctor.lsp.settings import SECTION, Settings
 from gomod_doctor.lsp.state import (
     LANGUAGE_IDS,
@@ -75,9 +88,14 @@ from gomod_doctor.lsp.watch import (
     is_ignored,
 )
 from gomod_doctor.modfile.work import parse_work
+from gomod_doctor.network.model import Comparison, NetworkFacts
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
 from gomod_doctor.workspace.imports import ModuleImports
+
+if TYPE_CHECKING:  # httpx loads with the first gather
+    from gomod_doctor.network.gather import NetworkOptions
+    from gomod_doctor.network.proxy import NetworkCache
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +222,9 @@ class _Inputs:
     folders: tuple[Path, ...]
     #: an edit's pass reuses the watch targets when what they derive from is unchanged
     prev_targets: _Targets | None = None
+    #: the view's latest network facts (and comparisons), when still in scope
+    network: NetworkFacts | None = None
+    comparisons: tuple[Comparison, ...] = ()
     #: the workspace's transitive import graph, kept across edits (cleared on disk changes)
     transitive_memo: engine.TransitiveMemo | None = None
 
@@ -424,6 +445,7 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
     if known:
         facts.full = {k: e.verification for k, e in known.items()}
         facts.verify_level = "full"
+    facts.network = lspnet.carry_network(inp.network, facts, inp.comparisons)
     config, config_error = _file_config(inp.location.root, inp.settings)
     result = engine.run(facts, config)
     diags, texts = _diagnostics(facts, result, inp)
@@ -445,11 +467,20 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
     )
 
 
-def _merge_pass(out: _Outcome, full: dict[Key, _FullEntry], inp: _Inputs) -> _Outcome:
-    """The quick outcome with full verification results merged in."""
+def _merge_pass(
+    out: _Outcome,
+    full: dict[Key, _FullEntry],
+    inp: _Inputs,
+    network: NetworkFacts | None = None,
+) -> _Outcome:
+    """The quick outcome with full verification results merged in (and ``network``,
+    the latest network facts, when given)."""
     known = {k: e for k, e in full.items() if k in out.wanted}
     facts = dataclasses.replace(
-        out.facts, full={k: e.verification for k, e in known.items()}, verify_level="full"
+        out.facts,
+        full={k: e.verification for k, e in known.items()},
+        verify_level="full",
+        network=network if network is not None else out.facts.network,
     )
     result = engine.run(facts, out.config)
     diags, texts = _diagnostics(facts, result, inp)
@@ -463,6 +494,33 @@ def _merge_pass(out: _Outcome, full: dict[Key, _FullEntry], inp: _Inputs) -> _Ou
         diagnostics=diags,
         texts=texts,
     )
+
+
+def _network_pass(
+    out: _Outcome,
+    network: NetworkFacts | None,
+    comparisons: tuple[Comparison, ...],
+    inp: _Inputs,
+) -> _Outcome:
+    """The outcome with the latest network facts (gathered for it or for an earlier
+    analysis) and the comparisons."""
+    carried = lspnet.carry_network(network, out.facts, comparisons)
+    facts = dataclasses.replace(out.facts, network=carried)
+    result = engine.run(facts, out.config)
+    diags, texts = _diagnostics(facts, result, inp)
+    return dataclasses.replace(out, facts=facts, result=result, diagnostics=diags, texts=texts)
+
+
+def _full_pass(
+    out: _Outcome,
+    full: dict[Key, _FullEntry],
+    inp: _Inputs,
+    network: NetworkFacts | None,
+    comparisons: tuple[Comparison, ...],
+) -> _Outcome:
+    """The quick outcome with full verification results and the view's latest network
+    facts merged in."""
+    return _merge_pass(out, full, inp, lspnet.carry_network(network, out.facts, comparisons))
 
 
 def _verify(
@@ -524,6 +582,11 @@ class _Run:
     suppressed: bool = False  # the client cancelled the automatic full verification
     targets: _Targets | None = None
     logged: set[str] = field(default_factory=set)
+    #: the latest published analysis: its outcome, inputs and generation
+    last: tuple[_Outcome, _Inputs, int] | None = None
+    #: the network gather: a new one is wanted (after the one in flight)
+    net_dirty: bool = False
+    net_task: asyncio.Task[None] | None = None
 
 
 class GomodDoctorServer(LanguageServer):
@@ -554,6 +617,9 @@ class GomodDoctorServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
         self._parent_pid: int | None = None
+        self._net_cache: NetworkCache | None = None
+        #: the network checks' limits (tests and the benchmark may shorten them)
+        self.network_options: NetworkOptions | None = None
 
     # ---------------------------------------------------------------- shared API
 
@@ -1090,6 +1156,7 @@ class GomodDoctorServer(LanguageServer):
     def _retire(self, view: WorkspaceView, run: _Run | None) -> None:
         view.generation += 1
         if run is not None:
+            run.last = None
             if run.full_cancel is not None:
                 run.full_cancel.set()
             for w in run.waiters:
@@ -1171,6 +1238,7 @@ class GomodDoctorServer(LanguageServer):
         memo = self._transitive.setdefault(view.location.main_file, engine.TransitiveMemo())
         if not run.edit:
             memo.clear()  # files changed on disk: the package graph may have too
+        network, comparisons = self._network_for(view)
         return _Inputs(
             location=view.location,
             env=self.state.env,
@@ -1186,6 +1254,8 @@ class GomodDoctorServer(LanguageServer):
             folders=tuple(self._folders),
             prev_targets=run.targets if run.edit else None,
             transitive_memo=memo,
+            network=network,
+            comparisons=comparisons,
         )
 
     def _main_present(self, view: WorkspaceView) -> bool:
@@ -1223,6 +1293,7 @@ class GomodDoctorServer(LanguageServer):
                     run.full |= full
                     continue
                 self._apply(view, run, out, inp)
+                self._want_network(view, run)
                 want_full = full or (self.state.settings.verify == "full" and not run.suppressed)
                 if want_full and out.missing:
                     self._start_full(view, run, gen, out, inp, explicit=full, edit=edit)
@@ -1249,6 +1320,9 @@ class GomodDoctorServer(LanguageServer):
         view.texts = {}
         view.full_done = False
         view.verified = {}
+        run = self._runs.get(view.location.main_file)
+        if run is not None:
+            run.last = None  # nothing to merge network findings into
 
     def _apply(self, view: WorkspaceView, run: _Run, out: _Outcome, inp: _Inputs) -> None:
         now = time.time()
@@ -1268,7 +1342,9 @@ class GomodDoctorServer(LanguageServer):
             if msg not in run.logged:
                 self.log(msg, "error")
         run.logged = set(problems)
+        run.last = (out, inp, view.generation)
         self._publish(view, out.diagnostics, inp.versions)
+        self._send_status(view, out, inp)
         if run.targets is None or run.targets.roots != out.targets.roots:
             run.targets = out.targets
             self._rewatch()
@@ -1318,6 +1394,136 @@ class GomodDoctorServer(LanguageServer):
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=ds, version=version)
         )
+
+    # ---------------------------------------------------------------- network
+
+    def network_cache(self) -> NetworkCache:
+        """The server's one cache of proxy and checksum-database answers."""
+        if self._net_cache is None:
+            from gomod_doctor.network.proxy import NetworkCache
+
+            self._net_cache = NetworkCache()
+        return self._net_cache
+
+    def invalidate_network(self) -> None:
+        """Forget every network answer (``gomod-doctor.recheck``): ask again."""
+        if self._net_cache is not None:
+            self._net_cache.invalidate()
+
+    def network_environ(self, settings: Settings | None = None) -> dict[str, str]:
+        """The environment the network checks honour (HTTPS_PROXY, SSL_CERT_FILE,
+        NETRC...): the server's, plus the ``env`` setting."""
+        return {**os.environ, **(settings or self.state.settings).env}
+
+    def network_scope(self) -> lspnet.Scope | None:
+        return lspnet.network_scope(self.state.settings, self.state.env)
+
+    def _network_for(
+        self, view: WorkspaceView
+    ) -> tuple[NetworkFacts | None, tuple[Comparison, ...]]:
+        """The view's latest network facts and comparisons, if still in scope."""
+        scope = self.network_scope()
+        if scope is None:
+            return None, ()
+        nf = view.network if view.network_scope == scope else None
+        comps = tuple(c for sc, c in view.comparisons.values() if sc == scope)
+        return nf, comps
+
+    def _want_network(self, view: WorkspaceView, run: _Run) -> None:
+        """A gather for the latest analysis: now, or when the one in flight ends."""
+        if self._shutting_down or not lspnet.network_allowed(self.state.settings):
+            return
+        run.net_dirty = True
+        if run.net_task is None or run.net_task.done():
+            run.net_task = self._spawn(self._network_loop(view, run))
+
+    async def _network_loop(self, view: WorkspaceView, run: _Run) -> None:
+        from gomod_doctor.network.gather import gather_network
+
+        try:
+            while run.net_dirty and not self._shutting_down:
+                run.net_dirty = False
+                if self.state.workspaces.get(view.location.main_file) is not view:
+                    return
+                last = run.last
+                if last is None:
+                    return
+                out, inp, _gen = last
+                scope = lspnet.network_scope(inp.settings, inp.env)
+                if scope is None:
+                    continue
+                nf = await gather_network(
+                    out.facts,
+                    self.network_environ(inp.settings),
+                    options=self.network_options,
+                    cache=self.network_cache(),
+                )
+                if self._shutting_down:
+                    return
+                if self.state.workspaces.get(view.location.main_file) is not view:
+                    return
+                if self.network_scope() != scope:
+                    continue  # the environment changed meanwhile: a newer pass asks again
+                view.network, view.network_scope = nf, scope
+                for key in [k for k, (sc, _c) in view.comparisons.items() if sc != scope]:
+                    del view.comparisons[key]
+                await self._merge_network(view, run)
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            self.log(f"network checks failed: {traceback.format_exc()}", "error")
+
+    async def _merge_network(self, view: WorkspaceView, run: _Run) -> None:
+        """Re-run the checks of the latest analysis with the view's network facts and
+        publish; when a newer analysis is under way, it takes them instead."""
+        for _ in range(3):
+            last = run.last
+            if last is None or self.state.workspaces.get(view.location.main_file) is not view:
+                return
+            out, inp, gen = last
+            if gen != view.generation or self._shutting_down:
+                return
+            network, comparisons = self._network_for(view)
+            new_out = await self._in_thread(_network_pass, out, network, comparisons, inp)
+            if gen != view.generation or self._shutting_down:
+                return
+            if run.last is last:
+                self._apply(view, run, new_out, inp)
+                return
+            # published meanwhile (full verification merged): merge into that instead
+
+    async def add_comparison(self, views: Iterable[WorkspaceView], c: Comparison) -> None:
+        """Show a proxy-copy comparison (``proxy-tampered``) in ``views``."""
+        scope = self.network_scope()
+        if scope is None:
+            return
+        for view in views:
+            view.comparisons[(c.module, c.version)] = (scope, c)
+            run = self._runs.get(view.location.main_file)
+            if run is not None:
+                await self._merge_network(view, run)
+
+    async def reload_environment(self) -> None:
+        """Read the Go environment again (after ``go env -w``) and re-diagnose."""
+        await self._reload_env()
+        self._rebuild_views()
+
+    def _send_status(self, view: WorkspaceView, out: _Outcome, inp: _Inputs) -> None:
+        """``gomodDoctor/status`` for the view (the VS Code status bar)."""
+        if self._shutting_down:
+            return
+        verified = sum(1 for _t, level in view.verified.values() if level == "full")
+        nf, _ = self._network_for(view)
+        params = lspnet.status_params(
+            convert.path_to_uri(view.location.root),
+            out.facts,
+            view.findings,
+            verified,
+            inp.settings,
+            nf,
+        )
+        with contextlib.suppress(Exception):
+            self.protocol.notify(lspnet.STATUS_METHOD, params)
 
     # ---------------------------------------------------------------- full verification
 
@@ -1402,9 +1608,13 @@ class GomodDoctorServer(LanguageServer):
                 if (e := self._full_cache.get((gomodcache, *k))) is not None
                 and (not e.stale or self.state.settings.verify == "full")
             }
-            new_out = await self._in_thread(_merge_pass, out, merged, inp)
-            if gen != view.generation or self._shutting_down:
-                return
+            for _ in range(3):
+                network, comparisons = self._network_for(view)
+                new_out = await self._in_thread(_full_pass, out, merged, inp, network, comparisons)
+                if gen != view.generation or self._shutting_down:
+                    return
+                if self._network_for(view)[0] is network:
+                    break  # else a gather finished meanwhile: merge its facts instead
             self._apply(view, run, new_out, inp)
         except asyncio.CancelledError:
             event.set()

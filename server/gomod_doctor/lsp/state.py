@@ -15,6 +15,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.settings import Settings
+from gomod_doctor.network.model import Comparison, NetworkFacts
 from gomod_doctor.workspace.discover import WorkspaceLocation
 
 #: File names the server keeps diagnostics for (besides ``*.mod`` / ``*.work`` files
@@ -60,6 +61,17 @@ class WorkspaceView:
     texts: dict[Path, str] = field(default_factory=dict)
     #: internal errors of the last analysis
     internal_errors: list[str] = field(default_factory=list)
+    #: the latest network facts (None: not gathered yet, or the network is off) and
+    #: what they depend on (GOPROXY, GOSUMDB, the environment...): merged into every
+    #: later analysis while that is unchanged, until a new gather replaces them
+    network: NetworkFacts | None = None
+    network_scope: tuple[object, ...] | None = None
+    #: proxy-copy comparisons run on demand (gomod-doctor.compareProxies), by module
+    #: version, with the scope they were made in: shown while the module version is
+    #: needed and the scope is unchanged
+    comparisons: dict[tuple[str, str], tuple[tuple[object, ...], Comparison]] = field(
+        default_factory=dict
+    )
 
     def findings_for(self, path: Path) -> list[Finding]:
         key = os.path.normpath(str(path))

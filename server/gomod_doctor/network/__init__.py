@@ -9,6 +9,8 @@
                     toolchain download
 - ``compare``       proxy-copy comparison (``gomod-doctor compare-proxies M@V``)
 - ``private``       what is never sent where; risky settings; the GOPRIVATE fix
+- ``checksums``     the checksum-database part of a gather: needed public module
+                    versions looked up and verified (``NetworkFacts.sumdb``)
 - ``model``         the plain data (``NetworkFacts``) the checks read
 - ``gather``        :func:`gather_network`, the bounded async entry point
 - ``sumdb``         the checksum database client

@@ -8,11 +8,15 @@ and returns :class:`~gomod_doctor.network.model.NetworkFacts`:
 2. a probe of every proxy entry, all at once (the ``.info`` of a needed, public
    module version: a request go makes anyway), with its latency;
 3. for each needed module version missing from the module cache, and for a
-   toolchain GOTOOLCHAIN makes go download, the GOPROXY walk go will do.
+   toolchain GOTOOLCHAIN makes go download, the GOPROXY walk go will do;
+4. at the same time, the checksum database's verified records of the needed
+   public module versions (:mod:`gomod_doctor.network.checksums`): for the go.sum
+   lines that exist, to verify them, and for those missing, to predict them.
 
 With ``offline=True`` (``--offline``, ``network: off``, an untrusted workspace)
 nothing at all is sent: only what needs no request is reported. GOPRIVATE and
-GONOPROXY paths are never sent to a proxy.
+GONOPROXY paths are never sent to a proxy; GOPRIVATE and GONOSUMDB paths never to
+a checksum database.
 
 Everything is bounded: each request by ``Timeouts.connect``/``total``, the whole by
 ``Timeouts.overall``; work cut short is reported "unchecked", never waited for.
@@ -38,12 +42,14 @@ from gomod_doctor.network.availability import (
     toolchain_cached,
     toolchain_need,
 )
+from gomod_doctor.network.checksums import gather_sumdb
 from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
 from gomod_doctor.network.model import (
     FileKind,
     ModuleAvailability,
     NetworkFacts,
     ProbeResult,
+    SumdbFacts,
     ToolchainAvailability,
     Verdict,
 )
@@ -60,13 +66,26 @@ class NetworkOptions:
     with_info: bool = False
     #: predict a toolchain download GOTOOLCHAIN asks for
     toolchain: bool = True
+    #: look the needed public module versions up in the checksum database
+    sumdb: bool = True
+    #: where verified checksum-database data is kept (None: the user cache dir)
+    sumdb_cache_dir: str | None = None
 
 
 def scope_key(facts: Facts, settings: HttpSettings) -> str:
     """What the cached answers depend on: GOPROXY and the environment."""
     env = facts.env
     h = hashlib.sha256()
-    for part in (env.GOPROXY, env.GONOPROXY, env.GOPRIVATE, env.GOINSECURE, settings.fingerprint()):
+    parts = (
+        env.GOPROXY,
+        env.GONOPROXY,
+        env.GOPRIVATE,
+        env.GOINSECURE,
+        env.GOSUMDB,
+        env.GONOSUMDB,
+        settings.fingerprint(),
+    )
+    for part in parts:
         h.update(part.encode("utf-8", "surrogateescape") + b"\0")
     return h.hexdigest()[:32]
 
@@ -163,7 +182,24 @@ async def gather_network(
             if tc is not None
             else None
         )
-        every = [*tasks, *([tc_task] if tc_task is not None else [])]
+        sumdb_task = (
+            asyncio.ensure_future(
+                gather_sumdb(
+                    facts,
+                    pool,
+                    environ=environ,
+                    cache=cache,
+                    cache_dir=opts.sumdb_cache_dir,
+                )
+            )
+            if opts.sumdb
+            else None
+        )
+        every = [
+            *tasks,
+            *([tc_task] if tc_task is not None else []),
+            *([sumdb_task] if sumdb_task is not None else []),
+        ]
         if every:
             grace = t.overall + 0.5 if pool is not None else None
             _done, pending = await asyncio.wait(every, timeout=grace)
@@ -174,6 +210,12 @@ async def gather_network(
                 await asyncio.gather(*pending, return_exceptions=True)
         for k, task in zip(keys, tasks, strict=True):
             nf.availability[k] = _result(task, k, missing[k])
+        if sumdb_task is not None:
+            nf.sumdb = _sumdb_result(sumdb_task, nf)
+            if nf.sumdb is not None and not nf.sumdb.config_error and nf.sumdb.records:
+                nf.sumdb_not_found = frozenset(
+                    k for k, r in nf.sumdb.records.items() if r.kind == "not-found"
+                )
         if tc is not None and tc_task is not None:
             nf.toolchain = ToolchainAvailability(
                 tc.toolchain,
@@ -187,13 +229,17 @@ async def gather_network(
             if request_log is not None:
                 request_log.extend(pool.sent)
             await pool.close()
-    nf.requests = asker.sent
-    if any(
-        a.reason == "deadline"
-        for m in nf.availability.values()
-        for v in m.verdicts
-        for a in v.steps
-    ) or any(p.attempt is not None and p.attempt.reason == "deadline" for p in nf.probes):
+    nf.requests = asker.sent + (nf.sumdb.requests if nf.sumdb is not None else 0)
+    if (
+        any(
+            a.reason == "deadline"
+            for m in nf.availability.values()
+            for v in m.verdicts
+            for a in v.steps
+        )
+        or any(p.attempt is not None and p.attempt.reason == "deadline" for p in nf.probes)
+        or (nf.sumdb is not None and any(r.kind == "unchecked" for r in nf.sumdb.records.values()))
+    ):
         nf.deadline_hit = True
     if nf.deadline_hit:
         nf.notes.append(
@@ -216,6 +262,14 @@ def _result(
     )
     out.verdicts.append(Verdict(key[0], key[1], out.files[0], "unchecked", go_error=reason))
     return out
+
+
+def _sumdb_result(task: asyncio.Future[SumdbFacts | None], nf: NetworkFacts) -> SumdbFacts | None:
+    if task.done() and not task.cancelled() and task.exception() is None:
+        return task.result()
+    if not task.cancelled():
+        nf.notes.append(f"internal error in the checksum database checks: {task.exception()!r}")
+    return None
 
 
 def run_bounded(

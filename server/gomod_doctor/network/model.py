@@ -229,6 +229,84 @@ class Comparison:
         return [c for c in self.copies if c.differs]
 
 
+#: What the checksum database said about one module version.
+#:
+#: ``ok``            a verified record (signed tree, inclusion proof): the hashes
+#: ``not-found``     the database answered 404/410 (``message``: its words)
+#: ``unreachable``   no answer (refused, DNS, TLS, timeout, reset), or no route to it
+#: ``server-error``  another HTTP status, an oversized answer, a missing tile
+#: ``untrusted``     the answer failed verification (``reason``); go refuses it
+#: ``skipped``       GOPRIVATE/GONOSUMDB: never sent
+#: ``invalid``       the path or version cannot be looked up
+#: ``unchecked``     not asked (the deadline ran out)
+SumdbKind = Literal[
+    "ok",
+    "not-found",
+    "unreachable",
+    "server-error",
+    "untrusted",
+    "skipped",
+    "invalid",
+    "unchecked",
+]
+
+
+@dataclass(frozen=True)
+class SumdbRecord:
+    """The checksum database's answer for one module version."""
+
+    module: str
+    version: str
+    kind: SumdbKind
+    #: the verified ``h1:`` hashes of the zip and of the go.mod (``ok`` only)
+    zip_hash: str | None = None
+    mod_hash: str | None = None
+    #: go's words for a failure (what go prints after ``M@V: ``); "" when ok
+    message: str = ""
+    #: why an answer was untrusted: bad-signature, unknown-key, malformed,
+    #: inconsistent-tile, not-in-tree, unauthenticated, forked
+    reason: str = ""
+    #: the verified answer came from the local cache (and was verified again)
+    from_cache: bool = False
+    record_id: int | None = None
+    #: the size of the signed tree the record was proven to be in
+    tree_size: int | None = None
+    #: reused from an earlier gather (a held failure)
+    cached: bool = False
+
+    @property
+    def verified(self) -> bool:
+        return self.kind == "ok"
+
+    @property
+    def go_error(self) -> str:
+        return f"{self.module}@{self.version}: {self.message}" if self.message else ""
+
+
+@dataclass
+class SumdbFacts:
+    """The checksum-database part of a gather (``NetworkFacts.sumdb``)."""
+
+    #: the database's name (``sum.golang.org``); "" when GOSUMDB is unusable
+    name: str
+    #: GOSUMDB as set, credentials redacted
+    gosumdb: str
+    #: where lookups went (redacted): the GOSUMDB URL, ``https://<name>``, or
+    #: ``<proxy>/sumdb/<name>``; "" when not known (nothing asked, no route)
+    base: str = ""
+    #: the proxy the database was reached through ("" directly)
+    proxy: str = ""
+    #: go's words when GOSUMDB is unusable (``invalid GOSUMDB: too many fields``)
+    config_error: str = ""
+    #: by module version: every public needed module version asked about
+    records: dict[tuple[str, str], SumdbRecord] = field(default_factory=dict)
+    #: requests sent to the database (and to proxies for ``/sumdb/<name>/supported``)
+    requests: int = 0
+
+    def failures(self, *kinds: SumdbKind) -> list[SumdbRecord]:
+        return [r for r in self.records.values() if r.kind in kinds]
+
+
 @dataclass
 class NetworkFacts:
     """Everything the network checks look at."""
@@ -249,6 +327,8 @@ class NetworkFacts:
     #: module versions the checksum database answered "not found" for (filled by the
     #: sumdb client; None: not asked)
     sumdb_not_found: frozenset[tuple[str, str]] | None = None
+    #: the checksum database's answers (None: not asked: GOSUMDB=off, offline...)
+    sumdb: SumdbFacts | None = None
     #: the overall deadline cut some work short
     deadline_hit: bool = False
     #: the limits in force (for messages: "timed out after 3 s")
@@ -280,6 +360,9 @@ __all__ = [
     "NetworkFacts",
     "ProbeResult",
     "ProxyCopy",
+    "SumdbFacts",
+    "SumdbKind",
+    "SumdbRecord",
     "ToolchainAvailability",
     "Verdict",
     "VerdictKind",

@@ -259,6 +259,7 @@ class NetworkCache:
         self._answers: dict[str, _Held] = {}
         self._down: dict[str, _Held] = {}
         self._failures: dict[str, int] = {}
+        self._values: dict[str, tuple[object, float]] = {}
 
     def use_scope(self, scope: str) -> None:
         if scope != self._scope:
@@ -270,6 +271,7 @@ class NetworkCache:
         self._answers.clear()
         self._down.clear()
         self._failures.clear()
+        self._values.clear()
 
     def hold_for(self, entry_url: str) -> float:
         n = self._failures.get(entry_url, 0)
@@ -310,6 +312,31 @@ class NetworkCache:
         failing = attempt.kind in ("error", "bad-content")
         hold = min(self.ttl, self.backoff) if failing else self.ttl
         self._answers[url] = _Held(attempt, now + hold)
+
+    def held(self, key: str) -> object | None:
+        """A value kept with :meth:`hold` (the checksum database's answers), or None
+        once its time is up."""
+        got = self._values.get(key)
+        if got is None:
+            return None
+        if self.clock() >= got[1]:
+            del self._values[key]
+            return None
+        return got[0]
+
+    def hold(self, key: str, value: object, *, failing: bool) -> None:
+        """Keep ``value`` under ``key``: ``ttl`` seconds, or for a ``failing`` one the
+        backoff (doubling with each consecutive failure of ``key``, up to ``ttl``)."""
+        if failing:
+            self._failures[key] = self._failures.get(key, 0) + 1
+        else:
+            self._failures.pop(key, None)
+        self._values[key] = (value, self.clock() + self.hold_for(key))
+
+    def release(self, key: str) -> None:
+        """Forget ``key`` (and its failures)."""
+        self._values.pop(key, None)
+        self._failures.pop(key, None)
 
 
 # --------------------------------------------------------------------------- asking

@@ -623,7 +623,7 @@ class SumDBClient:
     """Looks records up in one checksum database and verifies them.
 
     ``http`` is the caller's ``httpx.AsyncClient`` (timeouts, proxies and TLS
-    are the caller's). ``cache_dir`` holds verified data (``None``: memory only;
+    are the caller's); it may be ``None`` when ``fetch`` is given. ``cache_dir`` holds verified data (``None``: memory only;
     :func:`default_cache_dir` is the usual place). Without a URL in ``db``, the
     route to the database is chosen from ``goproxy``/``gonoproxy`` with
     :func:`select_route` on the first lookup that needs the network (and again
@@ -638,7 +638,7 @@ class SumDBClient:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | None,
         db: GoSumDB,
         *,
         cache_dir: str | os.PathLike[str] | None = None,
@@ -648,6 +648,8 @@ class SumDBClient:
         fetch: Fetch | None = None,
         tile_height: int = 8,
     ) -> None:
+        if http is None and fetch is None:
+            raise ValueError("SumDBClient needs an http client or a fetch function")
         self.db = db
         self._http = http
         self._goproxy = goproxy
@@ -670,6 +672,15 @@ class SumDBClient:
         self._tile_inflight: dict[tlog.Tile, asyncio.Task[bytes]] = {}
         self._saved: set[tlog.Tile] = set()  # on disk already
         self._local: set[tlog.Tile] = set()  # data not just fetched from the server
+
+    async def aclose(self) -> None:
+        """Cancel the lookups and tile reads still in flight (their callers get
+        nothing more). Never raises."""
+        tasks = [*self._inflight.values(), *self._tile_inflight.values()]
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     @property
     def latest(self) -> tlog.Tree:
@@ -1004,6 +1015,7 @@ class SumDBClient:
             return route.base
 
     async def _plain_fetch(self, url: str) -> tuple[int, bytes, str]:
+        assert self._http is not None  # checked in __init__
         async with self._http.stream("GET", url, follow_redirects=True) as resp:
             body = bytearray()
             async for chunk in resp.aiter_bytes():

@@ -1,0 +1,181 @@
+"""The language server's side of the network checks: what they depend on, how earlier
+facts are carried into a new analysis, and the ``gomodDoctor/status`` notification.
+
+The server runs :func:`gomod_doctor.network.gather_network` as an async task after
+the local diagnostics are out (see :mod:`gomod_doctor.lsp.server`). Until a new
+gather finishes, each analysis reuses the view's latest network facts
+(:func:`carry_network`) when their :func:`network_scope` is still the current one:
+the network findings stay in place on edits instead of blinking out and back.
+
+Everything here is pure and cheap: no I/O, no httpx import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from gomod_doctor.facts import Facts
+from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.lsp.settings import Settings
+from gomod_doctor.network.model import Comparison, NetworkFacts
+
+#: The notification the VS Code extension's status bar listens for (status.ts).
+STATUS_METHOD = "gomodDoctor/status"
+
+ProxyStatus = Literal["ok", "degraded", "unreachable", "off", "unknown"]
+
+#: A proxy answering slower than this (seconds) makes the status "degraded".
+SLOW_PROXY = 2.0
+
+Scope = tuple[object, ...]
+
+
+def network_allowed(settings: Settings) -> bool:
+    """``network: off`` and ``trusted: false`` mean no request at all."""
+    return settings.network != "off" and settings.trusted
+
+
+def network_scope(settings: Settings, env: GoEnv) -> Scope | None:
+    """What network facts depend on; None when the network is not to be used."""
+    if not network_allowed(settings):
+        return None
+    return (
+        env.GOPROXY,
+        env.GONOPROXY,
+        env.GOPRIVATE,
+        env.GONOSUMDB,
+        env.GOSUMDB,
+        env.GOINSECURE,
+        env.GOFLAGS,
+        env.GOMODCACHE,
+        env.GOTOOLCHAIN,
+        tuple(sorted(settings.env.items())),
+    )
+
+
+def _wanted_keys(facts: Facts) -> set[tuple[str, str]]:
+    return {n.fetch for n in facts.needs.needs.values() if n.fetch is not None}
+
+
+def carry_network(
+    nf: NetworkFacts | None, facts: Facts, comparisons: Iterable[Comparison] = ()
+) -> NetworkFacts | None:
+    """``nf`` (gathered for an earlier analysis) as it applies to ``facts``: the
+    availability of module versions the cache now holds is dropped, and the
+    comparisons of module versions still needed are added."""
+    wanted = _wanted_keys(facts)
+    comps = [c for c in comparisons if (c.module, c.version) in wanted]
+    if nf is None:
+        if not comps:
+            return None
+        return NetworkFacts(goproxy=facts.env.GOPROXY, comparisons=comps)
+    from gomod_doctor.network.availability import missing_modules
+
+    missing = missing_modules(facts)
+    return dataclasses.replace(
+        nf,
+        availability={k: v for k, v in nf.availability.items() if k in missing},
+        comparisons=comps,
+    )
+
+
+def _describe(nf: NetworkFacts, index: int) -> str:
+    from gomod_doctor.checks.network import describe
+
+    for p in nf.probes:
+        if p.entry.index == index and p.attempt is not None:
+            return f"{p.entry.name}: {describe(p.attempt, nf)}"
+    return ""
+
+
+def proxy_status(settings: Settings, nf: NetworkFacts | None) -> tuple[ProxyStatus, str]:
+    """The module proxies' health for the status bar, and a sentence about it."""
+    if not settings.trusted:
+        return "off", "untrusted workspace: gomod-doctor sends no request"
+    if settings.network == "off":
+        return "off", "network: off: gomod-doctor sends no request"
+    if nf is None:
+        return "unknown", "the proxies have not been checked yet"
+    if nf.offline:
+        return "off", "offline: gomod-doctor sends no request"
+    if nf.config_errors:
+        return "unreachable", f"GOPROXY={nf.goproxy}: {nf.config_errors[0]}"
+    proxies = [e for e in nf.entries if e.kind == "proxy"]
+    if not proxies:
+        if any(e.kind == "off" for e in nf.entries) and not any(
+            e.kind == "direct" for e in nf.entries
+        ):
+            return "off", "GOPROXY=off: the go command downloads nothing"
+        return "unknown", "GOPROXY names no proxy: modules come from their repositories"
+    probed = [p for p in nf.probes if p.entry.kind == "proxy" and p.healthy is not None]
+    if not probed:
+        why = (
+            "the network checks ran out of time"
+            if nf.deadline_hit
+            else "no needed public module to ask the proxies about"
+        )
+        return "unknown", why
+    bad = [p for p in probed if not p.healthy]
+    parts: list[str] = []
+    for p in probed:
+        a = p.attempt
+        assert a is not None
+        if p.healthy:
+            parts.append(f"{p.entry.name}: ok ({a.latency * 1000:.0f} ms)")
+        else:
+            parts.append(_describe(nf, p.entry.index))
+    status: ProxyStatus = "ok"
+    if bad and len(bad) == len(probed):
+        status = "unreachable"
+    elif bad or any(p.attempt is not None and p.attempt.latency > SLOW_PROXY for p in probed):
+        status = "degraded"
+    sf = nf.sumdb
+    if sf is not None:
+        down = sf.failures("unreachable", "server-error", "untrusted")
+        if sf.config_error:
+            parts.append(f"checksum database: {sf.config_error}")
+        elif down:
+            parts.append(
+                f"checksum database {sf.name}: "
+                + ("answers fail verification" if down[0].kind == "untrusted" else "unreachable")
+            )
+        if (sf.config_error or down) and status == "ok":
+            status = "degraded"
+    return status, "; ".join(x for x in parts if x)
+
+
+def status_params(
+    uri: str,
+    facts: Facts | None,
+    findings: Iterable[Finding],
+    verified: int,
+    settings: Settings,
+    nf: NetworkFacts | None,
+) -> dict[str, Any]:
+    """``gomodDoctor/status`` params: ``{uri, modules, verified, problems, proxy,
+    proxyDetail}``."""
+    proxy, detail = proxy_status(settings, nf)
+    return {
+        "uri": uri,
+        "modules": len(_wanted_keys(facts)) if facts is not None else 0,
+        "verified": verified,
+        "problems": sum(1 for f in findings if f.severity >= Severity.WARNING),
+        "proxy": proxy,
+        "proxyDetail": detail,
+    }
+
+
+__all__ = [
+    "SLOW_PROXY",
+    "STATUS_METHOD",
+    "ProxyStatus",
+    "Scope",
+    "carry_network",
+    "network_allowed",
+    "network_scope",
+    "proxy_status",
+    "status_params",
+]

@@ -1,0 +1,244 @@
+"""The checksum-database part of a gather: the needed public module versions looked up
+in the checksum database the way the go command reaches it, answers verified.
+
+:func:`gather_sumdb` asks about every needed module version that GOSUMDB covers:
+
+- those go.sum has lines for, to verify the lines (go itself never asks about a line
+  go.sum has: a wrong line goes unnoticed until the module is downloaded again);
+- those go.sum lacks lines for, to predict what go will get when it adds them.
+
+The route is go's (:func:`~gomod_doctor.network.sumdb.select_route` through the
+GOPROXY list; a URL in GOSUMDB means directly). GOSUMDB=off: nothing. A GOPRIVATE or
+GONOSUMDB path is never sent. Every request goes through the gather's
+:class:`~gomod_doctor.network.http.HttpPool`, so the per-request limits, the
+concurrency bound and the gather's deadline apply; what the deadline cuts short is
+``unchecked``. Only verified answers carry hashes (:class:`SumdbRecord` ``ok``);
+verified data is kept on disk under the user cache dir, as go keeps its own.
+
+A database that cannot be reached is backed off between gathers through the
+:class:`~gomod_doctor.network.proxy.NetworkCache` (as a failing proxy is), and
+"not found" answers are kept for its TTL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+
+from gomod_doctor.facts import Facts
+from gomod_doctor.module import paths as modpaths
+from gomod_doctor.module.escape import escape_path, escape_version
+from gomod_doctor.network.http import HttpPool, safe_url
+from gomod_doctor.network.model import SumdbFacts, SumdbKind, SumdbRecord
+from gomod_doctor.network.private import never_to_sumdb
+from gomod_doctor.network.proxy import NetworkCache
+from gomod_doctor.network.sumdb.client import (
+    GoSumDB,
+    GoSumDBError,
+    LookupOK,
+    LookupResult,
+    SumDBClient,
+    default_cache_dir,
+    parse_gosumdb,
+)
+
+#: At most this many lookups in one gather (the rest are ``unchecked``).
+MAX_LOOKUPS = 500
+
+#: Words of a request the gather's deadline stopped (http.FetchError "deadline").
+_DEADLINE_WORDS = "the network deadline ran out"
+
+
+def redact_gosumdb(value: str) -> str:
+    """GOSUMDB with the credentials of its URL (if any) redacted."""
+    return " ".join(safe_url(f) if "://" in f else f for f in value.split())
+
+
+def parse_setting(value: str) -> tuple[GoSumDB | None, str]:
+    """The database GOSUMDB names (None: off or unusable) and go's error for an
+    unusable one (``invalid GOSUMDB: ...``, which go prints after ``M@V: verifying
+    go.mod: ``; "" otherwise)."""
+    try:
+        return parse_gosumdb(value), ""
+    except GoSumDBError as e:
+        return None, str(e)
+
+
+def lookup_targets(facts: Facts) -> list[tuple[str, str]]:
+    """The needed module versions (after replacement) that may be sent to the checksum
+    database: valid, and not covered by GOPRIVATE/GONOSUMDB."""
+    out: set[tuple[str, str]] = set()
+    for need in facts.needs.needs.values():
+        fetch = need.fetch
+        if fetch is None or fetch in out:
+            continue
+        path, version = fetch
+        if never_to_sumdb(facts.env, path):
+            continue
+        try:
+            modpaths.check(path, version)
+        except Exception:
+            continue
+        out.add(fetch)
+    return sorted(out)
+
+
+def _lookup_segment(path: str, version: str) -> str:
+    try:
+        return f"lookup/{escape_path(path)}@{escape_version(version)}"
+    except Exception:
+        return f"lookup/{path}@{version}"
+
+
+def _record(r: LookupResult, pool: HttpPool) -> SumdbRecord:
+    if isinstance(r, LookupOK):
+        return SumdbRecord(
+            r.path,
+            r.version,
+            "ok",
+            zip_hash=r.hash,
+            mod_hash=r.gomod_hash,
+            from_cache=r.from_cache,
+            record_id=r.record_id,
+            tree_size=r.tree.n,
+        )
+    kind: SumdbKind = r.kind
+    left = pool.remaining()
+    if kind in ("unreachable", "server-error") and (
+        _DEADLINE_WORDS in r.message or (left is not None and left <= 0)
+    ):
+        kind = "unchecked"
+    return SumdbRecord(r.path, r.version, kind, message=r.message, reason=r.reason or "")
+
+
+def _moved(template: SumdbRecord, path: str, version: str) -> SumdbRecord:
+    """A held failure of the database, reused for another module version."""
+    old = _lookup_segment(template.module, template.version)
+    return dataclasses.replace(
+        template,
+        module=path,
+        version=version,
+        message=template.message.replace(old, _lookup_segment(path, version)),
+        cached=True,
+    )
+
+
+def _down_key(db: GoSumDB) -> str:
+    return f"sumdb-down\0{db.name}\0{db.url or ''}"
+
+
+def _not_found_key(db: GoSumDB, path: str, version: str) -> str:
+    return f"sumdb-nf\0{db.name}\0{db.url or ''}\0{path}@{version}"
+
+
+async def gather_sumdb(
+    facts: Facts,
+    pool: HttpPool | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cache: NetworkCache | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+    targets: Sequence[tuple[str, str]] | None = None,
+) -> SumdbFacts | None:
+    """The checksum database's answers for ``facts``' needed public module versions.
+
+    ``None`` when GOSUMDB is off. ``pool`` None (offline): only an unusable GOSUMDB is
+    reported, nothing is sent. ``cache_dir``: verified data on disk (default: the
+    user cache dir, :func:`~gomod_doctor.network.sumdb.default_cache_dir`). Never
+    raises (but for cancellation)."""
+    env = facts.env
+    db, error = parse_setting(env.GOSUMDB)
+    shown = redact_gosumdb(env.GOSUMDB)
+    if error:
+        return SumdbFacts(name="", gosumdb=shown, config_error=error)
+    if db is None:
+        return None
+    sf = SumdbFacts(name=db.name, gosumdb=shown)
+    if db.url is not None:
+        sf.base = safe_url(db.url)
+    if pool is None:
+        return sf
+    keys = list(targets) if targets is not None else lookup_targets(facts)
+    # defence in depth: never send a GOPRIVATE/GONOSUMDB path, whoever asked
+    keys = [k for k in keys if not never_to_sumdb(env, k[0])]
+    for key in keys[MAX_LOOKUPS:]:
+        sf.records[key] = SumdbRecord(
+            *key, "unchecked", message=f"not asked: more than {MAX_LOOKUPS} module versions"
+        )
+    keys = keys[:MAX_LOOKUPS]
+    if not keys:
+        return sf
+
+    down = cache.held(_down_key(db)) if cache is not None else None
+    if isinstance(down, SumdbRecord):
+        for p, v in keys:
+            sf.records[(p, v)] = _moved(down, p, v)
+        return sf
+
+    ask: list[tuple[str, str]] = []
+    for p, v in keys:
+        held = cache.held(_not_found_key(db, p, v)) if cache is not None else None
+        if isinstance(held, SumdbRecord):
+            sf.records[(p, v)] = dataclasses.replace(held, cached=True)
+        else:
+            ask.append((p, v))
+    if not ask:
+        return sf
+
+    if cache_dir is None:
+        cache_dir = default_cache_dir(dict(environ) if environ is not None else None)
+    client = SumDBClient(
+        None,
+        db,
+        cache_dir=cache_dir,
+        goproxy=env.proxy_list,
+        gonoproxy=env.GONOPROXY,
+        gonosumdb=env.GONOSUMDB,
+        fetch=pool.as_fetch(),
+    )
+    tasks = {k: asyncio.ensure_future(client.lookup(*k)) for k in ask}
+    try:
+        left = pool.remaining()
+        _done, pending = await asyncio.wait(
+            tasks.values(), timeout=None if left is None else max(0.0, left) + 0.25
+        )
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        await client.aclose()
+    route = client.route
+    if route is not None:
+        if route.base is not None:
+            sf.base = safe_url(route.base)
+        if route.proxy is not None:
+            sf.proxy = safe_url(route.proxy)
+    sf.requests = len(client.stats.lookups) + len(client.stats.tiles)
+    if route is not None and db.url is None:
+        sf.requests += sum(1 for s in route.steps if s.url is not None)
+    first_down: SumdbRecord | None = None
+    for key, task in tasks.items():
+        if task.done() and not task.cancelled() and task.exception() is None:
+            rec = _record(task.result(), pool)
+        else:
+            rec = SumdbRecord(*key, "unchecked", message=_DEADLINE_WORDS)
+        sf.records[key] = rec
+        if cache is not None:
+            if rec.kind == "not-found":
+                cache.hold(_not_found_key(db, *key), rec, failing=False)
+            elif rec.kind == "unreachable" and first_down is None:
+                first_down = rec
+    if cache is not None:
+        if first_down is not None:
+            cache.hold(_down_key(db), first_down, failing=True)
+        elif any(r.kind == "ok" for r in sf.records.values()):
+            cache.release(_down_key(db))
+    return sf
+
+
+__all__ = ["MAX_LOOKUPS", "gather_sumdb", "lookup_targets", "parse_setting", "redact_gosumdb"]
