@@ -99,6 +99,7 @@ def make_client() -> LanguageClient:
     client.unregistrations = []  # type: ignore[attr-defined]
     client.applied_edits = []  # type: ignore[attr-defined]
     client.statuses = []  # type: ignore[attr-defined]
+    client.lens_refreshes = 0  # type: ignore[attr-defined]
 
     def publish(c: LanguageClient, params: types.PublishDiagnosticsParams) -> None:
         c.diagnostics[params.uri] = params.diagnostics
@@ -125,11 +126,15 @@ def make_client() -> LanguageClient:
             return None
         return types.MessageActionItem(title=answer)
 
+    def lens_refresh(c: LanguageClient, params: None) -> None:
+        c.lens_refreshes += 1  # type: ignore[attr-defined]
+
     def status(c: LanguageClient, params: Any) -> None:
         c.statuses.append(_plain(params))  # type: ignore[attr-defined]
 
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[STATUS_METHOD] = status
+    features[types.WORKSPACE_CODE_LENS_REFRESH] = lens_refresh
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
     features[types.CLIENT_REGISTER_CAPABILITY] = register
     features[types.CLIENT_UNREGISTER_CAPABILITY] = unregister

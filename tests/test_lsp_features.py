@@ -938,6 +938,10 @@ async def test_hover_links_and_lens(preset: str, ws: Ws) -> None:
         assert lens.range.start.line == MODULE_LINE
         assert lens.command is not None
         assert lens.command.title == "6 modules · 5 verified · 0 problems"
+        # A client keeps a lens until told: the server asks for a refresh when the
+        # summary changes (verification finished), where the client supports it.
+        refreshes = s.client.lens_refreshes  # type: ignore[attr-defined]
+        assert refreshes >= 1 if preset == VSCODE else refreshes == 0
         assert lens.command.command == "gomod-doctor.verifyAll"
         before = set(s.client.progress_reports)
         assert await s.run(lens.command) == {"ok": True}

@@ -604,6 +604,7 @@ class GomodDoctorServer(LanguageServer):
         self._client_cancelled: set[str] = set()
         self._full_cache: dict[CacheKey, _FullEntry] = {}
         self._transitive: dict[Path, engine.TransitiveMemo] = {}
+        self._lens_summary: dict[Path, tuple[int, int]] = {}
         self._invalid_since: dict[CacheKey, int] = {}
         self._epoch = 0
         self._go_binary: str | None = None
@@ -1524,6 +1525,19 @@ class GomodDoctorServer(LanguageServer):
         )
         with contextlib.suppress(Exception):
             self.protocol.notify(lspnet.STATUS_METHOD, params)
+        self._refresh_lens(view, verified)
+
+    def _refresh_lens(self, view: WorkspaceView, verified: int) -> None:
+        """Ask the client to re-request the module line's summary lens when the numbers
+        it shows changed (a client keeps a lens until told, e.g. after full verification)."""
+        summary = (len(view.findings), verified)
+        key = view.location.main_file
+        if self._lens_summary.get(key) == summary:
+            return
+        self._lens_summary[key] = summary
+        if self._supports("workspace.code_lens.refresh_support"):
+            with contextlib.suppress(Exception):
+                self.workspace_code_lens_refresh(None)
 
     # ---------------------------------------------------------------- full verification
 
