@@ -10,6 +10,7 @@ functions of it.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,3 +71,16 @@ class Facts:
                 if not e.ignored:
                     out.append((file, e))
         return out
+
+    def package_of(self, file: Path) -> str | None:
+        """The import path of the workspace package that ``file`` belongs to."""
+        for m in self.snapshot.modules:
+            try:
+                rel = file.parent.relative_to(m.dir)
+            except ValueError:
+                continue
+            if m.mod is None or m.mod.module is None:
+                return None
+            r = rel.as_posix()
+            return m.mod.module.path if r == "." else posixpath.join(m.mod.module.path, r)
+        return None

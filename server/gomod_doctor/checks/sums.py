@@ -9,7 +9,6 @@ which one is right.
 
 from __future__ import annotations
 
-import posixpath
 from pathlib import Path
 
 from gomod_doctor.cache.state import ModuleState
@@ -20,20 +19,6 @@ from gomod_doctor.gosum.parser import SumEntry
 from gomod_doctor.workspace.imports import ImportSite
 from gomod_doctor.workspace.needs import Need
 from gomod_doctor.workspace.snapshot import FileText
-
-
-def _importer(facts: Facts, file: Path) -> str | None:
-    """The import path of the package that ``file`` belongs to."""
-    for m in facts.snapshot.modules:
-        try:
-            rel = file.parent.relative_to(m.dir)
-        except ValueError:
-            continue
-        if m.mod is None or m.mod.module is None:
-            return None
-        rel_s = rel.as_posix()
-        return m.mod.module.path if rel_s == "." else posixpath.join(m.mod.module.path, rel_s)
-    return None
 
 
 def _missing(facts: Facts, need: Need) -> list[Finding]:
@@ -70,7 +55,7 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
             importer: str | None = site0.importer
             at = f"@{site0.importer_version}" if site0.importer_version else ""
         else:
-            importer = _importer(facts, site0.file)
+            importer = facts.package_of(site0.file)
             at = ""
         pkg = _provided_package(facts, need, site0)
         by = f" (imported by {importer})" if importer else ""

@@ -21,15 +21,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from gomod_doctor.goenv.neturl import URLError, parse
+from gomod_doctor.gostrings import trim_space
 
 EntryKind = Literal["proxy", "direct", "off"]
 
-#: Go's unicode.IsSpace characters (what strings.TrimSpace trims).
-GO_SPACE = (
-    "\t\n\v\f\r \x85\xa0\u1680"
-    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
 
 NO_ENTRIES = "GOPROXY list is not the empty string, but contains no entries"
 
@@ -145,7 +140,7 @@ def parse_proxy_list(value: str, *, gonoproxy: str = "", goos: str | None = None
             fallback = False
             start, nxt = pos, n
         pos = nxt
-        url = raw.strip(GO_SPACE)
+        url = trim_space(raw)
         if url == "":
             continue
         end = start + len(raw)

@@ -22,17 +22,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gomod_doctor.gostrings import field_spans
 from gomod_doctor.position import Position, Range
 
 #: Hash of a one-file tree holding an empty go.mod. Lines with it are dropped by go.
 EMPTY_GOMOD_HASH = "h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY="
 
-#: Go's unicode.IsSpace set (what strings.Fields splits on).
-_GO_SPACE = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680"
-    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
 
 _GOMOD_SUFFIX = "/go.mod"
 
@@ -185,22 +180,7 @@ def _lines(text: str) -> Iterator[_Line]:
         pos = end + 1
 
 
-def go_fields(s: str) -> list[tuple[int, int]]:
-    """``strings.Fields`` as (start, end) index pairs into ``s``."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    n = len(s)
-    while i < n:
-        while i < n and s[i] in _GO_SPACE:
-            i += 1
-        if i >= n:
-            break
-        j = i
-        while j < n and s[j] not in _GO_SPACE:
-            j += 1
-        out.append((i, j))
-        i = j
-    return out
+go_fields = field_spans  # kept as this module's public name
 
 
 def _pos(line: _Line, index: int) -> Position:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import posixpath
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
@@ -252,7 +251,9 @@ class _Hover:
             return
         by_pkg: dict[str, list[str]] = {}
         for site in need.import_sites:
-            pkg = _package_of(self.facts, site.file)
+            # a dependency's import names its importing package; a workspace file's
+            # package is found from the workspace's modules
+            pkg = site.importer if site.transitive else self.facts.package_of(site.file)
             where = f"{site.file.name}:{site.line}"
             by_pkg.setdefault(pkg or str(site.file.parent), []).append(where)
         items = [
@@ -421,19 +422,6 @@ def _verdict(got: str, want: str | None) -> str:
     if want is None:
         return ""
     return "(matches go.sum)" if got == want else "(**differs from go.sum**)"
-
-
-def _package_of(facts: Facts, file: Path) -> str | None:
-    for m in facts.snapshot.modules:
-        try:
-            rel = file.parent.relative_to(m.dir)
-        except ValueError:
-            continue
-        if m.mod is None or m.mod.module is None:
-            return None
-        r = rel.as_posix()
-        return m.mod.module.path if r == "." else posixpath.join(m.mod.module.path, r)
-    return None
 
 
 def _statement_at(f: Any, line: int) -> Any:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from gomod_doctor.gostrings import fields, trim_space
 from gomod_doctor.modfile.syntax import (
     Comment,
     FileSyntax,
@@ -53,27 +54,6 @@ GO_VERSION_RE = re.compile(r"([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?(
 _LAX_GO_VERSION_RE = re.compile(r"v?(([1-9][0-9]*)\.(0|[1-9][0-9]*))([^0-9].*)")
 TOOLCHAIN_RE = re.compile(r"default\Z|go1(\Z|\.)")
 _DEPRECATED_RE = re.compile(r"(?s)(?:^|\n\n)Deprecated: *(.*?)(?:\Z|\n\n)")
-
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def _go_trim_space(s: str) -> str:
-    return s.strip(_GO_SPACE)
-
-
-def _go_fields(s: str) -> list[str]:
-    out: list[str] = []
-    cur: list[str] = []
-    for c in s:
-        if c in _GO_SPACE:
-            if cur:
-                out.append("".join(cur))
-                cur = []
-        else:
-            cur.append(c)
-    if cur:
-        out.append("".join(cur))
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -466,7 +446,7 @@ def directive_comment(block: LineBlock | None, line: Line) -> str:
         for c in group:
             if not c.token.startswith("//"):
                 continue
-            lines.append(_go_trim_space(c.token[2:]))
+            lines.append(trim_space(c.token[2:]))
     return "\n".join(lines)
 
 
@@ -480,7 +460,7 @@ def is_indirect(line: Line) -> bool:
     """Whether the line has a ``// indirect`` comment."""
     if not line.comments.suffix:
         return False
-    f = _go_fields(line.comments.suffix[0].token.removeprefix("//"))
+    f = fields(line.comments.suffix[0].token.removeprefix("//"))
     return (len(f) == 1 and f[0] == "indirect") or (len(f) > 1 and f[0] == "indirect;")
 
 

@@ -19,6 +19,7 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from gomod_doctor.gostrings import GO_SPACE
 from gomod_doctor.module.goquote import go_quote_rune
 from gomod_doctor.position import Position, Range
 
@@ -267,14 +268,9 @@ def _position_at(text: str, starts: list[int], offset: int) -> Position:
 # ---------------------------------------------------------------------------
 # Character classes (Go's unicode.IsSpace / unicode.IsPrint)
 
-_GO_SPACE = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
-    "\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-)
-
 
 def _go_trim_space_empty(s: str) -> bool:
-    return all(c in _GO_SPACE for c in s)
+    return all(c in GO_SPACE for c in s)
 
 
 def is_ident_char(c: str) -> bool:
@@ -283,7 +279,7 @@ def is_ident_char(c: str) -> bool:
         return False
     if "\ud800" <= c <= "\udfff":
         return True  # a byte of invalid UTF-8: go decodes it as U+FFFD, a printable rune
-    return c not in _GO_SPACE and c.isprintable()
+    return c not in GO_SPACE and c.isprintable()
 
 
 # ---------------------------------------------------------------------------

@@ -43,7 +43,8 @@ import httpx
 
 from gomod_doctor.goenv.neturl import URL, URLError
 from gomod_doctor.goenv.neturl import parse as parse_url
-from gomod_doctor.goenv.proxy import GO_SPACE, ProxyList, parse_proxy_list
+from gomod_doctor.goenv.proxy import ProxyList, parse_proxy_list
+from gomod_doctor.gostrings import GO_SPACE, fields, trim_space
 from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.match import match_prefix_patterns
 from gomod_doctor.network.sumdb import note as notes
@@ -97,21 +98,6 @@ class GoSumDB:
         return self.url if self.url is not None else f"https://{self.name}"
 
 
-def _fields(s: str) -> list[str]:
-    out: list[str] = []
-    cur: list[str] = []
-    for c in s:
-        if c in GO_SPACE:
-            if cur:
-                out.append("".join(cur))
-                cur = []
-        else:
-            cur.append(c)
-    if cur:
-        out.append("".join(cur))
-    return out
-
-
 def _go_url_struct(u: URL) -> str:
     """Go's ``%+v`` of a ``url.URL`` (``User`` prints with its String method)."""
     user = "" if u.user is None else u.user.string()
@@ -137,7 +123,7 @@ def parse_gosumdb(value: str) -> GoSumDB | None:
         value = "sum.golang.org https://sum.golang.google.cn"
     if value == "off":
         return None
-    key = _fields(value)
+    key = fields(value)
     if key and key[0] in KNOWN_GOSUMDB:
         key[0] = KNOWN_GOSUMDB[key[0]]
     if not key:
@@ -216,7 +202,7 @@ def _error_detail(body: bytes) -> str:
     out: list[str] = []
     size = 0
     for i, line in enumerate(s.split("\n")):
-        if line.strip(GO_SPACE) == "":
+        if trim_space(line) == "":
             break
         if i > 0:
             out.append("\n\t")

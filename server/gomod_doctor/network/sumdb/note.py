@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from gomod_doctor.gostrings import GO_SPACE
+
 __all__ = [
     "ALG_ED25519",
     "AmbiguousVerifierError",
@@ -59,12 +61,6 @@ __all__ = [
 
 ALG_ED25519 = 1
 
-#: Go's unicode.IsSpace characters.
-_GO_SPACE = frozenset(
-    "\t\n\v\f\r \x85\xa0\u1680"
-    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000"
-)
 _HEX8 = re.compile(r"[0-9a-fA-F]{8}")
 _B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _SIG_PREFIX = "— ".encode()
@@ -139,7 +135,7 @@ def _b64encode(b: bytes) -> str:
 
 def is_valid_name(name: str) -> bool:
     """Non-empty, valid UTF-8, without Unicode spaces or ``+``."""
-    if name == "" or "+" in name or any(c in _GO_SPACE for c in name):
+    if name == "" or "+" in name or any(c in GO_SPACE for c in name):
         return False
     try:
         name.encode("utf-8")
