@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -133,6 +133,38 @@ class TransitiveMemo:
         return value
 
 
+class StateMemo:
+    """Quick cache states kept across edits: the module cache only changes on disk,
+    and the caller (the language server, which watches the needed cache entries)
+    calls :meth:`clear` when it does. Module versions not seen before are inspected."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[tuple[str, str, str], cache_state.ModuleState] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._states.clear()
+
+    def get_many(
+        self, gomodcache: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], cache_state.ModuleState]:
+        wanted = list(dict.fromkeys(keys))
+        with self._lock:
+            known = {k: self._states.get((gomodcache, k[0], k[1])) for k in wanted}
+        missing = [k for k, st in known.items() if st is None]
+        fresh = cache_state.inspect_many(gomodcache, missing) if missing else {}
+        with self._lock:
+            for k, fresh_state in fresh.items():
+                self._states[(gomodcache, k[0], k[1])] = fresh_state
+        out: dict[tuple[str, str], cache_state.ModuleState] = {}
+        for k in wanted:
+            st = known[k] or fresh.get(k)
+            if st is not None:
+                out[k] = st
+        return out
+
+
 def gather(
     location: WorkspaceLocation,
     env: GoEnv,
@@ -145,6 +177,7 @@ def gather(
     cancel: cache_verify.Cancel | None = None,
     imports: Mapping[Path, ModuleImports] | None = None,
     transitive_memo: TransitiveMemo | None = None,
+    state_memo: StateMemo | None = None,
 ) -> tuple[Facts, cache_verify.VerifyStats | None]:
     """Read everything the checks need. ``imports`` reuses an earlier scan.
 
@@ -174,7 +207,10 @@ def gather(
             fetch = need.fetch
             if fetch is not None:
                 wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
-        facts.cache = cache_state.inspect_many(gomodcache, wanted)
+        if state_memo is not None:
+            facts.cache = state_memo.get_many(gomodcache, wanted)
+        else:
+            facts.cache = cache_state.inspect_many(gomodcache, wanted)
         if verify == "full":
             requests = [(p, v, need_dir) for (p, v), need_dir in wanted.items()]
             result = cache_verify.verify(

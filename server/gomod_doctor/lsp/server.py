@@ -227,6 +227,8 @@ class _Inputs:
     comparisons: tuple[Comparison, ...] = ()
     #: the workspace's transitive import graph, kept across edits (cleared on disk changes)
     transitive_memo: engine.TransitiveMemo | None = None
+    #: the workspace's quick cache states, kept across edits (cleared on disk changes)
+    state_memo: engine.StateMemo | None = None
 
 
 @dataclass
@@ -427,6 +429,7 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
         verify=level,
         imports=inp.imports,
         transitive_memo=inp.transitive_memo,
+        state_memo=inp.state_memo,
     )
     signature = _import_signature(facts)
     needs_rescan = inp.imports is not None and (
@@ -575,6 +578,7 @@ class _Run:
     rescan: bool = False
     full: bool = False  # an explicit full verification was asked for
     edit: bool = False  # the latest trigger was an edit
+    disk: bool = False  # a trigger since the last pass was not an edit: files changed on disk
     task: asyncio.Task[None] | None = None
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     full_task: asyncio.Task[None] | None = None
@@ -604,6 +608,7 @@ class GomodDoctorServer(LanguageServer):
         self._client_cancelled: set[str] = set()
         self._full_cache: dict[CacheKey, _FullEntry] = {}
         self._transitive: dict[Path, engine.TransitiveMemo] = {}
+        self._states: dict[Path, engine.StateMemo] = {}
         self._lens_summary: dict[Path, tuple[int, int]] = {}
         self._invalid_since: dict[CacheKey, int] = {}
         self._epoch = 0
@@ -1222,6 +1227,7 @@ class GomodDoctorServer(LanguageServer):
         run.rescan |= rescan
         run.full |= full
         run.edit = edit
+        run.disk |= not edit
         if full:
             run.suppressed = False
         if run.full_cancel is not None:
@@ -1237,8 +1243,12 @@ class GomodDoctorServer(LanguageServer):
         imports = None if rescan or facts is None else facts.imports
         signature = None if facts is None else _import_signature(facts)
         memo = self._transitive.setdefault(view.location.main_file, engine.TransitiveMemo())
-        if not run.edit:
-            memo.clear()  # files changed on disk: the package graph may have too
+        states = self._states.setdefault(view.location.main_file, engine.StateMemo())
+        if run.disk:
+            # files changed on disk: the package graph and the cache states may have too
+            memo.clear()
+            states.clear()
+            run.disk = False
         network, comparisons = self._network_for(view)
         return _Inputs(
             location=view.location,
@@ -1255,6 +1265,7 @@ class GomodDoctorServer(LanguageServer):
             folders=tuple(self._folders),
             prev_targets=run.targets if run.edit else None,
             transitive_memo=memo,
+            state_memo=states,
             network=network,
             comparisons=comparisons,
         )

@@ -220,6 +220,7 @@ def _check_elem(elem: str, kind: PathKind) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16384)
 def _check_path(path: str, kind: PathKind) -> str | None:
     """Why ``path`` is not a valid path of ``kind``, or ``None`` (Go's ``checkPath``)."""
     if not is_valid_utf8(path):
@@ -239,6 +240,7 @@ def _check_path(path: str, kind: PathKind) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=16384)
 def _module_path_error(path: str) -> str | None:
     err = _check_path(path, "module")
     if err is not None:
