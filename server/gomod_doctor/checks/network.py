@@ -191,6 +191,13 @@ def _verdict_findings(
     mv = f"{m.module}@{m.version}"
     data: dict[str, object] = {"file": v.file, "goError": v.go_error}
     blamed: set[int] = set()
+
+    def fail(code: str, message: str) -> tuple[list[Finding], set[int]]:
+        found = _emit(
+            sites, code, Severity.ERROR, message, module=m.module, version=m.version, data=data
+        )
+        return found, blamed
+
     if v.kind in ("error", "hang"):
         a = v.cause
         if a is None:
@@ -207,18 +214,7 @@ def _verdict_findings(
             )
             if a.kind == "error":
                 message += f" (go: {_first_line(v.go_error)})"
-        return (
-            _emit(
-                sites,
-                code_for(a),
-                Severity.ERROR,
-                message,
-                module=m.module,
-                version=m.version,
-                data=data,
-            ),
-            blamed,
-        )
+        return fail(code_for(a), message)
     proxies = [a for a in v.steps if a.entry.kind == "proxy"]
     hosts = ", ".join(a.entry.name for a in proxies)
     if v.kind == "not-found":
@@ -226,18 +222,7 @@ def _verdict_findings(
             f"{subject}: not found on any GOPROXY entry ({hosts} answered 404/410), so the "
             f"download will fail (go: {_first_line(v.go_error) or 'not found'})"
         )
-        return (
-            _emit(
-                sites,
-                "proxy-not-found",
-                Severity.ERROR,
-                message,
-                module=m.module,
-                version=m.version,
-                data=data,
-            ),
-            blamed,
-        )
+        return fail("proxy-not-found", message)
     if v.kind == "off":
         failed = v.cause if v.cause is not None and v.cause.kind == "error" else None
         if failed is not None:
@@ -247,51 +232,18 @@ def _verdict_findings(
                 f"command goes on to off, which stops: the download will fail "
                 f"(go: {_first_line(v.go_error)})"
             )
-            return (
-                _emit(
-                    sites,
-                    code_for(failed),
-                    Severity.ERROR,
-                    message,
-                    module=m.module,
-                    version=m.version,
-                    data=data,
-                ),
-                blamed,
-            )
+            return fail(code_for(failed), message)
         if proxies:
             message = (
                 f"{subject}: not found on {hosts}, and GOPROXY then says off: "
                 f"{mv}: module lookup disabled by GOPROXY=off"
             )
-            return (
-                _emit(
-                    sites,
-                    "proxy-not-found",
-                    Severity.ERROR,
-                    message,
-                    module=m.module,
-                    version=m.version,
-                    data=data,
-                ),
-                blamed,
-            )
+            return fail("proxy-not-found", message)
         message = (
             f"{subject} is not in the module cache and GOPROXY={nf.goproxy.strip()}: "
             f"{mv}: module lookup disabled by GOPROXY=off"
         )
-        return (
-            _emit(
-                sites,
-                "proxy-config",
-                Severity.ERROR,
-                message,
-                module=m.module,
-                version=m.version,
-                data=data,
-            ),
-            blamed,
-        )
+        return fail("proxy-config", message)
     return [], blamed
 
 

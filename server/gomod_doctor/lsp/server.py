@@ -876,24 +876,25 @@ class GomodDoctorServer(LanguageServer):
             self._ready = asyncio.Event()
         await self._ready.wait()
 
+    async def _register(self, method: str, name: str, options: Any) -> None:
+        """Register ``method`` with the client (dynamic registration); raises on failure."""
+        registration = types.Registration(
+            id=f"gomod-doctor-{name}-{uuid.uuid4()}", method=method, register_options=options
+        )
+        await asyncio.wait_for(
+            self.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            ),
+            timeout=CLIENT_TIMEOUT,
+        )
+
     async def _register_watched_files(self) -> None:
         watchers = [types.FileSystemWatcher(glob_pattern=g) for g in WATCH_GLOBS]
         try:
-            await asyncio.wait_for(
-                self.client_register_capability_async(
-                    types.RegistrationParams(
-                        registrations=[
-                            types.Registration(
-                                id=f"gomod-doctor-watch-{uuid.uuid4()}",
-                                method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                                register_options=types.DidChangeWatchedFilesRegistrationOptions(
-                                    watchers=watchers
-                                ),
-                            )
-                        ]
-                    )
-                ),
-                timeout=CLIENT_TIMEOUT,
+            await self._register(
+                types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                "watch",
+                types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
             )
         except Exception as e:
             self.log(f"cannot register file watching with the client ({e}): watching itself")
@@ -902,21 +903,10 @@ class GomodDoctorServer(LanguageServer):
 
     async def _register_configuration(self) -> None:
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(
-                self.client_register_capability_async(
-                    types.RegistrationParams(
-                        registrations=[
-                            types.Registration(
-                                id=f"gomod-doctor-config-{uuid.uuid4()}",
-                                method=types.WORKSPACE_DID_CHANGE_CONFIGURATION,
-                                register_options=types.DidChangeConfigurationRegistrationOptions(
-                                    section=SECTION
-                                ),
-                            )
-                        ]
-                    )
-                ),
-                timeout=CLIENT_TIMEOUT,
+            await self._register(
+                types.WORKSPACE_DID_CHANGE_CONFIGURATION,
+                "config",
+                types.DidChangeConfigurationRegistrationOptions(section=SECTION),
             )
 
     async def _pull_configuration(self) -> bool:

@@ -163,8 +163,23 @@ class Ignore:
     syntax: Line
 
 
+class ErrorsMixin:
+    """What go.mod and go.work models say about their errors."""
+
+    errors: list[ModfileError]
+
+    @property
+    def go_errors(self) -> list[ModfileError]:
+        """The errors go itself prints, in go's order."""
+        return [e for e in self.errors if e.go_reports]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
 @dataclass(eq=False)
-class ModFile:
+class ModFile(ErrorsMixin):
     syntax: FileSyntax
     module: ModuleStmt | None = None
     go: GoStmt | None = None
@@ -177,15 +192,6 @@ class ModFile:
     tool: list[Tool] = field(default_factory=list)
     ignore: list[Ignore] = field(default_factory=list)
     errors: list[ModfileError] = field(default_factory=list)
-
-    @property
-    def go_errors(self) -> list[ModfileError]:
-        """The errors go itself prints, in go's order."""
-        return [e for e in self.errors if e.go_reports]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gomod_doctor.modfile.rules import (
+    ErrorsMixin,
     Godebug,
     GoStmt,
     Replace,
@@ -41,7 +42,7 @@ class Use:
 
 
 @dataclass(eq=False)
-class WorkFile:
+class WorkFile(ErrorsMixin):
     syntax: FileSyntax
     go: GoStmt | None = None
     toolchain: ToolchainStmt | None = None
@@ -49,15 +50,6 @@ class WorkFile:
     use: list[Use] = field(default_factory=list)
     replace: list[Replace] = field(default_factory=list)
     errors: list[ModfileError] = field(default_factory=list)
-
-    @property
-    def go_errors(self) -> list[ModfileError]:
-        """The errors go itself prints, in go's order."""
-        return [e for e in self.errors if e.go_reports]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def _add(f: WorkFile, line: Line, verb: str, args: list[str]) -> None:
