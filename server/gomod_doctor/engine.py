@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
-from gomod_doctor.cache import verify as cache_verify
 from gomod_doctor.checks import cache, goversion, sums, syntax, work
-from gomod_doctor.checks import network as network_check
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
@@ -44,6 +43,16 @@ log = logging.getLogger(__name__)
 VerifyLevel = Literal["off", "quick", "full"]
 Check = Callable[[Facts], list[Finding]]
 
+
+def _network_check(facts: Facts) -> list[Finding]:
+    """The network checks, loaded only when there are network facts to check."""
+    if facts.network is None:
+        return []
+    from gomod_doctor.checks import network as network_check
+
+    return network_check.check(facts)
+
+
 CHECKS: Sequence[tuple[str, Check]] = (
     ("syntax", syntax.check),
     ("work", work.check),
@@ -51,7 +60,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("cache", cache.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
-    ("network", network_check.check),  # no findings unless facts.network is set
+    ("network", _network_check),  # no findings unless facts.network is set
 )
 
 #: The checks that need the module cache (skipped with verify "off").
@@ -62,7 +71,7 @@ CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
 class Result:
     findings: list[Finding]
     internal_errors: list[str] = field(default_factory=list)
-    verify_stats: cache_verify.VerifyStats | None = None
+    verify_stats: cache_results.VerifyStats | None = None
 
 
 # --------------------------------------------------------------------------- I/O edge
@@ -173,12 +182,12 @@ def gather(
     verify: VerifyLevel = "quick",
     memo: str | None = None,
     no_memo: bool = False,
-    progress: cache_verify.Progress | None = None,
-    cancel: cache_verify.Cancel | None = None,
+    progress: cache_results.Progress | None = None,
+    cancel: cache_results.Cancel | None = None,
     imports: Mapping[Path, ModuleImports] | None = None,
     transitive_memo: TransitiveMemo | None = None,
     state_memo: StateMemo | None = None,
-) -> tuple[Facts, cache_verify.VerifyStats | None]:
+) -> tuple[Facts, cache_results.VerifyStats | None]:
     """Read everything the checks need. ``imports`` reuses an earlier scan.
 
     Unless ``verify`` is "off" (nothing of the module cache is read), the transitive
@@ -191,7 +200,7 @@ def gather(
     if verify != "off":
         tmemo = transitive_memo if transitive_memo is not None else TransitiveMemo()
         transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
-        needs = build_needs.compute(snap, scanned, transitive)
+        build_needs.add_transitive(needs, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
@@ -199,7 +208,7 @@ def gather(
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
     facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
 
-    stats: cache_verify.VerifyStats | None = None
+    stats: cache_results.VerifyStats | None = None
     gomodcache = env.GOMODCACHE
     if verify != "off" and gomodcache:
         wanted: dict[tuple[str, str], bool] = {}
@@ -212,6 +221,9 @@ def gather(
         else:
             facts.cache = cache_state.inspect_many(gomodcache, wanted)
         if verify == "full":
+            # Worker pools and the memo's database load only for full verification.
+            from gomod_doctor.cache import verify as cache_verify
+
             requests = [(p, v, need_dir) for (p, v), need_dir in wanted.items()]
             result = cache_verify.verify(
                 gomodcache,

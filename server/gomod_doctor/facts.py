@@ -13,15 +13,18 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
-from gomod_doctor.cache.verify import ModuleVerification
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.gosum.parser import SumEntry, SumFile
-from gomod_doctor.network.model import NetworkFacts
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.snapshot import FileText, Snapshot
+
+if TYPE_CHECKING:  # the network model loads with the network code
+    from gomod_doctor.network.model import NetworkFacts
 
 
 @dataclass(frozen=True)

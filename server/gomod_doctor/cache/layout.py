@@ -33,6 +33,7 @@ usable only if it is a directory, no ``.partial`` exists, and the ``.ziphash`` d
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -97,6 +98,11 @@ def cache_path(gomodcache: str | os.PathLike[str], path: str, version: str, suff
 
 def extracted_dir(gomodcache: str | os.PathLike[str], path: str, version: str) -> str:
     """``GOMODCACHE/<escaped path>@<escaped version>`` (go's ``DownloadDir``)."""
+    return _extracted_dir(os.fspath(gomodcache), path, version)
+
+
+@functools.lru_cache(maxsize=8192)
+def _extracted_dir(gomodcache: str, path: str, version: str) -> str:
     enc = escape_path(path)
     _check_version(version)
     return os.path.join(os.fspath(gomodcache), f"{enc}@{escape_version(version)}")
@@ -127,6 +133,11 @@ class ModuleFiles:
 
 def module_files(gomodcache: str | os.PathLike[str], path: str, version: str) -> ModuleFiles:
     """The go command's paths for ``path@version`` under ``gomodcache``."""
+    return _module_files(os.fspath(gomodcache), path, version)
+
+
+@functools.lru_cache(maxsize=8192)  # pure, and asked for on every pass of the server
+def _module_files(gomodcache: str, path: str, version: str) -> ModuleFiles:
     d = download_dir(gomodcache, path)
     _check_version(version)
     base = os.path.join(d, escape_version(version))

@@ -74,7 +74,7 @@ from concurrent.futures import (
 )
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
-from typing import Any, Union
+from typing import Any
 
 from gomod_doctor.cache import hashing
 from gomod_doctor.cache.layout import module_files
@@ -86,6 +86,14 @@ from gomod_doctor.cache.memo import (
     FileIdentity,
     Memo,
     ZipStore,
+)
+from gomod_doctor.cache.results import (
+    Cancel,
+    DirDiff,
+    ModuleVerification,
+    Progress,
+    VerifyResult,
+    VerifyStats,
 )
 from gomod_doctor.cache.state import go_os_error
 
@@ -114,82 +122,11 @@ WALK_IN_WORKERS_FILES = 5_000  # with a pool, walk in it when more files are exp
 STORE_BATCH = 20_000  # memo entries written at once
 _POLL = 0.05
 
-Progress = Callable[[int, int, str], None]
-Cancel = Union[threading.Event, Callable[[], bool]]  # noqa: UP007 (py3.10 runtime alias)
 
 NEWLINE_ERROR = "dirhash: filenames with newlines are not supported"
 
 
 # --------------------------------------------------------------------------- results
-
-
-@dataclass
-class DirDiff:
-    """How an extracted directory differs from its zip (names relative to the
-    module root, sorted)."""
-
-    edited: list[str] = field(default_factory=list)
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.edited or self.added or self.removed)
-
-
-@dataclass
-class ModuleVerification:
-    """The facts for one module version.
-
-    ``zip_present``: the zip exists (then ``zip_h1`` or ``zip_error``).
-    ``dir_checked``: the directory was asked for (``need_dir``) and exists (then
-    ``dir_h1`` or ``dir_error``). ``diff`` is set when both hashes are known and
-    differ, and the zip's members are known (hashed now or memoized).
-    ``error`` is set when go has no cache path for the module version at all.
-    """
-
-    path: str
-    version: str
-    zip: str = ""
-    dir: str = ""
-    zip_present: bool = False
-    zip_h1: str | None = None
-    zip_error: str | None = None
-    zip_from_memo: bool = False
-    dir_checked: bool = False
-    dir_h1: str | None = None
-    dir_error: str | None = None
-    dir_from_memo: bool = False
-    diff: DirDiff | None = None
-    error: str | None = None
-
-
-@dataclass
-class VerifyStats:
-    """Counters for one :func:`verify` run (memo effectiveness, work done)."""
-
-    zips_hashed: int = 0
-    zips_memo: int = 0
-    dirs_hashed: int = 0  # directories whose hash was recomputed from file digests
-    dirs_memo: int = 0  # directories whose fingerprint matched the memo
-    files_hashed: int = 0
-    files_memo: int = 0
-    bytes_hashed: int = 0  # zip bytes read plus file bytes read
-    files_walked: int = 0
-    tasks: int = 0
-    workers: int = 0  # 0: everything ran in the calling process
-    pool_broken: bool = False  # the pool broke (a worker died): the rest ran here
-    memo_used: bool = False
-    memo_rebuilt: bool = False
-    memo_error: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass
-class VerifyResult:
-    modules: dict[tuple[str, str], ModuleVerification]
-    cancelled: bool = False
-    unfinished: list[tuple[str, str]] = field(default_factory=list)
-    stats: VerifyStats = field(default_factory=VerifyStats)
 
 
 # --------------------------------------------------------------------------- tasks

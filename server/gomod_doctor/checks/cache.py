@@ -8,8 +8,8 @@ files were edited, added or removed (which ``go build`` compiles without a word)
 
 from __future__ import annotations
 
+from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
-from gomod_doctor.cache.verify import ModuleVerification
 from gomod_doctor.checks.locate import need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity

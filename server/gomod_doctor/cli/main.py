@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gomod_doctor import __version__, engine
-from gomod_doctor.cache.verify import Progress
+from gomod_doctor.cache.results import Progress
 from gomod_doctor.cli import cache_cmds, network_cmds
 from gomod_doctor.cli.output import ProgressBar, render_json, render_text
 from gomod_doctor.cli.sarif import render_sarif

@@ -13,21 +13,22 @@ checksum database (unless GOSUMDB=off, GONOSUMDB/GOPRIVATE cover the path, or
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gomod_doctor.cli.output import render_text
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
-from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, make_client
-from gomod_doctor.network.model import Comparison
+
+if TYPE_CHECKING:  # httpx and asyncio load only when a network command runs
+    from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts
+    from gomod_doctor.network.model import Comparison
 
 __all__ = ["EXIT_DIFFERS", "EXIT_OK", "EXIT_USAGE", "register"]
 
@@ -113,6 +114,7 @@ async def _compare(
     use_sumdb: bool,
 ) -> Comparison:
     from gomod_doctor.network.compare import SumdbLookup, compare_proxies
+    from gomod_doctor.network.http import HttpPool, HttpSettings
     from gomod_doctor.network.private import never_to_sumdb
 
     settings = HttpSettings.from_environ(environ)
@@ -143,6 +145,7 @@ def _sumdb_lookup(
 
     async def lookup(path: str, version: str) -> tuple[str | None, str | None] | None:
         from gomod_doctor.network import sumdb
+        from gomod_doctor.network.http import make_client
 
         db = sumdb.parse_gosumdb(genv.GOSUMDB)
         if db is None:
@@ -167,6 +170,10 @@ def _sumdb_lookup(
 
 def _run(coro_factory: Any, limit: float) -> Comparison | None:
     """Run the comparison on its own thread, back by ``limit`` seconds whatever happens."""
+    import asyncio
+
+    from gomod_doctor.network.model import Comparison
+
     box: dict[str, Any] = {}
 
     def work() -> None:
@@ -219,6 +226,8 @@ def cmd_compare_proxies(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     genv = goenv.load(environ)
     zip_h, mod_h, facts = _gosum(args, genv, path, version)
+    from gomod_doctor.network.http import Timeouts
+
     timeouts = Timeouts(connect=args.connect_timeout, total=args.timeout)
     limit = 2 * args.timeout + args.connect_timeout + 5
 

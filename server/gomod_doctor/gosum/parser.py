@@ -140,13 +140,22 @@ class SumFile:
     #: The line go stops at, or None.
     go_error_line: int | None = None
 
+    #: (module, version, gomod) -> entries go sees, built on the first lookup
+    _index: dict[tuple[str, str, bool], list[SumEntry]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
+
     def lookup(self, module: str, version: str, gomod: bool) -> list[SumEntry]:
         """Entries go sees for this module version, in file order (go checks the first)."""
-        return [
-            e
-            for e in self.entries
-            if not e.ignored and e.module == module and e.version == version and e.gomod == gomod
-        ]
+        index = self._index
+        if index is None or self._indexed != len(self.entries):
+            index = {}
+            for e in self.entries:
+                if not e.ignored:
+                    index.setdefault((e.module, e.version, e.gomod), []).append(e)
+            self._index, self._indexed = index, len(self.entries)
+        return list(index.get((module, version, gomod), ()))
 
     def problems_of(self, kind: ProblemKind) -> list[SumProblem]:
         return [p for p in self.problems if p.kind == kind]

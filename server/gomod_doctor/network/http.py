@@ -48,9 +48,10 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
+if TYPE_CHECKING:  # httpx (tens of ms to import) loads when the first client is made
+    import httpx
 
 from gomod_doctor import __version__
 
@@ -490,6 +491,8 @@ def make_client(
     """An httpx client for one (proxy, verification) pair: no environment lookups of
     its own (``trust_env=False``: everything comes from ``settings``), no automatic
     redirects (:class:`HttpPool` follows them with go's rules), bounded timeouts."""
+    import httpx
+
     t = timeouts or Timeouts()
     return httpx.AsyncClient(
         proxy=proxy,
@@ -647,6 +650,8 @@ class HttpPool:
         if url.startswith("file:"):
             _read_file(url, result, mode, max_bytes, dest)
             return
+        import httpx
+
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
             clean, userinfo = _split_userinfo(current)
@@ -818,6 +823,8 @@ def _chain(e: BaseException) -> list[BaseException]:
 
 def classify_exception(e: BaseException, *, after_headers: bool = False) -> FetchError:
     """What an httpx failure means, in go's terms (no URLs, no credentials)."""
+    import httpx
+
     chain = _chain(e)
     for x in chain:
         if isinstance(x, ssl.SSLCertVerificationError):

@@ -172,7 +172,7 @@ def compute(
     optionally, the transitive import graph below them (computed from this function's
     own :meth:`BuildNeeds.build_list` without it): modules needed only by dependency
     packages then need their zip too, with those import sites."""
-    out = BuildNeeds(transitive=transitive)
+    out = BuildNeeds()
     for m in snapshot.modules:
         if m.mod is not None and m.mod.module is not None and m.mod.module.path:
             out.main_modules.setdefault(m.mod.module.path, m)
@@ -226,8 +226,19 @@ def compute(
     for path, sites in by_path.items():
         best[path].import_sites = sites
     if transitive is not None:
-        for path, sites in transitive.needed.items():
-            need = best.get(path)
-            if need is not None and path not in out.main_modules:
-                need.import_sites = need.import_sites + sites
+        add_transitive(out, transitive)
     return out
+
+
+def add_transitive(needs: BuildNeeds, transitive: TransitiveImports) -> None:
+    """Add the transitive import graph's sites to ``needs`` (computed without one):
+    modules needed only by dependency packages then need their zip too. The same
+    as computing ``needs`` with ``transitive`` in the first place."""
+    if needs.transitive is not None:
+        raise ValueError("build needs already have a transitive import graph")
+    needs.transitive = transitive
+    best = {n.path: n for n in needs.needs.values() if n.selected}
+    for path, sites in transitive.needed.items():
+        need = best.get(path)
+        if need is not None and path not in needs.main_modules:
+            need.import_sites = need.import_sites + sites

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from gomod_doctor.gosum.parser import SumFile, parse_sum
@@ -45,6 +45,13 @@ def read_file(path: Path, overlays: Mapping[Path, str] | None = None) -> FileTex
     return FileText(path, data.decode("utf-8", errors="surrogateescape"))
 
 
+@lru_cache(maxsize=16)
+def _parse_sum(text: str, filename: str) -> SumFile:
+    """go.sum files rarely change while go.mod is edited: parse each text once.
+    (A parsed SumFile is never modified, so sharing it is safe.)"""
+    return parse_sum(text, filename)
+
+
 def sum_name_for(mod_file: Path) -> Path:
     """go.mod -> go.sum (and vendor.mod -> vendor.sum, as -modfile does)."""
     return mod_file.with_suffix(".sum")
@@ -68,7 +75,7 @@ class ModuleFiles:
     def sum(self) -> SumFile | None:
         if self.gosum.text is None:
             return None
-        return parse_sum(self.gosum.text, str(self.gosum.path))
+        return _parse_sum(self.gosum.text, str(self.gosum.path))
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class Snapshot:
     def work_sum(self) -> SumFile | None:
         if self.work_sum_file is None or self.work_sum_file.text is None:
             return None
-        return parse_sum(self.work_sum_file.text, str(self.work_sum_file.path))
+        return _parse_sum(self.work_sum_file.text, str(self.work_sum_file.path))
 
     def files(self) -> list[FileText]:
         out: list[FileText] = []

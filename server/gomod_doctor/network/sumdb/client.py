@@ -37,9 +37,10 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 from gomod_doctor.goenv.neturl import URL, URLError
 from gomod_doctor.goenv.neturl import parse as parse_url
@@ -268,6 +269,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _transport_text(url: str, exc: BaseException) -> str:
     """go's words for a request that got no answer, as far as we can tell them."""
+    import httpx
+
     try:
         u = parse_url(url)
         host = u.text_host

@@ -22,16 +22,15 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass, field
-from typing import Protocol
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from typing import TYPE_CHECKING, Protocol
 
 from gomod_doctor.gostrings import GO_SPACE
+
+if TYPE_CHECKING:  # cryptography loads when a key is first used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 __all__ = [
     "ALG_ED25519",
@@ -163,6 +162,9 @@ class Verifier:
         """Whether ``sig`` is this key's signature of ``msg``."""
         if len(sig) != 64:
             return False
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             if self._key is None:
                 self._key = Ed25519PublicKey.from_public_bytes(self.public_key)
@@ -183,13 +185,17 @@ class Signer:
     def __init__(self, name: str, hash: int, seed: bytes) -> None:
         self.name = name
         self.key_hash = hash
-        self._key = Ed25519PrivateKey.from_private_bytes(seed)
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self._key: Ed25519PrivateKey = Ed25519PrivateKey.from_private_bytes(seed)
 
     def sign(self, msg: bytes) -> bytes:
         return self._key.sign(msg)
 
     def verifier_key(self) -> str:
         """The verifier key (``name+hash+key``) matching this signer."""
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
         pub = self._key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
         return new_ed25519_verifier_key(self.name, pub)
 
@@ -244,6 +250,9 @@ def new_signer(skey: str) -> Signer:
     if len(key) - 1 != 32:
         raise NoteKeyError("malformed verifier id")
     seed = key[1:]
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     pub = Ed25519PrivateKey.from_private_bytes(seed).public_key()
     pubkey = bytes([ALG_ED25519]) + pub.public_bytes(Encoding.Raw, PublicFormat.Raw)
     if hash != key_hash(name, pubkey):
@@ -258,6 +267,9 @@ def generate_key(name: str) -> tuple[str, str]:
     """
     if not is_valid_name(name):
         raise NoteKeyError("malformed verifier id")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     priv = Ed25519PrivateKey.generate()
     seed = priv.private_bytes_raw()
     pub = priv.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
