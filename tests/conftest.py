@@ -17,6 +17,15 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MakeCache = Callable[..., "CacheFixture"]  # (modules, requires=None) -> CacheFixture
 
 
+@pytest.fixture(autouse=True)
+def _own_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gomod-doctor's own data (the memos) never goes to the developer's ~/.cache:
+    code run in-process gets a cache dir of its test (tests may set another)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdgcache")))
+
+
 @pytest.fixture
 def go_env(tmp_path: Path) -> dict[str, str]:
     """A per-test environment for the real go command (never the user's)."""

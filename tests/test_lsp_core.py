@@ -310,7 +310,8 @@ async def test_go_mod_changed_on_disk(sample_cache, preset: str) -> None:
         # not open: the workspace folder's go.mod is diagnosed from the disk
         uri = gomod.as_uri()
         ds = await wait_for_diagnostics(c, uri)
-        assert codes(ds) == []
+        # (the network pass may already have added GOSUMDB=off's insecure-setting)
+        assert [x for x in codes(ds) if x != "insecure-setting"] == []
         registered = [r.method for r in c.registrations]  # type: ignore[attr-defined]
         if preset == VSCODE:
             assert types.WORKSPACE_DID_CHANGE_WATCHED_FILES in registered

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceLocation
+from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import (
     ModuleImports,
     TransitiveImports,
@@ -108,12 +110,18 @@ class TransitiveMemo:
     below the workspace's imports only changes when the imports, the build list or
     the files on disk change. The key covers the first two; the caller calls
     :meth:`clear` when files change on disk.
+
+    With a ``store`` (:class:`~gomod_doctor.workspace.graphmemo.GraphStore`), a graph
+    not in memory is looked for on disk (checked against the identity of every path
+    it depends on) before it is walked, and a walked graph is stored: a new CLI
+    process or a restarted server skips the walk when nothing changed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: GraphStore | None = None) -> None:
         self._lock = threading.Lock()
         self._key: object = None
         self._value: TransitiveImports | None = None
+        self.store = store
 
     def clear(self) -> None:
         with self._lock:
@@ -129,14 +137,29 @@ class TransitiveMemo:
         direct = build_needs.workspace_imports(snapshot, imports)
         build_list = needs.build_list(gomodcache)
         key = (
-            tuple(sorted((k, tuple(v)) for k, v in direct.items())),
+            tuple(direct),  # the walk starts from the import paths, in this order
             tuple(sorted((p, m.version, str(m.dir), m.local) for p, m in build_list.items())),
             tuple(sorted(needs.main_modules)),
         )
         with self._lock:
             if self._key == key and self._value is not None:
                 return self._value
-        value = transitive_imports(direct, build_list, main_modules=needs.main_modules)
+        store = self.store
+        if store is None:
+            value = transitive_imports(direct, build_list, main_modules=needs.main_modules)
+        else:
+            workspace = f"{snapshot.location.main_file}\0{gomodcache or ''}"
+            digest = store.digest(key)
+            stored = store.load(workspace, digest)
+            if stored is not None:
+                value = stored
+            else:
+                observed: list[str] = []
+                started = time.time_ns()
+                value = transitive_imports(
+                    direct, build_list, main_modules=needs.main_modules, observe=observed.append
+                )
+                store.save(workspace, digest, observed, value, started)
         with self._lock:
             self._key, self._value = key, value
         return value

@@ -54,6 +54,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from gomod_doctor.userdirs import cache_dir
+
 __all__ = [
     "RACY_WINDOW_NS",
     "SCHEMA_VERSION",
@@ -154,10 +156,7 @@ class DirStore:
 
 def default_memo_path() -> str:
     """``$XDG_CACHE_HOME/gomod-doctor/memo.sqlite3``, else under ``~/.cache``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "gomod-doctor", "memo.sqlite3")
+    return os.path.join(cache_dir(), "memo.sqlite3")
 
 
 def _b(s: str) -> bytes:

@@ -18,6 +18,7 @@ from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+from gomod_doctor.workspace.graphmemo import GraphStore
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -55,7 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="quick",
         help="quick: stats and small files (default); full: rehash zips and extracted dirs",
     )
-    c.add_argument("--no-memo", action="store_true", help="full verification without the hash memo")
+    c.add_argument(
+        "--no-memo",
+        action="store_true",
+        help="without the memos (verified hashes, dependencies' import graph)",
+    )
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
         "--severity",
@@ -112,7 +117,11 @@ def check_locations(
             continue
         seen.add(loc.main_file)
         config = load_file(loc.root).with_severity(base.severity)
-        facts, _ = engine.gather(loc, genv, verify=verify, no_memo=no_memo, progress=progress)
+        # The memos (hashes, and the import graph) unless --no-memo.
+        graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
+        facts, _ = engine.gather(
+            loc, genv, verify=verify, no_memo=no_memo, progress=progress, transitive_memo=graphs
+        )
         engine.gather_network(facts, offline=base.offline, environ=os.environ)
         result = engine.run(facts, config)
         for msg in result.internal_errors:

@@ -6,5 +6,7 @@
 - ``state``     open documents, analysed workspaces
 - ``convert``   positions (utf-8/16/32), ranges, diagnostics, URIs
 - ``watch``     file watching (client-registered or watchfiles), debounced
+- ``watchproc`` the watchfiles watcher in a child process (its set-up never
+                stalls the server)
 - ``actions``, ``commands``, ``hover``, ``links``, ``lens``, ``search``: features
 """

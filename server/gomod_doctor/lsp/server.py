@@ -44,6 +44,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import multiprocessing
 import os
@@ -87,10 +88,12 @@ from gomod_doctor.lsp.watch import (
     WatchSummary,
     is_ignored,
 )
+from gomod_doctor.lsp.watchproc import WatchProcess
 from gomod_doctor.modfile.work import parse_work
 from gomod_doctor.network.model import Comparison, NetworkFacts
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import ModuleImports
 
 if TYPE_CHECKING:  # httpx loads with the first gather
@@ -242,7 +245,8 @@ class _Outcome:
     missing: list[Key]
     diagnostics: dict[Path, list[types.Diagnostic]]
     texts: dict[Path, str]
-    targets: _Targets
+    #: ``None`` until computed (after publishing, for a pass that cannot reuse them)
+    targets: _Targets | None
     import_signature: dict[Path, tuple[str, ...]]
     needs_rescan: bool = False
     config_error: str | None = None
@@ -273,16 +277,6 @@ def _under(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def _existing_ancestor(path: Path) -> Path | None:
-    for p in (path, *path.parents):
-        try:
-            if p.is_dir():
-                return p
-        except OSError:
-            continue
-    return None
-
-
 def _targets_signature(
     facts: Facts, inp: _Inputs, wanted: Mapping[Key, bool]
 ) -> tuple[object, ...]:
@@ -310,14 +304,31 @@ def _watch_targets(facts: Facts, inp: _Inputs, wanted: Mapping[Key, bool]) -> _T
         """The client watches ``p`` for us (its globs, in its folders)."""
         return inp.client_watches and _under(p, inp.folders)
 
+    existing: dict[Path, Path | None] = {}  # the nearest existing ancestor, memoized
+
+    def nearest(d: Path) -> Path | None:
+        got = existing.get(d, d)
+        if got is not d:
+            return got
+        try:
+            found: Path | None = d if d.is_dir() else None
+        except OSError:
+            found = None
+        if found is None and d.parent != d:
+            found = nearest(d.parent)
+        existing[d] = found
+        return found
+
     def flat_at(d: Path) -> None:
         """A flat root at ``d``, or at its nearest existing ancestor (whose new
         children on the way to ``d`` then matter)."""
-        found = _existing_ancestor(d)
+        found = nearest(d)
         if found is not None:
             t.roots.add(Root(found, False))
         t.ancestors.add(d)
-        for p in d.parents:
+        p = d
+        while p != found and p.parent != p:
+            p = p.parent
             if p == found:
                 break
             t.ancestors.add(p)
@@ -452,7 +463,14 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
     config, config_error = _file_config(inp.location.root, inp.settings)
     result = engine.run(facts, config)
     diags, texts = _diagnostics(facts, result, inp)
-    targets = _watch_targets(facts, inp, wanted)
+    # The watch targets of an edit that changed nothing they derive from are the
+    # last ones; otherwise they are computed after the diagnostics are out.
+    prev = inp.prev_targets
+    targets = (
+        prev
+        if prev is not None and prev.signature == _targets_signature(facts, inp, wanted)
+        else None
+    )
     return _Outcome(
         facts=facts,
         result=result,
@@ -567,6 +585,16 @@ def load_env(settings: Settings, base: Mapping[str, str] | None = None) -> tuple
     return goenv.load({**environ, "PATH": ""}, go_binary=None), None
 
 
+def _retrieved(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+def _env_key(settings: Settings) -> tuple[object, ...]:
+    """What :func:`load_env` depends on in the settings."""
+    return (tuple(sorted(settings.env.items())), settings.go_binary, settings.trusted)
+
+
 # --------------------------------------------------------------------------- the server
 
 
@@ -615,7 +643,10 @@ class GomodDoctorServer(LanguageServer):
         self._go_binary: str | None = None
         self._init_problems: list[str] = []
         self._init_options_settings = Settings()
-        self._watcher: FileWatcher | None = None
+        self._watcher: WatchProcess | FileWatcher | None = None
+        self._env_preload: (
+            tuple[tuple[object, ...], asyncio.Future[tuple[GoEnv, str | None]]] | None
+        ) = None
         self._debouncer: Debouncer | None = None
         self._client_watches = False
         self._folders: list[Path] = []
@@ -817,6 +848,11 @@ class GomodDoctorServer(LanguageServer):
         self._client_watches = self._supports(
             "workspace.did_change_watched_files.dynamic_registration"
         )
+        # The Go environment of these settings, read while the client finishes its
+        # handshake: used if workspace/configuration leaves what it depends on as is.
+        preload = self._in_thread(load_env, settings)
+        preload.add_done_callback(_retrieved)  # unused when the settings change: no warning
+        self._env_preload = (_env_key(settings), preload)
 
     async def on_initialized(self) -> None:
         self._event_loop = loop = asyncio.get_running_loop()
@@ -824,16 +860,18 @@ class GomodDoctorServer(LanguageServer):
         self._debouncer = Debouncer(
             loop, self._on_disk_changes, delay_ms=self.state.settings.debounce_ms
         )
-        self._watcher = FileWatcher(
-            self._debouncer.add_threadsafe,
-            on_log=lambda m: self._threadsafe(self.log, m, "warning"),
-            on_ready=lambda s: self._threadsafe(self._watch_ready, s),
-        )
         try:
             for problem in self._init_problems:
                 self.log(problem, "warning")
             # the settings (``trusted`` above all) before anything reads the environment
             await self._pull_configuration()
+            # Watching runs in a child process of ours, except in an untrusted
+            # workspace, where the server starts no process at all.
+            self._watcher = (WatchProcess if self.state.settings.trusted else FileWatcher)(
+                self._debouncer.add_threadsafe,
+                on_log=lambda m: self._threadsafe(self.log, m, "warning"),
+                on_ready=lambda s: self._threadsafe(self._watch_ready, s),
+            )
             self._debouncer.delay_ms = self.state.settings.debounce_ms
             if self._client_watches:
                 self._spawn(self._register_watched_files())
@@ -957,8 +995,12 @@ class GomodDoctorServer(LanguageServer):
 
     async def _reload_env(self) -> None:
         settings = self.state.settings
+        pre, self._env_preload = self._env_preload, None
         try:
-            env, binary = await self._in_thread(load_env, settings)
+            if pre is not None and pre[0] == _env_key(settings):
+                env, binary = await pre[1]
+            else:
+                env, binary = await self._in_thread(load_env, settings)
         except Exception as e:
             self.log(f"cannot read the Go environment: {e}", "error")
             return
@@ -1232,7 +1274,10 @@ class GomodDoctorServer(LanguageServer):
         facts = view.facts
         imports = None if rescan or facts is None else facts.imports
         signature = None if facts is None else _import_signature(facts)
-        memo = self._transitive.setdefault(view.location.main_file, engine.TransitiveMemo())
+        memo = self._transitive.get(view.location.main_file)
+        if memo is None:
+            # kept on disk too: a restarted server skips the walk of the dependencies
+            memo = self._transitive[view.location.main_file] = engine.TransitiveMemo(GraphStore())
         states = self._states.setdefault(view.location.main_file, engine.StateMemo())
         if run.disk:
             # files changed on disk: the package graph and the cache states may have too
@@ -1295,6 +1340,15 @@ class GomodDoctorServer(LanguageServer):
                     run.full |= full
                     continue
                 self._apply(view, run, out, inp)
+                if out.targets is None:
+                    out.targets = await self._in_thread(_watch_targets, out.facts, inp, out.wanted)
+                    if not self._shutting_down:
+                        self._set_targets(run, out.targets)
+                if not edit:
+                    # An open or a disk change: what it loaded (the import graph, the
+                    # cache states) is kept across the edits that follow; freeze it
+                    # too. (What is later dropped is still freed by reference counts.)
+                    gc.freeze()
                 self._want_network(view, run)
                 want_full = full or (self.state.settings.verify == "full" and not run.suppressed)
                 if want_full and out.missing:
@@ -1347,11 +1401,14 @@ class GomodDoctorServer(LanguageServer):
         run.last = (out, inp, view.generation)
         self._publish(view, out.diagnostics, inp.versions)
         self._send_status(view, out, inp)
-        if run.targets is None or run.targets.roots != out.targets.roots:
-            run.targets = out.targets
+        if out.targets is not None:
+            self._set_targets(run, out.targets)
+
+    def _set_targets(self, run: _Run, targets: _Targets) -> None:
+        changed = run.targets is None or run.targets.roots != targets.roots
+        run.targets = targets
+        if changed:
             self._rewatch()
-        else:
-            run.targets = out.targets
 
     def _publish(
         self,
@@ -1967,6 +2024,9 @@ def serve(tcp: str | None = None) -> int:
         format="gomod-doctor %(levelname)s %(name)s: %(message)s",
     )
     server = create_server()
+    # What is loaded now lives as long as the server: out of the collector's sight,
+    # so that a full collection (tens of ms over a large heap) never lands on an edit.
+    gc.freeze()
     if tcp is not None:
         host, port = parse_tcp(tcp)
         server.start_tcp(host, port)

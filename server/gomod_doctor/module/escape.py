@@ -9,6 +9,8 @@ Paths and versions never contain ``!`` themselves, so the escaping is reversible
 
 from __future__ import annotations
 
+import functools
+
 from gomod_doctor.module.goquote import go_quote
 from gomod_doctor.module.paths import (
     InvalidVersionError,
@@ -20,12 +22,14 @@ from gomod_doctor.module.paths import (
 __all__ = ["escape_path", "escape_version", "unescape_path", "unescape_version"]
 
 
+_ESCAPE = str.maketrans({c: "!" + c.lower() for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+
+
 def _escape_string(s: str) -> str:
-    for c in s:
-        if c == "!" or c >= "\x80":
-            # The callers' checks exclude these; the escaping relies on it.
-            raise ValueError("internal error: inconsistency in EscapePath")
-    return "".join("!" + c.lower() if "A" <= c <= "Z" else c for c in s)
+    if "!" in s or not s.isascii():
+        # The callers' checks exclude these; the escaping relies on it.
+        raise ValueError("internal error: inconsistency in EscapePath")
+    return s.translate(_ESCAPE)
 
 
 def _unescape_string(escaped: str) -> str | None:
@@ -50,6 +54,7 @@ def _unescape_string(escaped: str) -> str | None:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=8192)  # pure; asked for again and again for a build list
 def escape_path(path: str) -> str:
     """The escaped form of module path ``path``.
 
@@ -60,6 +65,7 @@ def escape_path(path: str) -> str:
     return _escape_string(path)
 
 
+@functools.lru_cache(maxsize=8192)
 def escape_version(v: str) -> str:
     """The escaped form of version ``v``, which need not be semver but must be a
     valid file name without ``!``.

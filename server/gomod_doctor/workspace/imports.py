@@ -40,7 +40,7 @@ import os
 import re
 import stat
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, TypeVar
@@ -998,6 +998,7 @@ def transitive_imports(
     build_list: Mapping[str, BuildModule],
     *,
     main_modules: Iterable[str] = (),
+    observe: Callable[[str], None] | None = None,
 ) -> TransitiveImports:
     """The transitive import graph below the workspace's imports ``direct``, as the
     go command's package loader walks it for ``go build ./...`` and ``go test ./...``.
@@ -1030,6 +1031,10 @@ def transitive_imports(
     the walk for the packages it may provide: go would download it first (and it is
     needed, so it is reported as missing). Those are in ``unread``. Never raises;
     unreadable files are in ``errors``.
+
+    ``observe``, if given, is called with every path whose state the result depends
+    on: each directory listed or tested, each ``go.mod`` looked for, each file read
+    (what :mod:`gomod_doctor.workspace.graphmemo` keys a stored result by).
     """
     mains = set(main_modules)
     paths = frozenset(p for p in build_list if p not in mains)
@@ -1047,6 +1052,8 @@ def transitive_imports(
         root = roots.get(mod, "")
         if root == "":
             d = build_list[mod].dir
+            if d is not None and observe is not None:
+                observe(os.path.abspath(d))
             root = os.path.abspath(d) if d is not None and os.path.isdir(d) else None
             roots[mod] = root
         return root
@@ -1054,6 +1061,8 @@ def transitive_imports(
     def listing(d: str) -> _PackageDir:
         got = listings.get(d)
         if got is None:
+            if observe is not None:
+                observe(d)
             got = listings[d] = _list_package_dir(d)
         return got
 
@@ -1061,6 +1070,8 @@ def transitive_imports(
         while len(d) > len(root):
             has = gomod_at.get(d)
             if has is None:
+                if observe is not None:
+                    observe(os.path.join(d, "go.mod"))
                 has = gomod_at[d] = _is_regular_file(os.path.join(d, "go.mod"))
             if has:
                 return True
@@ -1103,6 +1114,8 @@ def transitive_imports(
         version = build_list[mod].version
         for name in listing(d).files:
             file = os.path.join(d, name)
+            if observe is not None:
+                observe(file)
             try:
                 data, specs = _read_head(file)
             except OSError as e:

@@ -1,0 +1,97 @@
+"""The watcher child process: changes under its roots reach the server's callback,
+closing it ends the child, and a child that cannot run leaves watching in-process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from gomod_doctor.lsp.watch import FileChange, Root, WatchSummary
+from gomod_doctor.lsp.watchproc import WatchProcess
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.changes: set[FileChange] = set()
+        self.logs: list[str] = []
+        self.ready: list[WatchSummary] = []
+        self.event = threading.Event()
+
+    def on_changes(self, changes: set[FileChange]) -> None:
+        self.changes |= changes
+        self.event.set()
+
+    def wait_for(self, want: FileChange, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while want not in self.changes and time.monotonic() < deadline:
+            self.event.wait(0.1)
+            self.event.clear()
+        return want in self.changes
+
+
+def _until(cond: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(cond) and cond():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_changes_deep_in_a_recursive_root_come_back(tmp_path: Path) -> None:
+    deep = tmp_path / "mod@v1.0.0" / "a" / "b"
+    deep.mkdir(parents=True)
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    sink = Sink()
+    w = WatchProcess(sink.on_changes, on_log=sink.logs.append, on_ready=sink.ready.append)
+    try:
+        w.set_roots({Root(tmp_path / "mod@v1.0.0", True), Root(flat, False)})
+        assert _until(lambda: sink.ready), sink.logs
+        assert sink.ready[-1].roots == 2 and sink.ready[-1].polled == 0
+        (deep / "edited.go").write_text("package b\n")
+        assert sink.wait_for(("added", deep / "edited.go")), (sink.changes, sink.logs)
+        (flat / "go.mod").write_text("module x\n")
+        assert sink.wait_for(("added", flat / "go.mod")), (sink.changes, sink.logs)
+        proc = w._proc
+        assert proc is not None and proc.poll() is None
+    finally:
+        w.close()
+    assert proc.wait(5) == 0  # the end of its input ended it
+    assert not any("exited" in m for m in sink.logs)
+
+
+def test_a_child_that_cannot_run_leaves_watching_in_process(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    sink = Sink()
+    w = WatchProcess(sink.on_changes, on_log=sink.logs.append, python=str(tmp_path / "no-python"))
+    try:
+        w.set_roots({Root(root, False)})
+        assert any("cannot start the watcher process" in m for m in sink.logs)
+        assert _until(lambda: w._local is not None and w._local.roots() == {Root(root, False)})
+        assert w._local is not None and w._local.wait_idle()
+        (root / "new.go").write_text("package p\n")
+        assert sink.wait_for(("added", root / "new.go"))
+    finally:
+        w.close()
+
+
+def test_a_child_that_dies_is_replaced_in_process(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    sink = Sink()
+    w = WatchProcess(sink.on_changes, on_log=sink.logs.append, on_ready=sink.ready.append)
+    try:
+        w.set_roots({Root(root, False)})
+        assert _until(lambda: sink.ready)
+        assert w._proc is not None
+        w._proc.kill()
+        assert _until(lambda: any("watcher process exited" in m for m in sink.logs)), sink.logs
+        assert _until(lambda: w._local is not None and w._local.roots() == {Root(root, False)})
+        assert w._local is not None and w._local.wait_idle()
+        (root / "after.go").write_text("package p\n")
+        assert sink.wait_for(("added", root / "after.go"))
+    finally:
+        w.close()
