@@ -14,6 +14,8 @@ over pipes, one JSON object per line:
 * from the child: ``{"changes": [[kind, path], ...]}``, ``{"log": text}``,
   ``{"ready": {roots, polled, watches, budget}}``.
 
+:meth:`WatchProcess.close` ends the child at once (terminate), without waiting.
+
 Should the child fail to start or die, the watcher runs in this process instead
 (and says so through ``on_log``): watching degrades, it never stops.
 """
@@ -109,15 +111,18 @@ class WatchProcess:
         if local is not None:
             local.close()
         if proc is not None:
+            # The child keeps nothing worth a goodbye (and may be busy adding
+            # watches): end it now, and reap it without making the caller wait.
             try:
                 if proc.stdin is not None:
-                    proc.stdin.close()  # the child exits at the end of its input
+                    proc.stdin.close()
             except OSError:
                 pass
             try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                proc.terminate()
+            except OSError:
+                pass
+            threading.Thread(target=proc.wait, name="gomod-doctor-watch-reap", daemon=True).start()
 
     # ---------------------------------------------------------------- internals
 
