@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,12 +19,18 @@ MakeCache = Callable[..., "CacheFixture"]  # (modules, requires=None) -> CacheFi
 
 
 @pytest.fixture(autouse=True)
-def _own_user_dirs(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _own_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """gomod-doctor's own data (the memos) never goes to the developer's ~/.cache:
-    code run in-process gets a cache dir of its test (tests may set another)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdgcache")))
+    code run in-process gets a cache dir of its test (tests may set another). (Not
+    through ``monkeypatch``: the tests' own monkeypatching must end before their
+    fixtures are torn down.)"""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdgcache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture

@@ -289,6 +289,54 @@ def test_edited_added_and_removed_files_are_named(sample_cache: CacheFixture) ->
     assert "Upper/Case" not in out
 
 
+@pytest.mark.parametrize("split", [False, True])
+def test_directory_files_read_with_their_zip_hash_as_alone(
+    sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch, split: bool
+) -> None:
+    """The zip's tasks read each directory file beside its member (equal bytes
+    take the member's digest, others are hashed from what was read): the hashes
+    and the files named are those of hashing the directory on its own, for a
+    same-size edit, a longer file and a symlink too."""
+    fx = sample_cache
+    if split:
+        monkeypatch.setattr(verify_mod, "SPLIT_ZIP_AT", 0)
+        monkeypatch.setattr(verify_mod, "ZIP_CHUNK", 1)
+    a = module_files(fx.gomodcache, *ALPHA)
+    c = module_files(fx.gomodcache, *CASE)
+    same = os.path.join(a.extracted_dir, "données.txt")
+    os.chmod(same, 0o644)
+    data = Path(same).read_bytes()
+    Path(same).write_bytes(bytes([data[0] ^ 1]) + data[1:])  # same size, other bytes
+    _edit(os.path.join(a.extracted_dir, "sub", "deep", "deep.go"))  # longer
+    # a symlink to a copy of the same bytes: go follows it, so the hash is unchanged
+    victim = sorted(p for p in Path(c.extracted_dir).rglob("*") if p.is_file())[0]
+    copy = Path(fx.root) / "copy-of-victim"
+    copy.write_bytes(victim.read_bytes())
+    _writable(victim.parent)
+    victim.unlink()
+    victim.symlink_to(copy)
+    hashed: list[str] = []
+    task_files = verify_mod._task_files
+
+    def files(groups: list[tuple[str, list[str], list[bool]]]) -> Any:
+        hashed.extend(f"{root}/{rel}" for root, rels, _ in groups for rel in rels)
+        return task_files(groups)
+
+    monkeypatch.setattr(verify_mod, "_task_files", files)
+    res = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
+    for key, m in res.modules.items():
+        assert m.dir_h1 == hash_dir(m.dir, f"{key[0]}@{key[1]}")
+    ma = res.modules[ALPHA]
+    assert ma.diff is not None and ma.diff.edited == ["données.txt", "sub/deep/deep.go"]
+    assert res.modules[CASE].diff is None and res.modules[CASE].dir_h1 == res.modules[CASE].zip_h1
+    # left to the file tasks: the symlink, and the files of a MiB or more (their
+    # members are streamed through the inflater, not kept)
+    left = {str(victim)}
+    assert left <= set(hashed)
+    others = set(hashed) - left
+    assert others and all(os.path.getsize(f) >= 1 << 20 for f in others)
+
+
 def test_walking_and_hashing_by_path(
     sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -401,7 +449,8 @@ def test_permission_errors_are_values(
         if dir_fd is None and path in by_path:
             raise denied(path)
         if dir_fd is not None and any(
-            path == name and os.path.samestat(os.fstat(dir_fd), os.stat(d)) for name, d in by_name
+            os.fsdecode(path) == name and os.path.samestat(os.fstat(dir_fd), os.stat(d))
+            for name, d in by_name
         ):
             raise denied(path)
         return real_open(path, flags, mode, dir_fd=dir_fd)
@@ -453,9 +502,13 @@ class _CountingHashes:
             self.files.extend(f"{root}/{rel}" for root, rels, _ in groups for rel in rels)
             return task_files(groups)
 
-        def zips(path: str) -> Any:
+        def zips(path: str, pair: tuple[str, str] | None = None) -> Any:
             self.zips.append(path)
-            return task_zip(path)
+            out = task_zip(path, pair)
+            # the files the zip's task read and compared count as hashed too
+            if pair is not None:
+                self.files.extend(f"{pair[0]}/{rel}" for rel, _ in out[4])
+            return out
 
         monkeypatch.setattr(verify_mod, "_task_files", files)
         monkeypatch.setattr(verify_mod, "_task_zip", zips)

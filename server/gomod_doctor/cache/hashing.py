@@ -63,7 +63,7 @@ import posixpath
 import stat
 import struct
 import zlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, cast
 
 __all__ = [
@@ -423,6 +423,12 @@ def _read_members(fd: int, size: int) -> list[ZipMember]:
 
 def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
     """sha256 of a member's content, with archive/zip's File.Open checks."""
+    return _member_content(win, m, verify_crc)[0]
+
+
+def _member_content(win: _Window, m: ZipMember, verify_crc: bool) -> tuple[bytes, bytes | None]:
+    """:func:`_member_digest`, and the content itself when it was inflated in one
+    piece (members under a MiB or so; ``None`` for the larger ones, streamed)."""
     raw_name, flags, method, crc32, csize, size, offset = m
     head = win.get(offset, _LFH_LEN)
     if len(head) < _LFH_LEN:
@@ -433,7 +439,7 @@ def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
     if raw_name.endswith(b"/"):
         if size != 0:
             raise ZipError(FORMAT_ERROR)
-        return _EMPTY_SHA256
+        return _EMPTY_SHA256, None
     data_at = offset + _LFH_LEN + nlen + xlen
     if method == _DEFLATE and csize <= _ONESHOT_CSIZE and not verify_crc:
         # Most members are small: inflated in one call without a decompressor
@@ -446,7 +452,7 @@ def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
             pass
         else:
             if len(out) == size:
-                return hashlib.sha256(out).digest()
+                return hashlib.sha256(out).digest(), out
     elif method == _DEFLATE and csize <= _WINDOW and size < _OUT_CHUNK and not verify_crc:
         # One inflate call, its output bounded by the recorded size plus one
         # byte (more is the same error as below: too much output).
@@ -459,7 +465,7 @@ def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
             raise ZipError(FORMAT_ERROR)
         if not d.eof or len(out) != size:
             raise ZipError(UNEXPECTED_EOF)
-        return hashlib.sha256(out).digest()
+        return hashlib.sha256(out).digest(), out
     # Most members fit in the window: one piece, no generator.
     pieces: Iterable[memoryview] = (
         (win.get(data_at, csize),) if csize <= _WINDOW else win.chunks(data_at, csize)
@@ -511,7 +517,7 @@ def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
                 raise ZipError(CHECKSUM_ERROR)
         elif crc32 != 0 and crc != crc32:
             raise ZipError(CHECKSUM_ERROR)
-    return h.digest()
+    return h.digest(), None
 
 
 def read_zip_members(path: str | os.PathLike[str]) -> list[ZipMember]:
@@ -524,9 +530,13 @@ def read_zip_members(path: str | os.PathLike[str]) -> list[ZipMember]:
 
 
 def _zip_digests(
-    path: str | os.PathLike[str], prefix_check: str | None, verify_crc: bool
+    path: str | os.PathLike[str],
+    prefix_check: str | None,
+    verify_crc: bool,
+    on_content: Callable[[ZipMember, bytes, bytes], None] | None = None,
 ) -> list[tuple[ZipMember, bytes]]:
-    """Every member with the sha256 of its content, in directory order."""
+    """Every member with the sha256 of its content, in directory order.
+    ``on_content(member, content, sha256)`` sees each member inflated in one piece."""
     fd = os.open(path, os.O_RDONLY)
     try:
         members = _read_members(fd, os.fstat(fd).st_size)
@@ -544,7 +554,13 @@ def _zip_digests(
         order = sorted(range(len(members)), key=lambda i: members[i].header_offset)
         digests: list[bytes] = [b""] * len(members)
         for i in order:
-            digests[i] = _member_digest(win, members[i], verify_crc)
+            if on_content is None:
+                digests[i] = _member_digest(win, members[i], verify_crc)
+                continue
+            digest, content = _member_content(win, members[i], verify_crc)
+            digests[i] = digest
+            if content is not None:
+                on_content(members[i], content, digest)
     finally:
         os.close(fd)
     return list(zip(members, digests, strict=True))

@@ -286,8 +286,71 @@ def _zip_error(path: str, e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
-# (error, members as (name, size), digests, h1)
-ZipOut = tuple[str | None, list[tuple[str, int]], list[bytes], str | None]
+# A file of an extracted directory read while its zip was hashed: (rel, sha256).
+PairedFile = tuple[str, bytes]
+# (error, members as (name, size), digests, h1, paired files)
+ZipOut = tuple[str | None, list[tuple[str, int]], list[bytes], str | None, list[PairedFile]]
+# (error, digests, paired files)
+ZipPartOut = tuple[str | None, list[bytes], list[PairedFile]]
+
+
+class _Pairer:
+    """Reads the extracted directory's copy of each zip member as the member is
+    inflated, and compares the two: equal bytes have the member's sha256, so the
+    file needs no hashing of its own (a differing one is hashed from what was
+    read). This spares the hashing of every unchanged file of a module whose zip
+    and directory are both verified. Files it cannot take (symlinks, unreadable
+    ones, large members streamed through the inflater) are left to the
+    directory's own file tasks. Like those, it reads a file after the walk took
+    its identity (see :func:`_hash_dir_files`)."""
+
+    def __init__(self, root: str, prefix: str) -> None:
+        self.root = root
+        self.head = (prefix + "/").encode("utf-8", "surrogateescape")
+        self.dir_fds: dict[bytes, int] = {}
+        self.out: list[PairedFile] = []
+
+    def __call__(self, m: hashing.ZipMember, content: bytes, digest: bytes) -> None:
+        name = m.raw_name
+        head = self.head
+        if not name.startswith(head) or name.endswith(b"/"):
+            return
+        rel = name[len(head) :]
+        sub, _, base = rel.rpartition(b"/")
+        dfd = self.dir_fds.get(sub)
+        if dfd is None:
+            root = self.root.encode("utf-8", "surrogateescape")
+            try:
+                dfd = os.open(root + b"/" + sub if sub else root, _DIR_FLAGS)
+            except OSError:
+                dfd = -1
+            self.dir_fds[sub] = dfd
+        if dfd < 0 or not base:
+            return
+        try:
+            fd = os.open(base, _FILE_FLAGS, dir_fd=dfd)
+        except OSError:
+            return  # absent, a symlink, unreadable: the file tasks say what
+        try:
+            data = os.read(fd, len(content) + 1)
+            if len(data) > len(content):  # longer: the rest too, for its own hash
+                parts = [data]
+                while chunk := os.read(fd, 1 << 20):
+                    parts.append(chunk)
+                data = b"".join(parts)
+        except OSError:
+            return  # a directory, a FIFO...: the file tasks say what
+        finally:
+            os.close(fd)
+        sha = digest if data == content else hashlib.sha256(data).digest()
+        self.out.append((rel.decode("utf-8", "surrogateescape"), sha))
+
+    def close(self) -> list[PairedFile]:
+        for dfd in self.dir_fds.values():
+            if dfd >= 0:
+                os.close(dfd)
+        self.dir_fds.clear()
+        return self.out
 
 
 def _zip_h1(names: list[str], digests: list[bytes]) -> str:
@@ -297,30 +360,43 @@ def _zip_h1(names: list[str], digests: list[bytes]) -> str:
     return hashing.hash1((n, last[n]) for n in names)
 
 
-def _task_zip(path: str) -> ZipOut:
+def _task_zip(path: str, pair: tuple[str, str] | None = None) -> ZipOut:
+    """A whole zip; with ``pair`` (the extracted directory and its prefix), its
+    files are compared with the members (:class:`_Pairer`)."""
+    pairer = _Pairer(*pair) if pair is not None else None
     try:
-        pairs = hashing._zip_digests(path, None, False)
+        pairs = hashing._zip_digests(path, None, False, pairer)
         names = [m.name for m, _ in pairs]
         digests = [d for _, d in pairs]
         h1 = _zip_h1(names, digests)
     except (OSError, ValueError, MemoryError, OverflowError) as e:
-        return (_zip_error(path, e), [], [], None)
-    return (None, [(m.name, m.size) for m, _ in pairs], digests, h1)
+        return (_zip_error(path, e), [], [], None, pairer.close() if pairer else [])
+    paired = pairer.close() if pairer else []
+    return (None, [(m.name, m.size) for m, _ in pairs], digests, h1, paired)
 
 
-def _task_zip_part(path: str, members: list[hashing.ZipMember]) -> tuple[str | None, list[bytes]]:
+def _task_zip_part(
+    path: str, members: list[hashing.ZipMember], pair: tuple[str, str] | None = None
+) -> ZipPartOut:
+    pairer = _Pairer(*pair) if pair is not None else None
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError as e:
-        return (_zip_error(path, e), [])
+        return (_zip_error(path, e), [], [])
     try:
         win = hashing._Window(fd)
         digests: list[bytes] = [b""] * len(members)
         for i in sorted(range(len(members)), key=lambda i: members[i].header_offset):
-            digests[i] = hashing._member_digest(win, members[i], False)
-        return (None, digests)
+            if pairer is None:
+                digests[i] = hashing._member_digest(win, members[i], False)
+                continue
+            digest, content = hashing._member_content(win, members[i], False)
+            digests[i] = digest
+            if content is not None:
+                pairer(members[i], content, digest)
+        return (None, digests, pairer.close() if pairer else [])
     except (OSError, ValueError, MemoryError, OverflowError) as e:
-        return (_zip_error(path, e), [])
+        return (_zip_error(path, e), [], pairer.close() if pairer else [])
     finally:
         os.close(fd)
 
@@ -522,6 +598,11 @@ class _ZipWork:
     digests: list[bytes] = field(default_factory=list)
     error: str | None = None
     resolved: bool = False
+    #: the extracted directory whose files its tasks compare with the members
+    pair: _DirWork | None = None
+    #: what they read of it: rel -> sha256
+    paired: dict[str, bytes] = field(default_factory=dict)
+    released: bool = False  # every task is back: the directory may go on
 
 
 @dataclass
@@ -550,6 +631,10 @@ class _DirWork:
     scanned: bool = False
     resolved: bool = False
     error: str | None = None
+    #: the zip whose tasks read this directory's files (see _Pairer), until back
+    zip: _ZipWork | None = None
+    #: files left to hash, held until the zip's tasks are back
+    held: list[WalkedFile] | None = None
 
 
 class _Verify:
@@ -582,6 +667,7 @@ class _Verify:
         self.store_zips: list[ZipStore] = []
         self.store_dirs: list[DirStore] = []
         self.store_size = 0
+        self.runner: _Runner | None = None
 
     # ----------------------------------------------------------------- progress
     def credit(self, n: int, label: str) -> None:
@@ -655,21 +741,28 @@ class _Verify:
                 dw.expect = 1 + zsize // 1500
                 plan.work_bytes += 3 * zsize
             plan.expected_files += dw.expect
+        # A module whose zip and directory are both to be hashed, the directory with
+        # no memo of its own: the zip's tasks read the directory's files too.
+        for key, zw in plan.zips:
+            paired = self.dirs.get(key)
+            if paired is not None and (paired.memo is None or paired.memo.fingerprint is None):
+                zw.pair, paired.zip = paired, zw
         plan.dirs = list(self.dirs.values())
         return plan
 
     def zip_jobs(self, key: tuple[str, str], zw: _ZipWork) -> list[_Job]:
         label = f"{key[0]}@{key[1]}"
+        pair = (zw.pair.root, zw.pair.prefix) if zw.pair is not None else None
         if zw.ident.size <= SPLIT_ZIP_AT:
             zw.parts = 1
             return [
                 _Job(
                     _task_zip,
-                    (zw.path,),
+                    (zw.path, pair),
                     zw.ident.size,
                     label,
                     functools.partial(self.zip_whole_done, zw),
-                    functools.partial(self.zip_failed, zw),
+                    functools.partial(self.zip_task_failed, zw),
                 )
             ]
         try:
@@ -677,10 +770,12 @@ class _Verify:
         except (OSError, ValueError, MemoryError, OverflowError) as e:
             self.zip_failed(zw, _zip_error(zw.path, e))
             self.credit(zw.ident.size, label)
+            self.release(zw)
             return []
         if any(b"\n" in m.raw_name for m in members):
             self.zip_failed(zw, NEWLINE_ERROR)
             self.credit(zw.ident.size, label)
+            self.release(zw)
             return []
         zw.members = [(m.name, m.size) for m in members]
         zw.digests = [b""] * len(members)
@@ -701,40 +796,50 @@ class _Verify:
             jobs.append(
                 _Job(
                     _task_zip_part,
-                    (zw.path, members[lo:hi]),
+                    (zw.path, members[lo:hi], pair),
                     w,
                     label,
                     functools.partial(self.zip_part_done, zw, lo),
-                    lambda err: self.zip_failed(zw, err),
+                    functools.partial(self.zip_task_failed, zw),
                 )
             )
         zw.parts = len(jobs)
         if not jobs:  # an empty zip
             self.finish_zip(zw)
             self.credit(zw.ident.size, label)
+            self.release(zw)
         return jobs
 
     # ----------------------------------------------------------------- zip results
     def zip_whole_done(self, zw: _ZipWork, out: ZipOut) -> None:
-        err, members, digests, h1 = out
+        err, members, digests, h1, paired = out
         zw.parts -= 1
+        self.take_paired(zw, paired)
         if err is not None:
             self.zip_failed(zw, err)
-            return
-        zw.members, zw.digests = members, digests
-        self.stats.bytes_hashed += zw.ident.size
-        self.finish_zip(zw, h1)
-
-    def zip_part_done(self, zw: _ZipWork, lo: int, out: tuple[str | None, list[bytes]]) -> None:
-        err, digests = out
-        zw.parts -= 1
-        if err is not None:
-            self.zip_failed(zw, err)
-            return
-        zw.digests[lo : lo + len(digests)] = digests
-        if zw.parts == 0 and zw.error is None:
+        else:
+            zw.members, zw.digests = members, digests
             self.stats.bytes_hashed += zw.ident.size
-            self.finish_zip(zw)
+            self.finish_zip(zw, h1)
+        self.release(zw)
+
+    def zip_part_done(self, zw: _ZipWork, lo: int, out: ZipPartOut) -> None:
+        err, digests, paired = out
+        zw.parts -= 1
+        self.take_paired(zw, paired)
+        if err is not None:
+            self.zip_failed(zw, err)
+        else:
+            zw.digests[lo : lo + len(digests)] = digests
+            if zw.parts == 0 and zw.error is None:
+                self.stats.bytes_hashed += zw.ident.size
+                self.finish_zip(zw)
+        self.release(zw)
+
+    def zip_task_failed(self, zw: _ZipWork, err: str) -> None:
+        zw.parts -= 1
+        self.zip_failed(zw, err)
+        self.release(zw)
 
     def zip_failed(self, zw: _ZipWork, err: str) -> None:
         if zw.error is None and not zw.resolved:
@@ -742,6 +847,24 @@ class _Verify:
             zw.mod.zip_error = err
             zw.resolved = True
             self.stats.zips_hashed += 1
+
+    def take_paired(self, zw: _ZipWork, paired: list[PairedFile]) -> None:
+        zw.paired.update(paired)
+
+    def release(self, zw: _ZipWork) -> None:
+        """The zip's tasks are all back: its directory's files go on (those read
+        and compared already count as hashed, the rest get file tasks)."""
+        if zw.released or zw.parts > 0:
+            return
+        zw.released = True
+        dw = zw.pair
+        if dw is None or dw.held is None:
+            return
+        todo, dw.held = dw.held, None
+        self.queue_files(dw, todo)
+        if self.listing == 0 and self.runner is not None:
+            for job in self.file_jobs():
+                self.runner.submit(job)
 
     def finish_zip(self, zw: _ZipWork, h1: str | None = None) -> None:
         if zw.resolved:
@@ -803,11 +926,36 @@ class _Verify:
             dw.stale_rows = True
         self.stats.files_memo += len(files) - len(todo)
         self.stats.dirs_hashed += 1
+        if dw.zip is not None and not dw.zip.released:
+            dw.held = todo  # the zip's tasks are reading these files
+        else:
+            self.queue_files(dw, todo)
+        return []
+
+    def queue_files(self, dw: _DirWork, todo: list[WalkedFile]) -> None:
+        """Files of ``dw`` to hash, but for those its zip's tasks read already."""
+        paired = dw.zip.paired if dw.zip is not None else None
+        if paired:
+            rest: list[WalkedFile] = []
+            digests, hashed = dw.digests, dw.hashed
+            nbytes = 0
+            for f in todo:
+                digest = paired.get(f[0])
+                if digest is not None and f[4]:
+                    digests[f[0]] = digest
+                    hashed.append(f[0])
+                    nbytes += f[1]
+                else:
+                    rest.append(f)
+            self.stats.files_hashed += len(todo) - len(rest)
+            self.stats.bytes_hashed += nbytes
+            self.done_bytes += nbytes
+            todo = rest
         if not todo:
-            self.finish_dir(dw)
+            if dw.parts == 0:
+                self.finish_dir(dw)
         else:
             self.pending_files.append((dw, todo))
-        return []
 
     def file_jobs(self) -> list[_Job]:
         """Batches of the files still to hash, across directories."""
@@ -1008,6 +1156,7 @@ class _Verify:
 
     # ----------------------------------------------------------------- running
     def run(self, plan: _Plan, runner: _Runner, walk_in_workers: bool) -> bool:
+        self.runner = runner
         dirs = plan.dirs
         self.dir_by_root = {d.root: d for d in dirs}
         self.listing = len(dirs)
