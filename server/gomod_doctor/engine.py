@@ -6,6 +6,7 @@ The CLI and the language server are thin adapters over :func:`gather` and
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -37,6 +38,7 @@ from gomod_doctor.workspace.imports import (
 )
 
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
+    from gomod_doctor.cache import verify as cache_verify
     from gomod_doctor.network.gather import NetworkOptions
     from gomod_doctor.network.proxy import NetworkCache
 
@@ -220,6 +222,67 @@ def gather(
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
     needs = build_needs.compute(snap, scanned)
+    gomodcache = env.GOMODCACHE
+    pending: cache_verify.PendingVerify | None = None
+    if verify == "full" and gomodcache:
+        # Worker pools and the memo's database load only for full verification.
+        from gomod_doctor.cache import verify as cache_verify
+
+        # Started now, so that the workers hash while the import graph is walked:
+        # every module version the build list fetches, with its extracted directory
+        # when there is one (as go mod verify does). The directories of modules
+        # whose packages nothing imports are left out of the facts below.
+        keys = dict.fromkeys(n.fetch for n in needs.needs.values() if n.fetch is not None)
+        pending = cache_verify.start_verify(
+            gomodcache,
+            [(p, v, True) for p, v in keys if p],
+            progress=progress,
+            cancel=cancel,
+            memo=memo,
+            no_memo=no_memo,
+        )
+    try:
+        facts = _gather_rest(
+            location, env, snap, scanned, needs, verify, overlays, transitive_memo, state_memo
+        )
+    finally:
+        result = pending.result() if pending is not None else None
+    stats: cache_results.VerifyStats | None = None
+    if result is not None:
+        wanted = _wanted(needs)
+        facts.full = {k: m if wanted.get(k) else _without_dir(m) for k, m in result.modules.items()}
+        stats = result.stats
+    return facts, stats
+
+
+def _wanted(needs: build_needs.BuildNeeds) -> dict[tuple[str, str], bool]:
+    """The module versions fetched, each with whether the build needs its zip."""
+    wanted: dict[tuple[str, str], bool] = {}
+    for need in needs.needs.values():
+        fetch = need.fetch
+        if fetch is not None:
+            wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
+    return wanted
+
+
+def _without_dir(m: cache_results.ModuleVerification) -> cache_results.ModuleVerification:
+    return dataclasses.replace(
+        m, dir_checked=False, dir_h1=None, dir_error=None, dir_from_memo=False, diff=None
+    )
+
+
+def _gather_rest(
+    location: WorkspaceLocation,
+    env: GoEnv,
+    snap: snapshots.Snapshot,
+    scanned: dict[Path, ModuleImports],
+    needs: build_needs.BuildNeeds,
+    verify: VerifyLevel,
+    overlays: Mapping[Path, str] | None,
+    transitive_memo: TransitiveMemo | None,
+    state_memo: StateMemo | None,
+) -> Facts:
+    """What :func:`gather` reads besides full verification."""
     if verify != "off":
         tmemo = transitive_memo if transitive_memo is not None else TransitiveMemo()
         transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
@@ -231,34 +294,14 @@ def gather(
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
     facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
 
-    stats: cache_results.VerifyStats | None = None
     gomodcache = env.GOMODCACHE
     if verify != "off" and gomodcache:
-        wanted: dict[tuple[str, str], bool] = {}
-        for need in needs.needs.values():
-            fetch = need.fetch
-            if fetch is not None:
-                wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
+        wanted = _wanted(needs)
         if state_memo is not None:
             facts.cache = state_memo.get_many(gomodcache, wanted)
         else:
             facts.cache = cache_state.inspect_many(gomodcache, wanted)
-        if verify == "full":
-            # Worker pools and the memo's database load only for full verification.
-            from gomod_doctor.cache import verify as cache_verify
-
-            requests = [(p, v, need_dir) for (p, v), need_dir in wanted.items()]
-            result = cache_verify.verify(
-                gomodcache,
-                requests,
-                progress=progress,
-                cancel=cancel,
-                memo=memo,
-                no_memo=no_memo,
-            )
-            facts.full = result.modules
-            stats = result.stats
-    return facts, stats
+    return facts
 
 
 # --------------------------------------------------------------------------- network

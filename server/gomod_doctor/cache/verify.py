@@ -105,10 +105,12 @@ __all__ = [
     "Cancel",
     "DirDiff",
     "ModuleVerification",
+    "PendingVerify",
     "Progress",
     "VerifyResult",
     "VerifyStats",
     "default_context",
+    "start_verify",
     "verify",
 ]
 
@@ -1156,14 +1158,25 @@ class _Verify:
 
     # ----------------------------------------------------------------- running
     def run(self, plan: _Plan, runner: _Runner, walk_in_workers: bool) -> bool:
+        return self.start(plan, runner, walk_in_workers) and self.finish(runner)
+
+    def _on_done(self, job: _Job) -> None:
+        if job.weight:
+            self.credit(job.weight, job.label)
+
+    def finish(self, runner: _Runner) -> bool:
+        """Run the jobs submitted (and those their results bring) to the end."""
+        ok = runner.run(self._on_done)
+        self.report(force=True)
+        return ok
+
+    def start(self, plan: _Plan, runner: _Runner, walk_in_workers: bool) -> bool:
+        """Submit the walks and the zip jobs (with a pool, they start at once);
+        ``False`` if cancelled meanwhile."""
         self.runner = runner
         dirs = plan.dirs
         self.dir_by_root = {d.root: d for d in dirs}
         self.listing = len(dirs)
-
-        def on_done(job: _Job) -> None:
-            if job.weight:
-                self.credit(job.weight, job.label)
 
         def scan_done(outs: list[ScanOut]) -> None:
             for out in outs:
@@ -1206,12 +1219,10 @@ class _Verify:
         for key, zw in zips:
             if zw.ident.size > SPLIT_ZIP_AT:
                 if self.cancelled():
-                    break
+                    return False
                 for job in self.zip_jobs(key, zw):
                     runner.submit(job)
-        ok = runner.run(on_done)
-        self.report(force=True)
-        return ok
+        return True
 
 
 def _groups(dirs: list[_DirWork], workers: int) -> list[list[_DirWork]]:
@@ -1256,6 +1267,110 @@ def verify(
     pool of the caller's instead of one made here (with ``mp_context``, default
     :func:`default_context`). Never raises for a bad cache or memo.
     """
+    return start_verify(
+        gomodcache,
+        requests,
+        workers=workers,
+        progress=progress,
+        cancel=cancel,
+        memo=memo,
+        no_memo=no_memo,
+        executor=executor,
+        mp_context=mp_context,
+        racy_window_ns=racy_window_ns,
+    ).result()
+
+
+class PendingVerify:
+    """A verification under way (:func:`start_verify`): with a pool, its workers are
+    already hashing; :meth:`result` runs it to the end (once)."""
+
+    def __init__(
+        self,
+        v: _Verify,
+        memo: Memo | None,
+        own_memo: bool,
+        runner: _Runner,
+        own_pool: ProcessPoolExecutor | None,
+        plan: _Plan,
+        walk_in_workers: bool,
+        t0: float,
+    ) -> None:
+        self._v = v
+        self._memo = memo
+        self._own_memo = own_memo
+        self._runner = runner
+        self._own_pool = own_pool
+        self._plan = plan
+        self._walk_in_workers = walk_in_workers
+        self._t0 = t0
+        self._started = False
+        self._ok = True
+        self._result: VerifyResult | None = None
+
+    def _start(self) -> None:
+        self._started = True
+        try:
+            self._ok = self._v.start(self._plan, self._runner, self._walk_in_workers)
+        except BaseException:
+            self._close(False)
+            raise
+
+    def _close(self, ok: bool) -> None:
+        if self._own_pool is not None:
+            self._own_pool.shutdown(wait=ok, cancel_futures=not ok)
+            self._own_pool = None
+        if self._memo is not None:
+            self._v.stats.memo_error = self._memo.error
+            if self._own_memo:
+                self._memo.close()
+            self._memo = None
+
+    def result(self) -> VerifyResult:
+        if self._result is not None:
+            return self._result
+        v, runner = self._v, self._runner
+        ok = False
+        try:
+            if not self._started:
+                self._start()
+            ok = self._ok and v.finish(runner)
+            v.stats.tasks = runner.tasks
+            v.stats.pool_broken = runner.broken
+            result = VerifyResult(v.mods, cancelled=not ok, stats=v.stats)
+            for key in v.mods:
+                zw, dw = v.zips.get(key), v.dirs.get(key)
+                if (zw is not None and not zw.resolved) or (dw is not None and not dw.resolved):
+                    result.unfinished.append(key)
+                else:
+                    v.diff(key)
+            for key in result.unfinished:
+                del result.modules[key]
+            v.store_rest()
+        finally:
+            self._close(ok)
+        v.stats.seconds = time.perf_counter() - self._t0
+        self._result = result
+        return result
+
+
+def start_verify(
+    gomodcache: str | os.PathLike[str],
+    requests: Iterable[tuple[str, str, bool]],
+    *,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    memo: Memo | str | os.PathLike[str] | None = None,
+    no_memo: bool = False,
+    executor: Executor | None = None,
+    mp_context: BaseContext | None = None,
+    racy_window_ns: int = RACY_WINDOW_NS,
+) -> PendingVerify:
+    """:func:`verify` in two steps: this plans and, when the work is worth a pool,
+    starts it (the caller may do other things while the workers hash); the
+    handle's ``result()`` finishes it. Progress and the memo are handled in the
+    thread that calls ``result()``."""
     t0 = time.perf_counter()
     start_ns = time.time_ns()
     cache = os.path.abspath(os.fspath(gomodcache))
@@ -1275,13 +1390,13 @@ def verify(
     if the_memo is not None:
         v.stats.memo_used = the_memo.usable
         v.stats.memo_rebuilt = the_memo.rebuilt
+    own_pool: ProcessPoolExecutor | None = None
     try:
         plan = v.plan()
         n = max(1, workers if workers is not None else (os.cpu_count() or 1))
         pooled = executor is not None or (
             n > 1 and (plan.work_bytes > INLINE_BYTES or plan.expected_files > INLINE_FILES)
         )
-        own_pool: ProcessPoolExecutor | None = None
         ex: Executor | None = executor
         if pooled and ex is None:
             try:
@@ -1293,29 +1408,14 @@ def verify(
             n = max(1, int(getattr(executor, "_max_workers", n)))
         runner = _Runner(ex, n if ex is not None else 1, cancelled)
         v.stats.workers = n if ex is not None else 0
-        ok = False
-        try:
-            walk_in_workers = ex is not None and plan.expected_files > WALK_IN_WORKERS_FILES
-            ok = v.run(plan, runner, walk_in_workers)
-        finally:
-            if own_pool is not None:
-                own_pool.shutdown(wait=ok, cancel_futures=not ok)
-        v.stats.tasks = runner.tasks
-        v.stats.pool_broken = runner.broken
-        result = VerifyResult(v.mods, cancelled=not ok, stats=v.stats)
-        for key in v.mods:
-            zw, dw = v.zips.get(key), v.dirs.get(key)
-            if (zw is not None and not zw.resolved) or (dw is not None and not dw.resolved):
-                result.unfinished.append(key)
-            else:
-                v.diff(key)
-        for key in result.unfinished:
-            del result.modules[key]
-        v.store_rest()
-    finally:
-        if the_memo is not None:
-            v.stats.memo_error = the_memo.error
-            if own_memo:
-                the_memo.close()
-    v.stats.seconds = time.perf_counter() - t0
-    return result
+        walk_in_workers = ex is not None and plan.expected_files > WALK_IN_WORKERS_FILES
+    except BaseException:
+        if own_pool is not None:
+            own_pool.shutdown(wait=False, cancel_futures=True)
+        if own_memo and the_memo is not None:
+            the_memo.close()
+        raise
+    pending = PendingVerify(v, the_memo, own_memo, runner, own_pool, plan, walk_in_workers, t0)
+    if ex is not None:
+        pending._start()  # the workers begin now
+    return pending

@@ -22,6 +22,7 @@ Should the child fail to start or die, the watcher runs in this process instead
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -113,15 +114,11 @@ class WatchProcess:
         if proc is not None:
             # The child keeps nothing worth a goodbye (and may be busy adding
             # watches): end it now, and reap it without making the caller wait.
-            try:
+            with contextlib.suppress(OSError):
                 if proc.stdin is not None:
                     proc.stdin.close()
-            except OSError:
-                pass
-            try:
+            with contextlib.suppress(OSError):
                 proc.terminate()
-            except OSError:
-                pass
             threading.Thread(target=proc.wait, name="gomod-doctor-watch-reap", daemon=True).start()
 
     # ---------------------------------------------------------------- internals
