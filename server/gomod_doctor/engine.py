@@ -40,6 +40,7 @@ from gomod_doctor.workspace.imports import (
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
     from gomod_doctor.network.gather import NetworkOptions
+    from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 log = logging.getLogger(__name__)
@@ -212,8 +213,13 @@ def gather(
     imports: Mapping[Path, ModuleImports] | None = None,
     transitive_memo: TransitiveMemo | None = None,
     state_memo: StateMemo | None = None,
+    while_verifying: Callable[[Facts], None] | None = None,
 ) -> tuple[Facts, cache_results.VerifyStats | None]:
     """Read everything the checks need. ``imports`` reuses an earlier scan.
+
+    ``while_verifying(facts)`` is called once the facts are complete but for full
+    verification (``facts.full``), while its workers may still be hashing: e.g. to
+    start the network gather (:func:`start_network`) meanwhile.
 
     Unless ``verify`` is "off" (nothing of the module cache is read), the transitive
     import graph is read too, so modules providing packages that dependencies import
@@ -245,6 +251,8 @@ def gather(
         facts = _gather_rest(
             location, env, snap, scanned, needs, verify, overlays, transitive_memo, state_memo
         )
+        if while_verifying is not None:
+            while_verifying(facts)
     finally:
         result = pending.result() if pending is not None else None
     stats: cache_results.VerifyStats | None = None
@@ -322,9 +330,24 @@ def gather_network(
     at all, only what the settings alone tell. Async callers (the language server)
     await :func:`gomod_doctor.network.gather_network` instead.
     """
-    from gomod_doctor.network.gather import run_bounded
+    facts.network = start_network(
+        facts, offline=offline, environ=environ, options=options, cache=cache
+    )()
 
-    facts.network = run_bounded(facts, environ, offline=offline, options=options, cache=cache)
+
+def start_network(
+    facts: Facts,
+    *,
+    offline: bool,
+    environ: Mapping[str, str] | None = None,
+    options: NetworkOptions | None = None,
+    cache: NetworkCache | None = None,
+) -> Callable[[], NetworkFacts]:
+    """:func:`gather_network` in two steps: it starts now (on its own thread); call
+    what this returns for the network facts (within the same deadline)."""
+    from gomod_doctor.network.gather import start_bounded
+
+    return start_bounded(facts, environ, offline=offline, options=options, cache=cache)
 
 
 # --------------------------------------------------------------------------- checks

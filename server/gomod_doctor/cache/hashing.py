@@ -118,6 +118,18 @@ except ImportError:
     _INFLATE_ERRORS = (zlib.error,)
 INFLATE_BACKEND: str = _inflate.__name__
 
+# A member inflated whole (most are, in module zips) goes through libdeflate (the
+# optional ``deflate`` package) when it is there: about a fifth faster again.
+_one_shot: Callable[[Any, int], bytes | bytearray] | None
+try:
+    _libdeflate = importlib.import_module("deflate")
+    _one_shot = _libdeflate.deflate_decompress
+    _ONE_SHOT_ERRORS: tuple[type[Exception], ...] = (_libdeflate.DeflateError, ValueError)
+    INFLATE_BACKEND = f"libdeflate + {INFLATE_BACKEND}"
+except (ImportError, AttributeError):
+    _one_shot = None
+    _ONE_SHOT_ERRORS = ()
+
 
 class ZipError(ValueError):
     """The zip file cannot be hashed (archive/zip would fail to read it)."""
@@ -426,7 +438,9 @@ def _member_digest(win: _Window, m: ZipMember, verify_crc: bool) -> bytes:
     return _member_content(win, m, verify_crc)[0]
 
 
-def _member_content(win: _Window, m: ZipMember, verify_crc: bool) -> tuple[bytes, bytes | None]:
+def _member_content(
+    win: _Window, m: ZipMember, verify_crc: bool
+) -> tuple[bytes, bytes | bytearray | None]:
     """:func:`_member_digest`, and the content itself when it was inflated in one
     piece (members under a MiB or so; ``None`` for the larger ones, streamed)."""
     raw_name, flags, method, crc32, csize, size, offset = m
@@ -441,6 +455,23 @@ def _member_content(win: _Window, m: ZipMember, verify_crc: bool) -> tuple[bytes
             raise ZipError(FORMAT_ERROR)
         return _EMPTY_SHA256, None
     data_at = offset + _LFH_LEN + nlen + xlen
+    if (
+        _one_shot is not None
+        and method == _DEFLATE
+        and csize <= _WINDOW
+        and size < _OUT_CHUNK
+        and not verify_crc
+    ):
+        # libdeflate inflates a whole member into a buffer of its recorded size,
+        # faster than a streaming inflater. Anything wrong (the output would be
+        # longer or shorter, the data is corrupt): the paths below say what.
+        try:
+            out = _one_shot(win.get(data_at, csize), size)
+        except _ONE_SHOT_ERRORS:
+            pass
+        else:
+            if len(out) == size:
+                return hashlib.sha256(out).digest(), out
     if method == _DEFLATE and csize <= _ONESHOT_CSIZE and not verify_crc:
         # Most members are small: inflated in one call without a decompressor
         # object (whose set-up costs ISA-L more than inflating a small member).
@@ -533,7 +564,7 @@ def _zip_digests(
     path: str | os.PathLike[str],
     prefix_check: str | None,
     verify_crc: bool,
-    on_content: Callable[[ZipMember, bytes, bytes], None] | None = None,
+    on_content: Callable[[ZipMember, bytes | bytearray, bytes], None] | None = None,
 ) -> list[tuple[ZipMember, bytes]]:
     """Every member with the sha256 of its content, in directory order.
     ``on_content(member, content, sha256)`` sees each member inflated in one piece."""

@@ -312,7 +312,7 @@ class _Pairer:
         self.dir_fds: dict[bytes, int] = {}
         self.out: list[PairedFile] = []
 
-    def __call__(self, m: hashing.ZipMember, content: bytes, digest: bytes) -> None:
+    def __call__(self, m: hashing.ZipMember, content: bytes | bytearray, digest: bytes) -> None:
         name = m.raw_name
         head = self.head
         if not name.startswith(head) or name.endswith(b"/"):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gomod_doctor import __version__, engine
 from gomod_doctor.cache.results import Progress
@@ -14,11 +16,15 @@ from gomod_doctor.cli import cache_cmds, network_cmds
 from gomod_doctor.cli.output import ProgressBar, render_json, render_text
 from gomod_doctor.cli.sarif import render_sarif
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
+from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
+
+if TYPE_CHECKING:
+    from gomod_doctor.network.model import NetworkFacts
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -101,6 +107,11 @@ def _colour(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
+def _start_network(into: list[Callable[[], NetworkFacts]], offline: bool, facts: Facts) -> None:
+    """Start the network gather (while full verification hashes)."""
+    into.append(engine.start_network(facts, offline=offline, environ=os.environ))
+
+
 def check_locations(
     locations: Sequence[WorkspaceLocation],
     base: Config,
@@ -119,10 +130,17 @@ def check_locations(
         config = load_file(loc.root).with_severity(base.severity)
         # The memos (hashes, and the import graph) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
+        network: list[Callable[[], NetworkFacts]] = []
         facts, _ = engine.gather(
-            loc, genv, verify=verify, no_memo=no_memo, progress=progress, transitive_memo=graphs
+            loc,
+            genv,
+            verify=verify,
+            no_memo=no_memo,
+            progress=progress,
+            transitive_memo=graphs,
+            while_verifying=functools.partial(_start_network, network, base.offline),
         )
-        engine.gather_network(facts, offline=base.offline, environ=os.environ)
+        facts.network = network[0]() if network else None
         result = engine.run(facts, config)
         for msg in result.internal_errors:
             print(f"gomod-doctor: {msg}", file=sys.stderr)

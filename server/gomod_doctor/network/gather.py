@@ -283,6 +283,23 @@ def run_bounded(
 ) -> NetworkFacts:
     """:func:`gather_network` from synchronous code, back by the overall deadline
     (plus a second) whatever happens: the work runs on a daemon thread."""
+    return start_bounded(
+        facts, environ, offline=offline, options=options, cache=cache, request_log=request_log
+    )()
+
+
+def start_bounded(
+    facts: Facts,
+    environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
+    options: NetworkOptions | None = None,
+    cache: NetworkCache | None = None,
+    request_log: list[str] | None = None,
+) -> Callable[[], NetworkFacts]:
+    """:func:`run_bounded` in two steps: the gather starts now, on its thread (the
+    caller may do other work meanwhile); calling what this returns waits for it,
+    back by the same deadline counted from now."""
     opts = options or NetworkOptions()
     box: dict[str, NetworkFacts | BaseException] = {}
 
@@ -303,7 +320,23 @@ def run_bounded(
 
     thread = threading.Thread(target=work, name="gomod-doctor-network", daemon=True)
     thread.start()
-    thread.join(opts.timeouts.overall + 1.0 if not offline else None)
+    deadline = time.monotonic() + opts.timeouts.overall + 1.0
+
+    def wait() -> NetworkFacts:
+        thread.join(max(0.0, deadline - time.monotonic()) if not offline else None)
+        return _bounded_result(facts, environ, offline, opts, box, thread)
+
+    return wait
+
+
+def _bounded_result(
+    facts: Facts,
+    environ: Mapping[str, str] | None,
+    offline: bool,
+    opts: NetworkOptions,
+    box: dict[str, NetworkFacts | BaseException],
+    thread: threading.Thread,
+) -> NetworkFacts:
     got = box.get("facts")
     if isinstance(got, NetworkFacts):
         return got
@@ -327,4 +360,4 @@ def run_bounded(
     return nf
 
 
-__all__ = ["NetworkOptions", "gather_network", "run_bounded", "scope_key"]
+__all__ = ["NetworkOptions", "gather_network", "run_bounded", "scope_key", "start_bounded"]
