@@ -21,6 +21,7 @@ extracted trees) is :mod:`gomod_doctor.cache.verify`'s job.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -46,6 +47,8 @@ __all__ = [
 
 # The download-cache files of one version, in the order go creates them.
 SUFFIXES = ("info", "mod", "zip", "ziphash", "lock", "partial")
+# Download files that are never leftovers (``.partial`` is classified: it is one).
+_GO_SUFFIXES = frozenset(("info", "mod", "zip", "ziphash", "lock"))
 
 # Files read whole: go.mod, .info and .ziphash are a few KB; anything beyond this
 # is garbage that is reported rather than read into memory.
@@ -232,8 +235,13 @@ def _read_small(path: str, st: os.stat_result, errors: list[str]) -> bytes | Non
         errors.append(go_os_error("open", path, e))
         return None
     try:
-        chunks = []
-        total = 0
+        # One read of what the stat promised (and a byte more): a short read of a
+        # regular file is its end. Only a file that grew meanwhile reads on.
+        first = os.read(fd, st.st_size + 1)
+        if len(first) <= st.st_size:
+            return first
+        chunks = [first]
+        total = len(first)
         while total <= MAX_SMALL_FILE:
             b = os.read(fd, 1 << 16)
             if not b:
@@ -321,17 +329,28 @@ def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> Modul
         errors.append(go_os_error("open", parent, up.error))
     st.extracted = _extracted(st, up, base, dl, "ziphash" in raw)
 
-    # Leftovers of interrupted go commands.
+    # Leftovers of interrupted go commands (the names go itself uses are none).
     esc_path = escape_path(path)
     esc_ver = escape_version(version)
     cache = os.fspath(gomodcache)
-    for name in dl.names(files.download_dir):
-        if name.startswith(esc_ver + "."):
-            left = layout._classify_download_file(cache, esc_path, files.download_dir, name)
-            if left is not None and left.version == version:
-                st.leftovers.append(left)
-    for name in up.names(parent):
-        if name.startswith(base + ".tmp-") and layout._TMP_DIR.match(name):
+    head = esc_ver + "."
+    names = dl.names(files.download_dir)
+    for i in range(bisect.bisect_left(names, head), len(names)):
+        name = names[i]
+        if not name.startswith(head):
+            break
+        if name[len(head) :] in _GO_SUFFIXES:
+            continue
+        left = layout._classify_download_file(cache, esc_path, files.download_dir, name)
+        if left is not None and left.version == version:
+            st.leftovers.append(left)
+    tmp = base + ".tmp-"
+    siblings = up.names(parent)
+    for i in range(bisect.bisect_left(siblings, tmp), len(siblings)):
+        name = siblings[i]
+        if not name.startswith(tmp):
+            break
+        if layout._TMP_DIR.match(name):
             st.leftovers.append(Leftover("tmp-dir", os.path.join(parent, name), path, version))
     return st
 
