@@ -1417,7 +1417,8 @@ class GomodDoctorServer(LanguageServer):
         versions: Mapping[Path, int | None],
     ) -> None:
         published: set[Path] = set()
-        for path in set(diags) | view.published:
+        # the open documents first: what the user looks at
+        for path in sorted(set(diags) | view.published, key=lambda p: p not in versions):
             owner = self.state.workspace_for(path)
             if owner is not None and owner is not view:
                 continue

@@ -120,8 +120,21 @@ class GraphStore:
             fmt, stored_key, paths, idents, payload = marshal.loads(data)
             if fmt != FORMAT or stored_key != key or len(paths) != len(idents):
                 return None
+            stat = os.stat
             for p, ident in zip(paths, idents, strict=True):
-                if _ident(p) != ident:
+                try:
+                    st = stat(p)
+                except (OSError, ValueError):
+                    if ident is not None:
+                        return None
+                    continue
+                if (
+                    ident is None
+                    or st.st_mtime_ns != ident[2]
+                    or st.st_size != ident[1]
+                    or st.st_ino != ident[3]
+                    or st.st_mode & 0o170000 != ident[0]
+                ):
                     return None
             return _decode(payload)
         except (OSError, ValueError, EOFError, TypeError, IndexError):
