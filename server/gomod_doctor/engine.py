@@ -257,13 +257,13 @@ def gather(
         result = pending.result() if pending is not None else None
     stats: cache_results.VerifyStats | None = None
     if result is not None:
-        wanted = _wanted(needs)
+        wanted = wanted_versions(needs)
         facts.full = {k: m if wanted.get(k) else _without_dir(m) for k, m in result.modules.items()}
         stats = result.stats
     return facts, stats
 
 
-def _wanted(needs: build_needs.BuildNeeds) -> dict[tuple[str, str], bool]:
+def wanted_versions(needs: build_needs.BuildNeeds) -> dict[tuple[str, str], bool]:
     """The module versions fetched, each with whether the build needs its zip."""
     wanted: dict[tuple[str, str], bool] = {}
     for need in needs.needs.values():
@@ -304,7 +304,7 @@ def _gather_rest(
 
     gomodcache = env.GOMODCACHE
     if verify != "off" and gomodcache:
-        wanted = _wanted(needs)
+        wanted = wanted_versions(needs)
         if state_memo is not None:
             facts.cache = state_memo.get_many(gomodcache, wanted)
         else:

@@ -260,15 +260,6 @@ def _import_signature(facts: Facts) -> dict[Path, tuple[str, ...]]:
     return out
 
 
-def _wanted(facts: Facts) -> dict[Key, bool]:
-    wanted: dict[Key, bool] = {}
-    for need in facts.needs.needs.values():
-        fetch = need.fetch
-        if fetch is not None:
-            wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
-    return wanted
-
-
 def _read_text(path: Path, overlays: Mapping[Path, str]) -> str | None:
     return snapshots.read_file(path, overlays).text
 
@@ -307,9 +298,8 @@ def _watch_targets(facts: Facts, inp: _Inputs, wanted: Mapping[Key, bool]) -> _T
     existing: dict[Path, Path | None] = {}  # the nearest existing ancestor, memoized
 
     def nearest(d: Path) -> Path | None:
-        got = existing.get(d, d)
-        if got is not d:
-            return got
+        if d in existing:
+            return existing[d]
         try:
             found: Path | None = d if d.is_dir() else None
         except OSError:
@@ -446,7 +436,7 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
     needs_rescan = inp.imports is not None and (
         any(d not in inp.imports for d in signature) or signature != inp.import_signature
     )
-    wanted = _wanted(facts) if level != "off" else {}
+    wanted = engine.wanted_versions(facts.needs) if level != "off" else {}
     gomodcache = facts.env.GOMODCACHE
     known: dict[Key, _FullEntry] = {}
     missing: list[Key] = []
@@ -1341,9 +1331,15 @@ class GomodDoctorServer(LanguageServer):
                     continue
                 self._apply(view, run, out, inp)
                 if out.targets is None:
-                    out.targets = await self._in_thread(_watch_targets, out.facts, inp, out.wanted)
-                    if not self._shutting_down:
-                        self._set_targets(run, out.targets)
+                    try:
+                        out.targets = await self._in_thread(
+                            _watch_targets, out.facts, inp, out.wanted
+                        )
+                    except Exception:
+                        self.log(f"file watching: {traceback.format_exc()}", "error")
+                    else:
+                        if not self._shutting_down:
+                            self._set_targets(run, out.targets)
                 if not edit:
                     # An open or a disk change: what it loaded (the import graph, the
                     # cache states) is kept across the edits that follow; freeze it
