@@ -3,6 +3,8 @@ parsers (go.mod, go.sum, notes) and the environment code, which all split text a
 
 from __future__ import annotations
 
+import re
+
 #: The characters Go's unicode.IsSpace accepts (what strings.TrimSpace trims).
 GO_SPACE_CHARS = (
     "\t\n\v\f\r \x85\xa0\u1680"
@@ -17,22 +19,13 @@ def trim_space(s: str) -> str:
     return s.strip(GO_SPACE_CHARS)
 
 
+# A field: a maximal run of characters that are not Go spaces.
+_FIELD = re.compile("[^" + re.escape(GO_SPACE_CHARS) + "]+")
+
+
 def field_spans(s: str) -> list[tuple[int, int]]:
     """``strings.Fields`` as (start, end) index pairs into ``s``."""
-    out: list[tuple[int, int]] = []
-    i = 0
-    n = len(s)
-    while i < n:
-        while i < n and s[i] in GO_SPACE:
-            i += 1
-        if i >= n:
-            break
-        j = i
-        while j < n and s[j] not in GO_SPACE:
-            j += 1
-        out.append((i, j))
-        i = j
-    return out
+    return [m.span() for m in _FIELD.finditer(s)]
 
 
 def fields(s: str) -> list[str]:
