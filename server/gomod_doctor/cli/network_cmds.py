@@ -198,16 +198,7 @@ def _copy_json(c: Comparison) -> dict[str, Any]:
         "reference": c.reference,
         "goSum": {"zip": c.gosum_zip, "mod": c.gosum_mod},
         "sumdb": {"zip": c.sumdb_zip, "mod": c.sumdb_mod},
-        "copies": [
-            {
-                "proxy": x.entry.url,
-                "modHash": x.mod_hash,
-                "zipHash": x.zip_hash,
-                "error": x.error or None,
-                "differs": list(x.differs),
-            }
-            for x in c.copies
-        ],
+        "copies": c.copies_json(),
         "notes": c.notes,
     }
 

@@ -616,16 +616,7 @@ def _comparison_result(c: Comparison) -> Result:
         "version": c.version,
         "reference": c.reference,
         "tampered": tampered,
-        "copies": [
-            {
-                "proxy": x.entry.url,
-                "modHash": x.mod_hash,
-                "zipHash": x.zip_hash,
-                "error": x.error or None,
-                "differs": list(x.differs),
-            }
-            for x in c.copies
-        ],
+        "copies": c.copies_json(),
         "notes": list(c.notes),
         "errors": errors,
     }

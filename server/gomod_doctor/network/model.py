@@ -228,6 +228,19 @@ class Comparison:
     def tampered(self) -> list[ProxyCopy]:
         return [c for c in self.copies if c.differs]
 
+    def copies_json(self) -> list[dict[str, object]]:
+        """Each proxy's copy as the CLI's JSON and the server's command result give it."""
+        return [
+            {
+                "proxy": x.entry.url,
+                "modHash": x.mod_hash,
+                "zipHash": x.zip_hash,
+                "error": x.error or None,
+                "differs": list(x.differs),
+            }
+            for x in self.copies
+        ]
+
 
 #: What the checksum database said about one module version.
 #:
