@@ -407,17 +407,23 @@ def _merge(into: ops.OpResult, r: ops.OpResult) -> None:
     into.cancelled = into.cancelled or r.cancelled
 
 
+def _module_versions(verb: str, args: Sequence[str]) -> list[tuple[str, str]]:
+    """``MODULE@VERSION`` arguments, validated; a version is required."""
+    wanted: list[tuple[str, str]] = []
+    for arg in args:
+        path, version = split_module_arg(arg)
+        if version is None:
+            raise _Refuse(f"{verb}: {arg}: give a version (MODULE@VERSION)")
+        wanted.append((path, version))
+    return wanted
+
+
 def _cmd_download(args: argparse.Namespace) -> int:
     if args.missing is not None and args.modules:
         raise _Refuse("download: give MODULE@VERSION arguments or --missing, not both")
     if args.missing is None and not args.modules:
         raise _Refuse("download: nothing to download (give MODULE@VERSION or --missing)")
-    wanted: list[tuple[str, str]] = []
-    for arg in args.modules:
-        path, version = split_module_arg(arg)
-        if version is None:
-            raise _Refuse(f"download: {arg}: give a version (MODULE@VERSION)")
-        wanted.append((path, version))
+    wanted = _module_versions("download", args.modules)
     ctx = _context(args)
     go = _go_binary(args, ctx)
     cwd = os.getcwd() if args.in_module else None
@@ -443,12 +449,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_redownload(args: argparse.Namespace) -> int:
-    wanted: list[tuple[str, str]] = []
-    for arg in args.modules:
-        path, version = split_module_arg(arg)
-        if version is None:
-            raise _Refuse(f"redownload: {arg}: give a version (MODULE@VERSION)")
-        wanted.append((path, version))
+    wanted = _module_versions("redownload", args.modules)
     ctx = _context(args)
     go = _go_binary(args, ctx)
     if ctx.genv.GOPROXY.strip() == "off":
