@@ -28,11 +28,8 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
     path, version = fetch
     out: list[Finding] = []
     data = {"module": path, "version": version, "goModule": need.path}
-    if not facts.sum_lines(path, version, gomod=True):
-        message = (
-            f"{path}@{version}: missing go.sum entry for go.mod file; to add it:\n"
-            f"\tgo mod download {need.path}"
-        )
+
+    def emit(message: str, more: dict[str, object]) -> None:
         for site in need_sites(need):
             out.append(
                 Finding(
@@ -44,9 +41,16 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
                     module=path,
                     version=version,
                     fixes=("download",),
-                    data={**data, "kind": "go.mod"},
+                    data={**data, **more},
                 )
             )
+
+    if not facts.sum_lines(path, version, gomod=True):
+        emit(
+            f"{path}@{version}: missing go.sum entry for go.mod file; to add it:\n"
+            f"\tgo mod download {need.path}",
+            {"kind": "go.mod"},
+        )
     if need.needs_zip and not facts.sum_lines(path, version, gomod=False):
         site0 = need.import_sites[0]
         # go names the importing package (pkg.stack) and its module's version, "" for
@@ -72,20 +76,7 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
             message += f"; to add:\n\tgo get{flag} {importer}{at}"
         else:
             message += f"; to add:\n\tgo mod download {need.path}"
-        for site in need_sites(need):
-            out.append(
-                Finding(
-                    site.path,
-                    site.range,
-                    "sum-missing",
-                    Severity.ERROR,
-                    message,
-                    module=path,
-                    version=version,
-                    fixes=("download",),
-                    data={**data, "kind": "zip", "package": pkg},
-                )
-            )
+        emit(message, {"kind": "zip", "package": pkg})
     return out
 
 
