@@ -196,6 +196,28 @@ def test_intact_graph_needs_the_zips_of_a_b_c_only(tx: Tx) -> None:
     assert sorted(n.path for n in off.needs.needs.values() if n.needs_zip) == ["example.com/a"]
 
 
+def test_full_verification_reports_only_the_dirs_the_build_needs(tx: Tx) -> None:
+    """Full verification hashes every extracted dir of the build list, as go mod
+    verify does, but a modified dir is a finding only where the build uses it: b's
+    (imported through a), not d's (in the build list, imported by a test of a only)."""
+    for path in ("example.com/b", "example.com/d"):
+        d = tx.extracted(path)
+        os.chmod(d, 0o755)
+        (d / "extra.go").write_text("package x\n")
+    facts = tx.gather("full")
+    assert facts.full is not None
+    full_b, full_d = facts.full[("example.com/b", V)], facts.full[("example.com/d", V)]
+    assert full_b.dir_checked and full_b.diff is not None and full_b.diff.added == ["extra.go"]
+    assert not full_d.dir_checked and full_d.dir_h1 is None and full_d.diff is None
+    assert full_d.zip_h1 is not None  # its zip is still verified
+    modified = [f for f in engine.run(facts).findings if f.code == "cache-modified"]
+    assert [f.module for f in modified] == ["example.com/b"]
+    # go mod verify checks every dir present; go build uses b's modified copy silently
+    code, out = tx.go("mod", "verify")
+    assert code == 1 and "example.com/b v1.0.0: dir has been modified" in out
+    assert "example.com/d v1.0.0: dir has been modified" in out
+
+
 @pytest.mark.parametrize(
     ("path", "package", "importer", "file", "pos"),
     [
