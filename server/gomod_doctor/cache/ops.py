@@ -665,7 +665,7 @@ def _version_targets(
     prefix = f"{where.base}@"
     own = f"{prefix}{esc_ver}"
     # a "<base>@<v>.tmp-N" name that is itself a version in the cache is not a temp dir
-    known = {m["ver"] for n in dl_names if (m := _DL_FILE.match(n)) and m["kind"] != "lock"}
+    known = _cached_versions(dl_names)
     for name in ext_names:
         if name == own:
             out.append(_Target(where.ext_parent, name, "dir"))
@@ -864,7 +864,7 @@ def _all_versions(cache: _Cache, notes: list[str]) -> list[tuple[str, str, str, 
         except ValueError:
             notes.append(f"skipped {esc_path}: not an escaped module path")
             continue
-        known = {m["ver"] for n in dl_names if (m := _DL_FILE.match(n)) and m["kind"] != "lock"}
+        known = _cached_versions(dl_names)
         for esc_ver in _escaped_versions(dl_names, ext_rest, known):
             try:
                 version = unescape_version(esc_ver)
@@ -955,7 +955,7 @@ def clear_module(
     except OSError as e:
         result.errors.append(ItemError(path, f"module {path}: {e.strerror or e}"))
         return result
-    known = {m["ver"] for n in dl_names if (m := _DL_FILE.match(n)) and m["kind"] != "lock"}
+    known = _cached_versions(dl_names)
     esc_versions = sorted(_escaped_versions(dl_names, ext_rest, known))
     counter = [0, len(esc_versions)]
     report = _reporter(progress, counter)
@@ -982,6 +982,12 @@ def clear_module(
         result.cancelled = True
     report(f"cleared {len(result.versions)} versions of {path}")
     return result
+
+
+def _cached_versions(dl_names: Iterable[str]) -> set[str]:
+    """The escaped versions a download directory holds files of (a lock file alone is
+    no cached version)."""
+    return {m["ver"] for n in dl_names if (m := _DL_FILE.match(n)) and m["kind"] != "lock"}
 
 
 def _looks_like_cache(root: str) -> bool:
