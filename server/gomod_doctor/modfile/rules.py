@@ -92,33 +92,31 @@ class Godebug:
     syntax: Line
 
 
+class _ModRef:
+    """A statement naming one module version (``mod``)."""
+
+    mod: ModuleVersion
+
+    @property
+    def path(self) -> str:
+        return self.mod.path
+
+    @property
+    def version(self) -> str:
+        return self.mod.version
+
+
 @dataclass(eq=False)
-class Require:
+class Require(_ModRef):
     mod: ModuleVersion
     indirect: bool
     syntax: Line
 
-    @property
-    def path(self) -> str:
-        return self.mod.path
-
-    @property
-    def version(self) -> str:
-        return self.mod.version
-
 
 @dataclass(eq=False)
-class Exclude:
+class Exclude(_ModRef):
     mod: ModuleVersion
     syntax: Line
-
-    @property
-    def path(self) -> str:
-        return self.mod.path
-
-    @property
-    def version(self) -> str:
-        return self.mod.version
 
 
 @dataclass(eq=False)
