@@ -10,7 +10,6 @@ line: ``go build`` fails with ``requires go >= ...`` whatever GOTOOLCHAIN says.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from gomod_doctor.checks.locate import need_sites
@@ -18,29 +17,6 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import gover
 from gomod_doctor.position import Range
-
-_LANG = re.compile(r"\d+(\.\d+)?")
-
-
-def toolchain_name(go_version: str) -> str:
-    """The toolchain the go command picks for a ``go`` line: from Go 1.21 on, a language
-    version (``1.22``) means its first release (``go1.22.0``)."""
-    name = "go" + go_version
-    if _LANG.fullmatch(go_version) and gover.compare(go_version, "1.21") >= 0:
-        name += ".0"
-    return name
-
-
-def _from_toolchain(name: str) -> str | None:
-    """gover.FromToolchain: ``go1.21.3`` and ``go1.21.3-custom`` -> ``1.21.3``."""
-    if name.startswith("go"):
-        v = name[2:]
-    elif "-go" in name:
-        v = name.split("-go", 1)[1]
-    else:
-        return None
-    v = re.split(r"[-+]", v, maxsplit=1)[0]
-    return v if gover.parse(v) is not None else None
 
 
 @dataclass(frozen=True)
@@ -67,12 +43,12 @@ def _startup_switch(facts: Facts, local: str, mode: str) -> _Switch | None:
     min_vers = local
     found: _Switch | None = None
     if toolchain is not None and toolchain.name != "default":
-        tv = _from_toolchain(toolchain.name)
+        tv = gover.from_toolchain(toolchain.name)
         if tv is not None and gover.compare(tv, min_vers) > 0:
             found = _Switch(toolchain.name, tv, f"{name} sets toolchain {toolchain.name}")
             min_vers = tv
     if go is not None and gover.parse(go.version) and gover.compare(go.version, min_vers) > 0:
-        tc = toolchain_name(go.version)
+        tc = gover.toolchain_name(go.version)
         found = _Switch(tc, tc.removeprefix("go"), f"{name} sets go {go.version}")
     return found
 
@@ -93,7 +69,7 @@ def _verdict(facts: Facts, what: str, need_go: str) -> tuple[Severity, str] | No
             f"{what} requires go >= {need_go} (running go {running}; GOTOOLCHAIN={setting})",
         )
     switch = _startup_switch(facts, running, mode)
-    target = switch.toolchain if switch is not None else toolchain_name(need_go)
+    target = switch.toolchain if switch is not None else gover.toolchain_name(need_go)
     if mode == "path":
         return (
             Severity.INFORMATION,

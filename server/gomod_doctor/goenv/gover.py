@@ -48,3 +48,27 @@ def toolchain_switching(gotoolchain: str) -> str:
     if value == "path" or value.endswith("+path"):
         return "path"
     return "forbidden"
+
+
+_LANG = re.compile(r"\d+(\.\d+)?")
+
+
+def toolchain_name(go_version: str) -> str:
+    """The toolchain the go command picks for a ``go`` line: from Go 1.21 on, a language
+    version (``1.22``) means its first release (``go1.22.0``)."""
+    name = "go" + go_version
+    if _LANG.fullmatch(go_version) and compare(go_version, "1.21") >= 0:
+        name += ".0"
+    return name
+
+
+def from_toolchain(name: str) -> str | None:
+    """gover.FromToolchain: ``go1.21.3`` and ``go1.21.3-custom`` -> ``1.21.3``."""
+    if name.startswith("go"):
+        v = name[2:]
+    elif "-go" in name:
+        v = name.split("-go", 1)[1]
+    else:
+        return None
+    v = re.split(r"[-+]", v, maxsplit=1)[0]
+    return v if parse(v) is not None else None

@@ -195,26 +195,6 @@ class ToolchainNeed:
     range: Range | None = None
 
 
-def _from_toolchain(name: str) -> str | None:
-    if name.startswith("go"):
-        v = name[2:]
-    elif "-go" in name:
-        v = name.split("-go", 1)[1]
-    else:
-        return None
-    for sep in "-+":
-        v = v.split(sep, 1)[0]
-    return v if gover.parse(v) is not None else None
-
-
-def _toolchain_name(go_version: str) -> str:
-    """A go line's toolchain: from 1.21 on, a language version means its .0 release."""
-    name = "go" + go_version
-    if go_version.count(".") == 1 and gover.compare(go_version, "1.21") >= 0:
-        name += ".0"
-    return name
-
-
 def toolchain_need(facts: Facts, environ: Mapping[str, str] | None = None) -> ToolchainNeed | None:
     """The toolchain go downloads at startup (toolchain.Select), if any.
 
@@ -239,7 +219,7 @@ def toolchain_need(facts: Facts, environ: Mapping[str, str] | None = None) -> To
     else:
         min_vers = local
         if plus and name not in ("auto", "local"):
-            v = _from_toolchain(name)
+            v = gover.from_toolchain(name)
             if v is not None and gover.compare(v, local) > 0:
                 min_vers = v
                 wanted = (name, f"GOTOOLCHAIN={setting}", "", None)
@@ -253,12 +233,12 @@ def toolchain_need(facts: Facts, environ: Mapping[str, str] | None = None) -> To
         else:
             file, go, tc, label = "", None, None, ""
         if tc is not None and tc.name != "default":
-            v = _from_toolchain(tc.name)
+            v = gover.from_toolchain(tc.name)
             if v is not None and gover.compare(v, min_vers) > 0:
                 min_vers = v
                 wanted = (tc.name, f"{label} sets toolchain {tc.name}", file, tc.syntax.range)
         if go is not None and gover.parse(go.version) and gover.compare(go.version, min_vers) > 0:
-            t = _toolchain_name(go.version)
+            t = gover.toolchain_name(go.version)
             wanted = (t, f"{label} sets go {go.version}", file, go.syntax.range)
     if wanted is None:
         return None
