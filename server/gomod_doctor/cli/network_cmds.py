@@ -27,7 +27,7 @@ from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 
 if TYPE_CHECKING:  # httpx and asyncio load only when a network command runs
-    from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts
+    from gomod_doctor.network.http import Timeouts
     from gomod_doctor.network.model import Comparison
 
 __all__ = ["EXIT_DIFFERS", "EXIT_OK", "EXIT_USAGE", "register"]
@@ -113,15 +113,12 @@ async def _compare(
     timeouts: Timeouts,
     use_sumdb: bool,
 ) -> Comparison:
-    from gomod_doctor.network.compare import SumdbLookup, compare_proxies
+    from gomod_doctor.network.compare import compare_proxies, sumdb_lookup
     from gomod_doctor.network.http import HttpPool, HttpSettings
-    from gomod_doctor.network.private import never_to_sumdb
 
     settings = HttpSettings.from_environ(environ)
     async with HttpPool(settings, timeouts=timeouts, concurrency=4) as pool:
-        lookup: SumdbLookup | None = None
-        if use_sumdb and genv.GOSUMDB.strip() != "off" and not never_to_sumdb(genv, path):
-            lookup = _sumdb_lookup(genv, environ, settings, pool, timeouts)
+        lookup = sumdb_lookup(genv, path, environ, pool) if use_sumdb else None
         return await compare_proxies(
             genv,
             path,
@@ -132,40 +129,6 @@ async def _compare(
             environ=environ,
             pool=pool,
         )
-
-
-def _sumdb_lookup(
-    genv: GoEnv,
-    environ: Mapping[str, str],
-    settings: HttpSettings,
-    pool: HttpPool,
-    timeouts: Timeouts,
-) -> Any:
-    """A lookup through the checksum database client (verified answers only)."""
-
-    async def lookup(path: str, version: str) -> tuple[str | None, str | None] | None:
-        from gomod_doctor.network import sumdb
-        from gomod_doctor.network.http import make_client
-
-        db = sumdb.parse_gosumdb(genv.GOSUMDB)
-        if db is None:
-            return None
-        async with make_client(settings, timeouts=timeouts) as http:
-            client = sumdb.SumDBClient(
-                http,
-                db,
-                cache_dir=sumdb.default_cache_dir(dict(environ)),
-                goproxy=genv.GOPROXY,
-                gonoproxy=genv.GONOPROXY,
-                gonosumdb=genv.GONOSUMDB,
-                fetch=pool.as_fetch(),
-            )
-            got = await client.lookup(path, version)
-        if isinstance(got, sumdb.LookupOK):
-            return got.hash, got.gomod_hash
-        return None
-
-    return lookup
 
 
 def _run(coro_factory: Any, limit: float) -> Comparison | None:

@@ -540,12 +540,9 @@ async def _compare_async(
     cancel: threading.Event,
 ) -> Comparison:
     """Every proxy's copy of M@V, hashed, against go.sum and the checksum database."""
-    from gomod_doctor.network.checksums import parse_setting
-    from gomod_doctor.network.compare import DOWNLOAD_TIMEOUTS, SumdbLookup
+    from gomod_doctor.network.compare import DOWNLOAD_TIMEOUTS, sumdb_lookup
     from gomod_doctor.network.compare import compare_proxies as compare_copies
     from gomod_doctor.network.http import HttpPool, HttpSettings
-    from gomod_doctor.network.private import never_to_sumdb
-    from gomod_doctor.network.sumdb import SumDBClient, default_cache_dir
 
     settings = HttpSettings.from_environ(environ)
     limit = 2 * DOWNLOAD_TIMEOUTS.total + DOWNLOAD_TIMEOUTS.connect + 5
@@ -555,19 +552,7 @@ async def _compare_async(
         concurrency=4,
         deadline=time.monotonic() + limit,
     ) as pool:
-        lookup: SumdbLookup | None = None
-        db, _error = parse_setting(env.GOSUMDB)
-        if db is not None and not never_to_sumdb(env, module):
-            client = SumDBClient(
-                None,
-                db,
-                cache_dir=default_cache_dir(environ),
-                goproxy=env.proxy_list,
-                gonoproxy=env.GONOPROXY,
-                gonosumdb=env.GONOSUMDB,
-                fetch=pool.as_fetch(),
-            )
-            lookup = client.verified_hashes
+        lookup = sumdb_lookup(env, module, environ, pool)
         task = asyncio.ensure_future(
             compare_copies(
                 env,

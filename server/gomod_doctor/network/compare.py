@@ -30,6 +30,32 @@ from gomod_doctor.network.proxy import classify, entry_refs, module_url
 #: ``(zip h1, go.mod h1)`` from the checksum database, or None when it has no answer.
 SumdbLookup = Callable[[str, str], Awaitable["tuple[str | None, str | None] | None"]]
 
+
+def sumdb_lookup(
+    env: GoEnv, path: str, environ: Mapping[str, str], pool: HttpPool
+) -> SumdbLookup | None:
+    """The checksum database's verified hashes for ``path``'s versions, through
+    ``pool``; ``None`` when GOSUMDB is off or unusable, or GOPRIVATE/GONOSUMDB cover
+    the path (it is never sent)."""
+    from gomod_doctor.network.checksums import parse_setting
+    from gomod_doctor.network.private import never_to_sumdb
+    from gomod_doctor.network.sumdb import SumDBClient, default_cache_dir
+
+    db, _error = parse_setting(env.GOSUMDB)
+    if db is None or never_to_sumdb(env, path):
+        return None
+    client = SumDBClient(
+        None,
+        db,
+        cache_dir=default_cache_dir(dict(environ)),
+        goproxy=env.proxy_list,
+        gonoproxy=env.GONOPROXY,
+        gonosumdb=env.GONOSUMDB,
+        fetch=pool.as_fetch(),
+    )
+    return client.verified_hashes
+
+
 #: Downloads of whole zips get longer than probes.
 DOWNLOAD_TIMEOUTS = Timeouts(connect=3.0, total=60.0)
 
