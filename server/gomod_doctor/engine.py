@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
-from gomod_doctor.checks import cache, goversion, sums, syntax, work
+from gomod_doctor.checks import cache, goversion, load, sums, syntax, work
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv import godebugs
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
 from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
@@ -60,6 +62,7 @@ def _network_check(facts: Facts) -> list[Finding]:
 
 CHECKS: Sequence[tuple[str, Check]] = (
     ("syntax", syntax.check),
+    ("load", load.check),
     ("work", work.check),
     ("replace", replace_check.check),
     ("cache", cache.check),
@@ -67,6 +70,9 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("goversion", goversion.check),
     ("network", _network_check),  # no findings unless facts.network is set
 )
+
+#: The checks that speak of lines in an unterminated block.
+PARSE_CHECKS = frozenset({"syntax", "load"})
 
 #: The checks that need the module cache (skipped with verify "off").
 CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
@@ -296,6 +302,7 @@ def _gather_rest(
         transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
         build_needs.add_transitive(needs, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
+    facts.godebugs = godebugs.load(env.GOROOT, env.GOVERSION)
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
@@ -363,6 +370,29 @@ def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     return out
 
 
+def _unterminated_blocks(snapshot: snapshots.Snapshot) -> dict[str, int]:
+    """For each go.mod and go.work with an unterminated block (a syntax error), the
+    line where that block starts: go reads none of what follows, so only the syntax
+    error is said of those lines."""
+    out: dict[str, int] = {}
+    files: list[tuple[str, FileSyntax]] = [
+        (str(m.gomod.path), m.mod.syntax) for m in snapshot.modules if m.mod is not None
+    ]
+    if snapshot.work is not None and snapshot.work_file is not None:
+        files.append((str(snapshot.work_file.path), snapshot.work.syntax))
+    for path, fs in files:
+        for x in fs.stmts:
+            if isinstance(x, LineBlock) and x.rparen.pos is None:
+                out[path] = x.start.line
+                break
+    return out
+
+
+def _inside(f: Finding, unread: Mapping[str, int]) -> bool:
+    start = unread.get(f.path)
+    return start is not None and f.range.start.line >= start
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[str, int, int, str, str]] = set()
     out: list[Finding] = []
@@ -379,11 +409,15 @@ def run(facts: Facts, config: Config | None = None) -> Result:
     config = config or Config()
     findings: list[Finding] = unreadable_findings(facts.snapshot)
     errors: list[str] = []
+    unread = _unterminated_blocks(facts.snapshot)
     for name, check in CHECKS:
         if name in CACHE_CHECKS and facts.verify_level == "off":
             continue
         try:
-            findings.extend(check(facts))
+            found = check(facts)
+            if unread and name not in PARSE_CHECKS:
+                found = [f for f in found if not _inside(f, unread)]
+            findings.extend(found)
         except Exception as e:  # one broken check must not stop the others
             log.error("check %s failed: %s", name, traceback.format_exc())
             errors.append(f"internal error in check {name}: {type(e).__name__}: {e}")

@@ -53,7 +53,9 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "parse-error",
             Severity.ERROR,
-            "go.mod or go.work does not parse as the go command parses it; the message is go's own.",
+            "go.mod or go.work does not parse as the go command parses it, or has a `retract` "
+            "that go rejects when it loads the file (no `module` line; a version of another "
+            "major); the message is go's own.",
             "Edit the line.",
         ),
         CodeInfo(
@@ -139,6 +141,21 @@ CATALOG: dict[str, CodeInfo] = {
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",
             "Fix or remove the `use` line.",
+        ),
+        CodeInfo(
+            "work-use-duplicate",
+            Severity.ERROR,
+            "go.work lists one `use` directory twice (go's `path ... appears multiple times "
+            "in workspace`).",
+            "Remove the repeated `use` line.",
+        ),
+        CodeInfo(
+            "godebug-invalid",
+            Severity.ERROR,
+            "A `godebug` line that the building toolchain rejects: an unknown key, a removed "
+            "setting set to its old value, a malformed `default=` (go's `unknown godebug`, "
+            "`removed GODEBUG`). Checked in go.work in workspace mode, in go.mod otherwise.",
+            "Remove or correct the `godebug` line.",
         ),
         CodeInfo(
             "go-version",
