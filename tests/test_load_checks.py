@@ -15,8 +15,6 @@ from gomod_doctor.goenv import godebugs
 from gomod_doctor.workspace.discover import locate
 from gotool import GOROOT, isolated_env, run_go
 
-MAIN_GO = "package main\n\nfunc main() {}\n"
-
 
 def write(root: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
@@ -34,8 +32,8 @@ def doctor(root: Path, env: dict[str, str]) -> list[Finding]:
     return result.findings
 
 
-def go_list(root: Path, env: dict[str, str]) -> tuple[int, str]:
-    res = run_go(["list", "-m"], root, env)
+def go(root: Path, env: dict[str, str], *args: str) -> tuple[int, str]:
+    res = run_go(list(args), root, env)
     return res.returncode, res.stdout + res.stderr
 
 
@@ -100,6 +98,60 @@ CASES: dict[str, tuple[dict[str, str], list[tuple[str, int, str, str]]]] = {
         },
         [("go.work", 6, "work-use-duplicate", "path {root}/a appears multiple times in workspace")],
     ),
+    "two use dirs of one module": (
+        {
+            "go.work": "go 1.22\n\nuse (\n\t./a\n\t./b\n)\n",
+            "a/go.mod": "module example.com/a\n\ngo 1.22\n",
+            "b/go.mod": "module example.com/a\n\ngo 1.22\n",
+        },
+        [
+            (
+                "go.work",
+                5,
+                "work-use-duplicate",
+                "module example.com/a appears multiple times in workspace",
+            )
+        ],
+    ),
+    "go.work with no modules": (
+        {"go.work": "go 1.22\n"},
+        [
+            (
+                "go.work",
+                1,
+                "work-empty",
+                "no modules were found in the current workspace; see 'go help work'",
+            )
+        ],
+    ),
+    "go.work older than a module": (
+        {
+            "go.work": "go 1.22\n\nuse ./a\nuse ./b\n",
+            "a/go.mod": "module example.com/a\n\ngo 1.23\n",
+            "b/go.mod": "module example.com/b\n\ngo 1.20\n",
+        },
+        [
+            (
+                "go.work",
+                3,
+                "work-go-too-old",
+                "module a listed in go.work file requires go >= 1.23, but go.work lists go 1.22; "
+                "to download and use go 1.23:\n\tgo work use",
+            )
+        ],
+    ),
+    "go.work without a go line: 1.18": (
+        {"go.work": "use .\n", "go.mod": "module example.com/m\n\ngo 1.21\n"},
+        [
+            (
+                "go.work",
+                1,
+                "work-go-too-old",
+                "module . listed in go.work file requires go >= 1.21, but go.work implicitly "
+                "requires go 1.18; to download and use go 1.21:\n\tgo work use",
+            )
+        ],
+    ),
     "godebug in go.work: go stops at the first": (
         {
             "go.work": "go 1.22\n\nuse ./a\n\ngodebug bar=1\ngodebug baz=2\n",
@@ -138,11 +190,12 @@ def test_load_errors_in_gos_words(tmp_path: Path, case: str) -> None:
     ]
     assert got == want
     # go fails, with the first of them in its words, at the same file and line
-    code, out = go_list(root, env)
+    code, out = go(root, env, "build", ".")
     assert code != 0
     name, line, _, msg = want[0]
-    # go prints the column when it is not 1 (go.mod:6:2), and paths relative to its cwd
-    said = re.compile(rf"^{re.escape(name)}:{line}(:\d+)?: {re.escape(msg)}$", re.M)
+    # go prints the column when it is not 1 (go.mod:6:2), and paths relative to its cwd;
+    # some errors it prints without a place ("go: ...")
+    said = re.compile(rf"^(?:{re.escape(name)}:{line}(:\d+)?|go): {re.escape(msg)}$", re.M)
     assert said.search(out) or said.search(out.replace(f"{root}/", "")), out
 
 
@@ -150,6 +203,10 @@ ACCEPTED: dict[str, dict[str, str]] = {
     "known and removed-but-not-old godebugs, retracts of the right major": {
         "go.mod": "module example.com/m/v2\n\ngo 1.22\n\ngodebug (\n\tpanicnil=1\n"
         "\tx509sha1=0\n\tdefault=go1.21\n)\n\nretract [v2.0.0, v2.0.5]\nretract v2.1.0\n",
+    },
+    "a go.work older than a module that predates go 1.21": {
+        "go.work": "go 1.18\n\nuse ./a\n",
+        "a/go.mod": "module example.com/a\n\ngo 1.20\n",
     },
     "go.mod's godebug lines do not count in workspace mode": {
         "go.work": "go 1.22\n\nuse ./a\n",
@@ -163,7 +220,7 @@ def test_quiet_where_go_loads(tmp_path: Path, case: str) -> None:
     root = tmp_path / "ws"
     write(root, ACCEPTED[case])
     env = isolated_env(tmp_path / "go", GOFLAGS="")
-    code, out = go_list(root, env)
+    code, out = go(root, env, "list", "-m", "all")
     assert code == 0, out
     assert [f for f in doctor(root, env) if f.severity.label in ("error", "warning")] == []
 

@@ -145,9 +145,23 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "work-use-duplicate",
             Severity.ERROR,
-            "go.work lists one `use` directory twice (go's `path ... appears multiple times "
-            "in workspace`).",
+            "go.work lists one `use` directory twice, or two directories of one module path "
+            "(go's `path ... appears multiple times in workspace`, `module ... appears "
+            "multiple times in workspace`).",
             "Remove the repeated `use` line.",
+        ),
+        CodeInfo(
+            "work-empty",
+            Severity.ERROR,
+            "go.work has no `use` line: go finds no modules in the workspace.",
+            "Add `use` lines (`go work use DIR`).",
+        ),
+        CodeInfo(
+            "work-go-too-old",
+            Severity.ERROR,
+            "A module listed in go.work needs a newer go (1.21 or later) than go.work's `go` "
+            "line (1.18 when it has none), on the `use` line, in go's words.",
+            "`go work use` (raises go.work's `go` line).",
         ),
         CodeInfo(
             "godebug-invalid",
