@@ -21,8 +21,8 @@ from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.workspace.modgraph import (
     Missing,
     ModuleVersion,
-    ReadResult,
     Reader,
+    ReadResult,
     Summary,
     Unreadable,
 )
