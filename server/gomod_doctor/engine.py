@@ -23,11 +23,12 @@ from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
-from gomod_doctor.goenv import godebugs
+from gomod_doctor.goenv import godebugs, gover
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
 from gomod_doctor.position import Position, Range
+from gomod_doctor.workspace import gomods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceLocation
@@ -233,7 +234,13 @@ def gather(
     """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
-    needs = build_needs.compute(snap, scanned)
+    graph = None
+    if verify != "off":
+        local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
+        graph = gomods.graph_of(
+            snap, env.GOMODCACHE or None, local_go=local_go or "", overlays=overlays
+        )
+    needs = build_needs.compute(snap, scanned, graph=graph)
     gomodcache = env.GOMODCACHE
     pending: cache_verify.PendingVerify | None = None
     if verify == "full" and gomodcache:

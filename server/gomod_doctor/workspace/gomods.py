@@ -19,13 +19,19 @@ from pathlib import Path
 from gomod_doctor.cache.layout import CachePathError, cache_path
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.workspace.modgraph import (
+    MainModule,
     Missing,
+    ModuleGraph,
     ModuleVersion,
     Reader,
     ReadResult,
     Summary,
     Unreadable,
+    load,
+    main_module,
+    replace_rules,
 )
+from gomod_doctor.workspace.snapshot import Snapshot
 
 _lock = threading.Lock()
 _memo: dict[tuple[str, int, int, int], ReadResult] = {}
@@ -108,3 +114,41 @@ def _short(path: Path, cwd: Path | None) -> str:
     except ValueError:
         return str(path)
     return rel if len(rel) < len(str(path)) else str(path)
+
+
+def graph_of(
+    snapshot: Snapshot,
+    gomodcache: str | None,
+    *,
+    local_go: str = "",
+    overlays: Mapping[Path, str] | None = None,
+) -> ModuleGraph | None:
+    """The module graph of ``snapshot``'s workspace, its go.mod files read from
+    ``gomodcache`` (None: no usable module cache; the graph is then the workspace's own
+    requirements). None when there is no main module to start from."""
+    mains: list[MainModule] = []
+    for m in snapshot.modules:
+        if m.mod is None or m.mod.module is None or not m.mod.module.path:
+            continue
+        if any(x.path == m.mod.module.path for x in mains):
+            continue  # go stops at a module listed twice (the load check says it)
+        mains.append(main_module(m.mod.module.path, m.dir, m.mod, m.gomod.path))
+    if not mains:
+        return None
+    work = snapshot.work
+    workspace = work is not None and snapshot.work_file is not None
+    if not workspace and len(mains) != 1:
+        return None
+    work_replace = (
+        replace_rules(work.replace, snapshot.work_file.path)
+        if work is not None and snapshot.work_file is not None
+        else []
+    )
+    return load(
+        mains,
+        reader(gomodcache, cwd=snapshot.location.root, overlays=overlays),
+        workspace=workspace,
+        work_go=(work.go.version if work is not None and work.go is not None else ""),
+        work_replace=work_replace,
+        local_go=local_go,
+    )
