@@ -12,9 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from gomod_doctor import engine
+from gomod_doctor.findings import Finding
+from gomod_doctor.goenv import env as goenv
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.modfile.work import parse_work
 from gomod_doctor.workspace import gomods, modgraph
+from gomod_doctor.workspace.discover import locate
 from gomod_doctor.workspace.modgraph import Missing, ModuleVersion, Summary, Unreadable
 from goproxy import CacheFixture, GoProxy, ModuleSpec
 from gotool import run_go
@@ -240,4 +244,113 @@ def test_path_mismatch_in_gos_words() -> None:
             "\t        but was required as: example.com/x",
         ),
         ("parse", "example.com/y@v1.0.0: parsing go.mod: go.mod:3: unknown block type: frob"),
+    ]
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def doctor(fx: CacheFixture, root: Path, **env: str) -> list[Finding]:
+    genv = goenv.load(fx.env_with(**env))
+    loc = locate(root, gowork=genv.gowork_setting or genv.GOWORK, goroot=genv.GOROOT or None)
+    facts, _ = engine.gather(loc, genv, verify="quick", no_memo=True)
+    result = engine.run(facts)
+    assert result.internal_errors == []
+    return result.findings
+
+
+def go_build(fx: CacheFixture, root: Path, **env: str) -> tuple[int, str]:
+    res = run_go(["build", "./..."], root, fx.env_with(**env))
+    return res.returncode, res.stdout + res.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "sev", "text"),
+    [
+        (
+            "",
+            "error",
+            "no required module provides package example.com/e; to add it:\n\tgo get example.com/e",
+        ),
+        (
+            "-mod=readonly",
+            "error",
+            "cannot find module providing package example.com/e: import lookup disabled by "
+            "-mod=readonly",
+        ),
+        (
+            "-mod=mod",
+            "error",
+            "cannot find module providing package example.com/e: module lookup disabled by "
+            "GOPROXY=off",
+        ),
+    ],
+)
+def test_import_no_module_provides(
+    graph_cache: CacheFixture, flags: str, sev: str, text: str
+) -> None:
+    ws = graph_cache.workspace
+    write_main(ws, "1.21", "example.com/a v1.0.0")
+    (ws / "deps.go").write_text(
+        'package workspace\n\nimport (\n\t_ "example.com/c"\n\t_ "example.com/e"\n)\n'
+    )
+    run_go(
+        ["mod", "download", "example.com/c@v1.1.0"], ws, graph_cache.env_with(GOFLAGS="-mod=mod")
+    )
+    code, out = go_build(graph_cache, ws, GOFLAGS=flags)
+    assert code != 0
+    assert f"deps.go:5:2: {text}" in out or f"deps.go:5:4: {text}" in out, out
+    found = [f for f in doctor(graph_cache, ws, GOFLAGS=flags) if f.code == "import-missing"]
+    assert [
+        (Path(f.path).name, f.range.start.line, f.severity.label, f.message) for f in found
+    ] == [("deps.go", 5, sev, text)]
+    # example.com/c is in the module graph (a requires it): go finds it, and so do we
+
+
+def test_import_replaced_but_not_required(graph_cache: CacheFixture) -> None:
+    ws = graph_cache.workspace
+    lib = ws.parent / "lib-e"
+    lib.mkdir()
+    (lib / "go.mod").write_text("module example.com/e\n\ngo 1.21\n")
+    (lib / "e.go").write_text("package e\n")
+    write_main(ws, "1.21", "example.com/a v1.0.0", extra="replace example.com/e => ../lib-e\n")
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/e"\n')
+    code, out = go_build(graph_cache, ws, GOFLAGS="")
+    text = (
+        "module example.com/e provides package example.com/e and is replaced but not "
+        "required; to add it:\n\tgo get example.com/e"
+    )
+    assert code != 0 and text in out, out
+    found = doctor(graph_cache, ws, GOFLAGS="")
+    assert [
+        (f.code, Path(f.path).name, f.range.start.line, f.message)
+        for f in found
+        if f.severity.label != "information"
+    ] == [("import-missing", "deps.go", 3, text)]  # and no advice to remove the replace
+    # go get adds the requirement as go says; then go builds, and we are quiet
+    (ws / "go.mod").write_text(
+        (ws / "go.mod").read_text() + "require example.com/e v0.0.0-00010101000000-000000000000\n"
+    )
+    assert go_build(graph_cache, ws, GOFLAGS="")[0] == 0
+    assert [
+        f for f in doctor(graph_cache, ws, GOFLAGS="") if f.severity.label in ("error", "warning")
+    ] == []
+
+
+def test_replace_overridden_by_go_work(graph_cache: CacheFixture) -> None:
+    root = graph_cache.workspace.parent / "wsr"
+    one = root / "one"
+    one.mkdir(parents=True)
+    (one / "go.mod").write_text(
+        "module example.com/one\n\ngo 1.21\n\nrequire example.com/a v1.0.0\n\n"
+        "replace example.com/a => example.com/b v1.0.0\n"
+    )
+    (one / "one.go").write_text('package one\n\nimport _ "example.com/a"\n')
+    (root / "go.work").write_text(
+        "go 1.21\n\nuse ./one\n\nreplace example.com/a v1.0.0 => example.com/a v1.0.0\n"
+    )
+    findings = doctor(graph_cache, root, GOFLAGS="")
+    unused = [f for f in findings if f.code == "replace-unused"]
+    assert [(Path(f.path).name, f.range.start.line, f.message) for f in unused] == [
+        ("go.mod", 7, "example.com/a: overridden by go.work's replace")
     ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
 from gomod_doctor.checks import cache, goversion, load, sums, syntax, work
+from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
@@ -66,6 +67,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("load", load.check),
     ("work", work.check),
     ("replace", replace_check.check),
+    ("imports", imports_check.check),
     ("cache", cache.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
@@ -76,7 +78,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
 PARSE_CHECKS = frozenset({"syntax", "load"})
 
 #: The checks that need the module cache (skipped with verify "off").
-CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
+CACHE_CHECKS = frozenset({"cache", "sums", "goversion", "imports"})
 
 
 @dataclass

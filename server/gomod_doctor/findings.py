@@ -133,8 +133,18 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "replace-unused",
             Severity.HINT,
-            "The replaced module is not in the build.",
+            "The replaced module is not in the build, or go.work replaces the same module "
+            "(go's `overridden by go.work's replace`).",
             "Remove the replace.",
+        ),
+        CodeInfo(
+            "import-missing",
+            Severity.ERROR,
+            "An import of the workspace's own code that no module of the build list "
+            "provides, at the import (go's `no required module provides package`, or "
+            "`is replaced but not required` when only a `replace` names the module). A "
+            "warning in test files; information with `-mod=mod`, where go adds it itself.",
+            "`go get` the package (go's own advice, in the message).",
         ),
         CodeInfo(
             "work-use-missing",
