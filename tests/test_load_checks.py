@@ -23,10 +23,10 @@ def write(root: Path, files: dict[str, str]) -> None:
         p.write_text(text)
 
 
-def doctor(root: Path, env: dict[str, str]) -> list[Finding]:
+def doctor(root: Path, env: dict[str, str], verify: engine.VerifyLevel = "off") -> list[Finding]:
     genv = goenv.load(env)
     loc = locate(root, gowork=genv.gowork_setting or genv.GOWORK, goroot=genv.GOROOT or None)
-    facts, _ = engine.gather(loc, genv, verify="off", no_memo=True)
+    facts, _ = engine.gather(loc, genv, verify=verify, no_memo=True)
     result = engine.run(facts)
     assert result.internal_errors == []
     return result.findings
@@ -246,3 +246,35 @@ def test_godebug_unknown_table_judges_nothing(tmp_path: Path) -> None:
         'var Removed = []RemovedInfo{\n\t{Name: "b", Removed: 27, Old: isOld},\n}\n'
     )
     assert godebugs.parse_table(odd, "1.27") is None
+
+
+@pytest.mark.parametrize("imported", [True, False])
+def test_replacement_directory_needs_newer_go(tmp_path: Path, imported: bool) -> None:
+    """A directory replacement's go line, read when go loads a package of it (graph
+    pruning: not otherwise), in go's words on the require line."""
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire example.com/sub v0.0.0\n\n"
+            "replace example.com/sub => ./sub\n",
+            "m.go": 'package m\n\nimport _ "example.com/sub"\n' if imported else "package m\n",
+            "sub/go.mod": "module example.com/sub\n\ngo 1.999\n",
+            "sub/s.go": "package sub\n",
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    local = (goenv.load(env).GOVERSION or "").removeprefix("go")
+    res = run_go(["build", "./..."], root, env)
+    found = [
+        (f.code, f.range.start.line, f.message)
+        for f in doctor(root, env, verify="quick")
+        if f.severity.label == "error"
+    ]
+    if imported:
+        text = f"module ./sub requires go >= 1.999 (running go {local}; GOTOOLCHAIN=local)"
+        assert res.returncode != 0 and f"go: {text}" in res.stderr
+        assert found == [("go-version", 5, text)]
+    else:
+        assert res.returncode == 0, res.stderr
+        assert found == []
