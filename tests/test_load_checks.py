@@ -278,3 +278,50 @@ def test_replacement_directory_needs_newer_go(tmp_path: Path, imported: bool) ->
     else:
         assert res.returncode == 0, res.stderr
         assert found == []
+
+
+def test_replacement_directory_go_mod_that_does_not_parse(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire example.com/sub v0.0.0\n\n"
+            "replace example.com/sub => ./sub\n",
+            "m.go": 'package m\n\nimport _ "example.com/sub"\n',
+            "sub/go.mod": "module example.com/sub\n\ngo 1.21\n\nfrob (\n",
+            "sub/s.go": "package sub\n",
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    res = run_go(["build", "./..."], root, env)
+    assert res.returncode != 0
+    found = [f for f in doctor(root, env, verify="quick") if f.severity.label == "error"]
+    assert [(f.code, f.range.start.line) for f in found] == [("module-gomod-invalid", 5)]
+    text = found[0].message
+    assert text == (
+        f"module ./sub: parsing sub/go.mod: {root}/sub/go.mod:6: syntax error (unterminated "
+        f"block started at {root}/sub/go.mod:5:1)"
+    )
+    assert f"m.go:3:8: {text}" in res.stderr
+
+
+def test_one_directory_for_two_module_paths(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire (\n\texample.com/a v0.0.0\n"
+            "\texample.com/b v0.0.0\n)\n\nreplace example.com/a => ./lib\n\n"
+            "replace example.com/b => ./lib\n",
+            "m.go": 'package m\n\nimport (\n\t_ "example.com/a"\n\t_ "example.com/b"\n)\n',
+            "lib/go.mod": "module example.com/a\n\ngo 1.21\n",
+            "lib/l.go": "package lib\n",
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    res = run_go(["build", "./..."], root, env)
+    found = [f for f in doctor(root, env, verify="quick") if f.code == "module-used-twice"]
+    text = "./lib@ used for two different module paths (example.com/a and example.com/b)"
+    assert [(f.range.start.line, f.message) for f in found] == [(7, text)]
+    assert res.returncode != 0
+    assert f"go: {text}" in res.stderr

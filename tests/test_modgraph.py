@@ -58,6 +58,13 @@ MODULES = [
     spec("example.com/f", "v1.0.0", "1.17", "example.com/g v1.0.0"),
     spec("example.com/g", "v1.0.0", "1.17"),
     spec("example.com/h", "v1.0.0", None, "example.com/c v1.3.0"),
+    # a go.mod that declares another path; i requires it
+    ModuleSpec(
+        "example.com/x",
+        "v1.0.0",
+        {"go.mod": gomod("example.com/other", "1.17"), "x.go": b"package x\n"},
+    ),
+    spec("example.com/i", "v1.0.0", "1.17", "example.com/x v1.0.0"),
 ]
 ROOTS = [("example.com/a", "v1.0.0"), ("example.com/b", "v1.0.0")]
 
@@ -354,3 +361,49 @@ def test_replace_overridden_by_go_work(graph_cache: CacheFixture) -> None:
     assert [(Path(f.path).name, f.range.start.line, f.message) for f in unused] == [
         ("go.mod", 7, "example.com/a: overridden by go.work's replace")
     ]
+
+
+# --------------------------------------------------------------------------- graph errors
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_dependency_declares_another_path(graph_cache: CacheFixture, direct: bool) -> None:
+    ws = graph_cache.workspace
+    if direct:
+        write_main(ws, "1.21", "example.com/x v1.0.0")
+        (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/x"\n')
+    else:
+        write_main(ws, "1.16", "example.com/i v1.0.0")
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS="-mod=mod"))
+    assert res.returncode != 0
+    found = [
+        f for f in doctor(graph_cache, ws, GOFLAGS="-mod=mod") if f.code == "module-path-mismatch"
+    ]
+    assert len(found) == 1
+    f = found[0]
+    assert f.range.start.line == 5
+    assert f.message in res.stderr.removeprefix("go: ")
+
+
+def test_module_replacement_declares_another_path(graph_cache: CacheFixture) -> None:
+    ws = graph_cache.workspace
+    write_main(
+        ws,
+        "1.21",
+        "example.com/e v1.0.0",
+        extra="replace example.com/e v1.0.0 => example.com/x v1.0.0\n",
+    )
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/e"\n')
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS="-mod=mod"))
+    assert res.returncode != 0
+    text = (
+        "example.com/x@v1.0.0: parsing go.mod:\n"
+        "\tmodule declares its path as: example.com/other\n"
+        "\t        but was required as: example.com/e"
+    )
+    assert text in res.stderr
+    found = [
+        f for f in doctor(graph_cache, ws, GOFLAGS="-mod=mod") if f.code == "module-path-mismatch"
+    ]
+    # on the replace line (line 6), which names what go read
+    assert [(f.range.start.line, f.message) for f in found] == [(6, text)]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
 from gomod_doctor.checks import cache, goversion, load, sums, syntax, work
+from gomod_doctor.checks import graph as graph_check
 from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
@@ -68,6 +69,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("work", work.check),
     ("replace", replace_check.check),
     ("imports", imports_check.check),
+    ("graph", graph_check.check),
     ("cache", cache.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
@@ -78,7 +80,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
 PARSE_CHECKS = frozenset({"syntax", "load"})
 
 #: The checks that need the module cache (skipped with verify "off").
-CACHE_CHECKS = frozenset({"cache", "sums", "goversion", "imports"})
+CACHE_CHECKS = frozenset({"cache", "sums", "goversion", "imports", "graph"})
 
 
 @dataclass

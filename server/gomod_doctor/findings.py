@@ -147,6 +147,28 @@ CATALOG: dict[str, CodeInfo] = {
             "`go get` the package (go's own advice, in the message).",
         ),
         CodeInfo(
+            "module-path-mismatch",
+            Severity.ERROR,
+            "A dependency's go.mod, or a module replacement's, declares another module path "
+            "(go's `module declares its path as: ... but was required as: ...`), on the "
+            "require line that brings it in, after go's chain of requirements.",
+            "Require the path the module declares, or fix the replacement.",
+        ),
+        CodeInfo(
+            "module-gomod-invalid",
+            Severity.ERROR,
+            "A go.mod go reads while loading the module graph has no module line or does not "
+            "parse (a dependency's, or a replacement directory's: `parsing go.mod: ...`).",
+            "Fix the replacement's go.mod, or require another version.",
+        ),
+        CodeInfo(
+            "module-used-twice",
+            Severity.ERROR,
+            "One module version (or directory) provides two module paths through "
+            "replacements (go's `used for two different module paths`).",
+            "Remove one of the replacements.",
+        ),
+        CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",

@@ -21,7 +21,9 @@ def need_sites(need: Need) -> list[Site]:
     finding is about the replacement target), else each ``require`` line."""
     if need.replace is not None and not need.replace.stmt.is_dir:
         return [Site(str(need.replace.file), need.replace.stmt.syntax.range)]
-    return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in need.requires]
+    # a module version only the module graph brings in: the require lines it comes through
+    requires = need.requires or need.via
+    return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in requires]
 
 
 def short_path(path: Path, cwd: Path) -> str:

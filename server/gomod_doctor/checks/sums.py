@@ -45,7 +45,7 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
                 )
             )
 
-    if not facts.sum_lines(path, version, gomod=True):
+    if need.needs_gomod and not facts.sum_lines(path, version, gomod=True):
         emit(
             f"{path}@{version}: missing go.sum entry for go.mod file; to add it:\n"
             f"\tgo mod download {need.path}",

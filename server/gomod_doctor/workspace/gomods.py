@@ -36,24 +36,26 @@ from gomod_doctor.workspace.snapshot import Snapshot
 _lock = threading.Lock()
 _memo: dict[tuple[str, int, int, int], ReadResult] = {}
 _MEMO_MAX = 20_000
+#: modfetch's oldVgoPrefix: a cached .mod starting with it counts as not cached
+_OLD_VGO_PREFIX = b"//vgo 0.0."
 
 
-def _parse(text: str, name: str) -> ReadResult:
+def _parse(text: str, name: str, shown: str) -> ReadResult:
+    """go's ``modfile.ParseLax(name, ...)``; its errors say ``parsing <shown>: ...``."""
     f = parse_mod(text, name, lax=True)
     errors = f.go_errors
     if errors:
-        return Unreadable(f"parsing {name}: " + "\n".join(e.go_text for e in errors))
+        return Unreadable(f"parsing {shown}: " + "\n".join(e.go_text for e in errors))
     return Summary.of(f)
 
 
-def read_file(path: str, name: str) -> ReadResult:
-    """The summary of the go.mod at ``path`` (go names it ``name`` in its errors)."""
+def read_file(path: str, name: str, shown: str) -> ReadResult:
+    """The summary of the go.mod at ``path`` (go parses it as ``name`` and calls it
+    ``shown``)."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except OSError:
         return Missing(path)
-    except OSError as e:
-        return Unreadable(f"reading {name}: {e.strerror or e}")
     key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
     with _lock:
         hit = _memo.get(key)
@@ -62,11 +64,14 @@ def read_file(path: str, name: str) -> ReadResult:
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-    except FileNotFoundError:
+    except OSError:
+        # go treats an unreadable cached .mod as not cached and fetches it again; a
+        # replacement directory's go.mod that cannot be read is replace-missing
         return Missing(path)
-    except OSError as e:
-        return Unreadable(f"reading {name}: {e.strerror or e}")
-    got = _parse(data.decode("utf-8", "surrogateescape"), name)
+    if not data or data.startswith(_OLD_VGO_PREFIX):
+        # a cached .mod cut short (cache-incomplete says so), or one go ignores
+        return Missing(path)
+    got = _parse(data.decode("utf-8", "surrogateescape"), name, shown)
     with _lock:
         if len(_memo) >= _MEMO_MAX:
             _memo.clear()
@@ -88,20 +93,15 @@ def reader(
             gomod = Path(m.path) / "go.mod"
             short = _short(gomod, cwd)
             if overlays is not None and gomod in overlays:
-                return _parse(overlays[gomod], short)
-            if not os.path.isdir(m.path):
-                return Missing(m.path)
-            got = read_file(str(gomod), short)
-            if isinstance(got, Missing):
-                return Unreadable(f"reading {short}: open {short}: no such file or directory")
-            return got
+                return _parse(overlays[gomod], str(gomod), short)
+            return read_file(str(gomod), str(gomod), short)
         if not gomodcache:
             return Missing("")
         try:
             path = cache_path(gomodcache, m.path, m.version, "mod")
         except CachePathError as e:
             return Unreadable(str(e))
-        return read_file(path, "go.mod")
+        return read_file(path, "go.mod", "go.mod")
 
     return read
 

@@ -106,6 +106,7 @@ class ReplaceRule:
     new: ModuleVersion
     file: Path  # the go.mod or go.work that says it
     line: int
+    written: str = ""  # a directory as the line writes it (go's messages name it so)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ class ModuleGraph:
     errors: list[GraphError] = field(default_factory=list)
     #: the module version whose requirement first brought each version in
     parent: dict[ModuleVersion, ModuleVersion | None] = field(default_factory=dict)
+    #: every module version whose go.mod go reads, in the order read
+    attempted: list[ModuleVersion] = field(default_factory=list)
 
     @property
     def main_paths(self) -> set[str]:
@@ -165,8 +168,9 @@ class ModuleGraph:
         return out + rest
 
     def loaded(self) -> set[ModuleVersion]:
-        """The module versions (as required) whose go.mod go reads."""
-        return set(self.requires)
+        """The module versions (as required) whose go.mod go reads (or tries to: those
+        that failed or are missing included)."""
+        return set(self.attempted)
 
     def chain(self, m: ModuleVersion) -> list[ModuleVersion]:
         """How ``m`` came into the graph: from a root (or a main module's requirement)
@@ -279,6 +283,7 @@ def load(
     def summary_of(m: ModuleVersion) -> Summary | None:
         if m in cache:
             return cache[m]
+        g.attempted.append(m)
         s = _summary(m)
         cache[m] = s
         if s is not None:
@@ -303,7 +308,9 @@ def load(
             g.missing[m] = got
             return None
         if isinstance(got, Unreadable):
-            g.errors.append(GraphError(m, actual, "parse", f"{_at(actual)}: {got.message}"))
+            # x/mod ModuleError: "path@version: ...", or "module dir: ..." for a directory
+            who = _at(actual) if actual.version else f"module {rule.written if rule else m.path}"
+            g.errors.append(GraphError(m, actual, "parse", f"{who}: {got.message}"))
             return None
         if actual.version != "":
             if got.module == "":
@@ -431,12 +438,14 @@ def replace_rules(replaces: Iterable[object], file: Path) -> list[ReplaceRule]:
         if not new_version:
             p = Path(new_path)
             new_path = os.path.normpath(p if p.is_absolute() else file.parent / p)
+        written = getattr(rep, "new_path", "")
         out.append(
             ReplaceRule(
                 ModuleVersion(old_path, old_version),
                 ModuleVersion(new_path, new_version),
                 file,
                 line,
+                written,
             )
         )
     return out
