@@ -325,3 +325,43 @@ def test_one_directory_for_two_module_paths(tmp_path: Path) -> None:
     assert [(f.range.start.line, f.message) for f in found] == [(7, text)]
     assert res.returncode != 0
     assert f"go: {text}" in res.stderr
+
+
+def test_conflicting_replacements_across_workspace_modules(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    files = {
+        "go.work": "go 1.21\n\nuse ./one\nuse ./two\n",
+        "one/go.mod": "module example.com/one\n\ngo 1.21\n\nreplace example.com/x v1.0.0 => ../x1\n",
+        "two/go.mod": "module example.com/two\n\ngo 1.21\n\nreplace example.com/x v1.0.0 => ../x2\n",
+    }
+    write(root, files)
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    res = run_go(["list", "-m"], root, env)
+    text = (
+        f"conflicting replacements for example.com/x@v1.0.0:\n\t{root}/x1\n\t{root}/x2\n"
+        'use "go work edit -replace example.com/x@v1.0.0=[override]" to resolve'
+    )
+    assert res.returncode != 0 and f"go: {text}" in res.stderr
+    found = [f for f in doctor(root, env) if f.severity.label == "error"]
+    assert [(f.code, Path(f.path).parent.name, f.range.start.line, f.message) for f in found] == [
+        ("work-replace-conflict", "two", 5, text)
+    ]
+    # go.work's replace of that path settles it: go loads, and we are quiet
+    (root / "go.work").write_text(files["go.work"] + "\nreplace example.com/x => ./x1\n")
+    assert run_go(["list", "-m"], root, env).returncode == 0
+    assert [f for f in doctor(root, env) if f.severity.label == "error"] == []
+
+
+def test_mod_flag_in_workspace_mode(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root, {"go.work": "go 1.21\n\nuse ./a\n", "a/go.mod": "module example.com/a\n\ngo 1.21\n"}
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="-mod=mod")
+    res = run_go(["list", "-m"], root, env)
+    found = [f for f in doctor(root, env) if f.severity.label == "error"]
+    assert [(f.code, f.range.start.line) for f in found] == [("work-mod-flag", 1)]
+    assert res.returncode != 0 and f"go: {found[0].message}" in res.stderr
+    readonly = isolated_env(tmp_path / "go", GOFLAGS="-mod=readonly")
+    assert run_go(["list", "-m"], root, readonly).returncode == 0
+    assert [f for f in doctor(root, readonly) if f.severity.label in ("error", "warning")] == []

@@ -183,6 +183,20 @@ CATALOG: dict[str, CodeInfo] = {
             "Remove the repeated `use` line.",
         ),
         CodeInfo(
+            "work-mod-flag",
+            Severity.ERROR,
+            "GOFLAGS sets `-mod=mod` (or another mode) in workspace mode, where go takes "
+            "only `readonly` and `vendor` (go's words).",
+            "Remove the -mod flag, or set GOWORK=off.",
+        ),
+        CodeInfo(
+            "work-replace-conflict",
+            Severity.ERROR,
+            "Two workspace modules replace one module version differently (go's "
+            "`conflicting replacements for ...`), on the second replace line.",
+            "`go work edit -replace M@V=...` (a go.work replace overrides both).",
+        ),
+        CodeInfo(
             "work-empty",
             Severity.ERROR,
             "go.work has no `use` line: go finds no modules in the workspace.",

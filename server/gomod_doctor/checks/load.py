@@ -44,9 +44,11 @@ def check(facts: Facts) -> list[Finding]:
     if work is not None and work_file is not None and not work.go_errors:
         # in go's order: each stops go before the next is looked at
         for step in (
+            _mod_flag,
             _use_duplicates,
             lambda f: _godebug_findings(f, str(work_file.path), work.godebug, first=True),
             _work_modules,
+            _conflicting_replacements,
         ):
             found = step(facts)
             if found:
@@ -222,4 +224,79 @@ def _work_modules(facts: Facts) -> list[Finding]:
                     data={"use": use.path, "go": mod_go, "work_go": work_go},
                 )
             )
+    return out
+
+
+def _work_line(facts: Facts) -> Range:
+    work = facts.snapshot.work
+    if work is not None and work.go is not None:
+        return work.go.syntax.range
+    return Range(Position(1, 1, 0), Position(1, 1, 0))
+
+
+def _mod_flag(facts: Facts) -> list[Finding]:
+    """modload ``setDefaultBuildMod``: workspace mode takes -mod=readonly or vendor only."""
+    work_file = facts.snapshot.work_file
+    assert work_file is not None
+    mode = ""
+    for flag in facts.env.goflags:
+        if flag.startswith("-mod="):
+            mode = flag.removeprefix("-mod=")
+    if mode in ("", "readonly", "vendor"):
+        return []
+    return [
+        Finding(
+            str(work_file.path),
+            _work_line(facts),
+            "work-mod-flag",
+            Severity.ERROR,
+            f"-mod may only be set to readonly or vendor when in workspace mode, but it is set "
+            f'to "{mode}"\n\tRemove the -mod flag to use the default readonly value, '
+            "\n\tor set GOWORK=off to disable workspace mode.",
+            data={"mod": mode},
+        )
+    ]
+
+
+def _conflicting_replacements(facts: Facts) -> list[Finding]:
+    """modload ``makeMainModules``: two workspace modules replacing one module version
+    (the same ``replace`` left side) differently, unless go.work replaces that path."""
+    snap = facts.snapshot
+    work = snap.work
+    assert work is not None
+    by_work = {r.old_path for r in work.replace}
+    seen: dict[tuple[str, str], tuple[str, str]] = {}  # old -> (new as go prints it, file)
+    out: list[Finding] = []
+    for m in snap.modules:
+        if m.mod is None:
+            continue
+        for r in m.mod.replace:
+            if r.old_path in by_work:
+                continue
+            if r.new_version:
+                new = f"{r.new_path}@{r.new_version}"
+            else:
+                new = str(use_dir(m.dir, r.new_path))
+            key = (r.old_path, r.old_version)
+            prev = seen.get(key)
+            if prev is None:
+                seen[key] = (new, str(m.gomod.path))
+                continue
+            if prev[0] == new:
+                continue
+            old = f"{r.old_path}@{r.old_version}" if r.old_version else r.old_path
+            out.append(
+                Finding(
+                    str(m.gomod.path),
+                    r.syntax.range,
+                    "work-replace-conflict",
+                    Severity.ERROR,
+                    f"conflicting replacements for {old}:\n\t{prev[0]}\n\t{new}\n"
+                    f'use "go work edit -replace {old}=[override]" to resolve',
+                    module=r.old_path,
+                    version=r.old_version or None,
+                    data={"old": old, "replacements": [prev[0], new], "other": prev[1]},
+                )
+            )
+            return out  # go stops at the first (base.Fatalf)
     return out
