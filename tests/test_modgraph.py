@@ -407,3 +407,22 @@ def test_module_replacement_declares_another_path(graph_cache: CacheFixture) -> 
     ]
     # on the replace line (line 6), which names what go read
     assert [(f.range.start.line, f.message) for f in found] == [(6, text)]
+
+
+def test_sum_lines_of_another_algorithm_do_not_count(graph_cache: CacheFixture) -> None:
+    ws = graph_cache.workspace
+    write_main(ws, "1.21", "example.com/a v1.0.0")
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/a"\n')
+    env = graph_cache.env_with(GOFLAGS="-mod=mod")
+    (ws / "go.sum").unlink(missing_ok=True)
+    assert run_go(["build", "./..."], ws, env).returncode == 0  # go writes go.sum
+    assert [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.code == "sum-missing"] == []
+    text = (ws / "go.sum").read_text()
+    zip_line = next(line for line in text.splitlines() if "/go.mod" not in line)
+    (ws / "go.sum").write_text(text.replace(zip_line, zip_line.replace(" h1:", " h2:")))
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS=""))
+    assert res.returncode != 0
+    assert "missing go.sum entry for module providing package example.com/a" in res.stderr
+    found = [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.code == "sum-missing"]
+    assert len(found) == 1
+    assert "missing go.sum entry for module providing package example.com/a" in found[0].message

@@ -70,11 +70,12 @@ class Facts:
         return out
 
     def sum_lines(self, path: str, version: str, gomod: bool) -> list[tuple[FileText, SumEntry]]:
-        """The go.sum lines for one hash, across every go.sum consulted, first first."""
+        """The go.sum lines for one hash, across every go.sum consulted, first first.
+        Only ``h1:`` lines count: go has no other algorithm (modfetch ``HaveSum``)."""
         out: list[tuple[FileText, SumEntry]] = []
         for file, parsed in self.sum_files():
             for e in parsed.lookup(path, version, gomod):
-                if not e.ignored:
+                if not e.ignored and e.hash.startswith("h1:"):
                     out.append((file, e))
         return out
 
