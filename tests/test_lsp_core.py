@@ -612,7 +612,7 @@ async def test_go_work_workspace(tmp_path: Path) -> None:
     work.write_text("go 1.21\n\nuse (\n\t./a\n\t./missing\n)\n")
     mod = root / "a" / "go.mod"
     mod.write_text("module example.com/a\n\ngo 1.21\n\nrequ\n")
-    env = server_env(tmp_path / "env")
+    env = server_env(tmp_path / "env", GOFLAGS="")  # (-mod=mod is refused in workspace mode)
     async with lsp_session(env, workspace=root, init_options={"verify": "off"}) as c:
         # the module's go.mod is diagnosed in the go.work's view: the go.work (not
         # open) gets its own diagnostics

@@ -847,7 +847,8 @@ def test_work_use_missing_in_gos_words(sc: Scenario) -> None:
     work = root / "go.work"
     work.write_text("go 1.21\n\nuse (\n\t./work\n\t./missing\n\t./nomod\n)\n")
 
-    findings = sc.doctor(root=root)
+    # (GOFLAGS as go runs below: -mod=mod is refused in workspace mode)
+    findings = sc.doctor(root=root, GOFLAGS="")
     assert summary(findings) == [
         ("work-use-missing", "go.work", 5, Severity.ERROR),
         ("work-use-missing", "go.work", 6, Severity.ERROR),
@@ -866,7 +867,7 @@ def test_work_use_missing_in_gos_words(sc: Scenario) -> None:
 
     # An absolute use path: go shortens it too.
     work.write_text(f"go 1.21\n\nuse ./work\nuse {root / 'missing'}\n")
-    (f,) = sc.doctor(root=root)
+    (f,) = sc.doctor(root=root, GOFLAGS="")
     assert where(f) == ("work-use-missing", "go.work", 4, Severity.ERROR)
     rc, out = sc.go("list", "-m", mod=None, cwd=root)
     assert (rc, out) == (1, f"go: {go_missing}\n")

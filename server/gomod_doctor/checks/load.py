@@ -42,9 +42,9 @@ def check(facts: Facts) -> list[Finding]:
             out.extend(_godebug_findings(facts, str(m.gomod.path), m.mod.godebug, first=False))
     work, work_file = snap.work, snap.work_file
     if work is not None and work_file is not None and not work.go_errors:
+        out.extend(_mod_flag(facts))
         # in go's order: each stops go before the next is looked at
         for step in (
-            _mod_flag,
             _use_duplicates,
             lambda f: _godebug_findings(f, str(work_file.path), work.godebug, first=True),
             _work_modules,
