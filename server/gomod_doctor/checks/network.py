@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from gomod_doctor.checks.cache import goproxy_off_message
 from gomod_doctor.checks.locate import Site, need_sites
+from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.network.model import (
@@ -32,7 +34,6 @@ from gomod_doctor.network.model import (
     Verdict,
 )
 from gomod_doctor.network.private import goprivate_argv, suggest_private_prefix
-from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace.needs import Need
 
 _FILE_WORDS = {"info": "version info", "mod": "go.mod", "zip": "source zip", "list": "version list"}
@@ -128,19 +129,6 @@ def consequence(nf: NetworkFacts, a: Attempt, *, pending: bool) -> str:
     )
 
 
-def _module_sites(facts: Facts) -> list[Site]:
-    out: list[Site] = []
-    for m in facts.snapshot.modules:
-        if m.mod is not None and m.mod.module is not None:
-            out.append(Site(str(m.gomod.path), m.mod.module.syntax.range))
-    if not out:
-        work = facts.snapshot.work_file
-        if work is not None:
-            zero = Range(Position(1, 1, 0), Position(1, 1, 0))
-            out.append(Site(str(work.path), zero))
-    return out
-
-
 def _needs_by_fetch(facts: Facts) -> dict[tuple[str, str], list[Need]]:
     out: dict[tuple[str, str], list[Need]] = {}
     for need in facts.needs.needs.values():
@@ -189,7 +177,9 @@ def _verdict_findings(
 ) -> tuple[list[Finding], set[int]]:
     """Findings for a failing verdict, and the entries they blame."""
     mv = f"{m.module}@{m.version}"
-    data: dict[str, object] = {"file": v.file, "goError": v.go_error}
+    # the files go must fetch (what checks.cache calls missing): this finding says
+    # that the version is not in the module cache, and why go cannot fetch it
+    data: dict[str, object] = {"file": v.file, "files": list(m.files), "goError": v.go_error}
     blamed: set[int] = set()
 
     def fail(code: str, message: str) -> tuple[list[Finding], set[int]]:
@@ -239,11 +229,7 @@ def _verdict_findings(
                 f"{mv}: module lookup disabled by GOPROXY=off"
             )
             return fail("proxy-not-found", message)
-        message = (
-            f"{subject} is not in the module cache and GOPROXY={nf.goproxy.strip()}: "
-            f"{mv}: module lookup disabled by GOPROXY=off"
-        )
-        return fail("proxy-config", message)
+        return fail("proxy-config", goproxy_off_message(mv, subject))
     return [], blamed
 
 
