@@ -277,7 +277,8 @@ def test_cache_missing_says_what_the_next_build_fetches_and_from_where(sc: Scena
             f"download its go.mod and its source zip from {proxy.url}"
         )
         assert f.data == {
-            **dict(zip(("module", "version"), ALPHA)),
+            "module": ALPHA[0],
+            "version": ALPHA[1],
             "files": ["mod", "zip"],
             "from": proxy.url,
         }
