@@ -41,12 +41,15 @@ class Severity(enum.IntEnum):
 
 #: What each severity means, for every code (the catalog's preamble).
 SEVERITY_MEANING: dict[Severity, str] = {
-    Severity.ERROR: "the go command will fail, or build with the wrong bits, until it is fixed",
-    Severity.WARNING: "go goes on, but something is wrong and will bite: a leftover, a setting "
-    "that hurts, a finding go does not make",
-    Severity.INFORMATION: "worth knowing, nothing to fix: e.g. what the next build downloads",
-    Severity.HINT: "a detail shown only where it is asked for (no squiggle, not in the "
-    "Problems panel, not in `check`'s text output): e.g. a module the next build downloads",
+    Severity.ERROR: "the go command fails on it, or builds with altered code, until it is fixed",
+    Severity.WARNING: "go goes on, but something is wrong: the leftover of an interrupted "
+    "command, a proxy or setting that a later command trips over, a private path sent to "
+    "public services",
+    Severity.INFORMATION: "worth knowing, nothing is wrong: e.g. how many module versions the "
+    "next build downloads, and from where",
+    Severity.HINT: "a detail on the line it is about, nothing to do: VS Code draws no squiggle "
+    "and leaves it out of the Problems panel, `check` prints it only with `--hints` (JSON and "
+    "SARIF always hold it): e.g. each module version the next build downloads",
 }
 
 

@@ -94,7 +94,12 @@ def render_text(
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
         lines.append(f"{loc}: {sev}: {message}")
     counts = summary(shown)
-    parts = [f"{n} {label}{'s' if n != 1 else ''}" for label, n in counts.items() if n]
+    # "information" is uncountable: "2 information", as "2 errors"
+    parts = [
+        f"{n} {label}{'s' if n != 1 and label != 'information' else ''}"
+        for label, n in counts.items()
+        if n
+    ]
     hidden = len(findings) - len(shown)
     if hidden:
         parts.append(f"{hidden} hint{'s' if hidden != 1 else ''} not shown (--hints shows them)")
