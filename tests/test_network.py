@@ -525,6 +525,28 @@ def test_all_not_found_and_off_match_the_real_go(
         ]
 
 
+def test_a_cache_miss_names_the_entry_go_fetches_from(
+    tmp_path: Path, good: GoProxy, bad: GoProxy
+) -> None:
+    """The first proxy answers 404, so go goes on to the second: the hint (and the
+    module line's count) name the second, where go's download comes from."""
+    inject(bad, "404")
+    goproxy = f"{bad.url},{good.url}"
+    run = check(workspace(tmp_path), env_for(tmp_path, goproxy))
+    (hint,) = run.find("cache-missing")
+    assert (hint.range.start.line, hint.severity) == (REQUIRE_LINE, Severity.HINT)
+    assert hint.message == (
+        f"{MV} is not in the module cache: the next build will download its go.mod and its "
+        f"source zip from {good.url}"
+    )
+    (summary,) = run.find("cache-missing-summary")
+    assert summary.message.endswith(f"downloads it from {good.url}")
+    assert run.codes(line=REQUIRE_LINE) == []  # no error: go gets it
+    state, obj = go_download(tmp_path / "go", goproxy)
+    assert state == "ok" and obj is not None
+    assert any(r.startswith(f"/{M}/@v/{V}.zip") for r in good.requests)
+
+
 def test_invalid_goproxy_is_reported_in_gos_words(tmp_path: Path, good: GoProxy) -> None:
     goproxy = f"ftp://mirror.example,{good.url}"
     run = check(workspace(tmp_path), env_for(tmp_path, goproxy))

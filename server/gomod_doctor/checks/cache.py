@@ -97,7 +97,7 @@ def _network_route(facts: Facts, key: tuple[str, str]) -> Route | None:
     if v.kind == "found" and v.entry.kind == "proxy":
         return Route(v.entry.url, v.entry.url)
     if v.kind == "direct":
-        return _direct("the proxies before it answered not found")
+        return _direct("the GOPROXY entries before direct answered not found")
     return None
 
 
@@ -151,7 +151,7 @@ def _missing(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding], 
                 f"{mv} is not in the module cache, and GOPROXY is invalid, so the next build "
                 f"cannot download it: {route.go_error}"
             )
-        data.update(goproxy=facts.env.GOPROXY.strip(), goError=route.go_error)
+        data["goError"] = route.go_error
         return _findings(need, "proxy-config", Severity.ERROR, message, data=data), None
     message = (
         f"{mv} is not in the module cache: the next build will download "
