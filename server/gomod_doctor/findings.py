@@ -112,7 +112,7 @@ CATALOG: dict[str, CodeInfo] = {
             "from where. A hint, since go simply downloads it; when go cannot (GOPROXY=off, "
             "a proxy that fails for it, a private path with no route), the finding that "
             "says why (`proxy-config`, `proxy-unreachable`, `proxy-error`, "
-            "`proxy-not-found`) takes its place as an error.",
+            "`proxy-not-found`, `sumdb-untrusted`) takes its place as an error.",
             "`download`.",
         ),
         CodeInfo(
@@ -234,7 +234,7 @@ CATALOG: dict[str, CodeInfo] = {
             "The checksum database's answer fails verification: a bad signature or unknown "
             "key, an inconsistent tile or inclusion proof, a forked log (go's words). go "
             "refuses it, so the download fails: on each `require` whose go.sum lines are "
-            "missing, else on the `module` line.",
+            "missing (in place of `cache-missing`), else on the `module` line.",
             "",
         ),
         CodeInfo(

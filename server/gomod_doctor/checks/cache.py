@@ -101,12 +101,27 @@ def _network_route(facts: Facts, key: tuple[str, str]) -> Route | None:
     return None
 
 
+def lacks_sum_line(facts: Facts, key: tuple[str, str], needs: Sequence[Need]) -> bool:
+    """go.sum lacks a line the build needs for ``key`` (go will ask the database)."""
+    if not facts.sum_lines(*key, gomod=True):
+        return True
+    return any(n.needs_zip for n in needs) and not facts.sum_lines(*key, gomod=False)
+
+
 def network_blocks(facts: Facts, key: tuple[str, str]) -> bool:
     """The network check found that go cannot fetch ``key`` and reports it on its
     lines (``proxy-unreachable``, ``proxy-error``, ``proxy-not-found``,
-    ``proxy-config``): that finding carries the error, and nothing else is said."""
+    ``proxy-config``, ``sumdb-untrusted``): that finding carries the error, and
+    nothing else is said."""
     nf = facts.network
-    m = nf.availability.get(key) if nf is not None else None
+    if nf is None:
+        return False
+    rec = nf.sumdb.records.get(key) if nf.sumdb is not None else None
+    if rec is not None and rec.kind == "untrusted":
+        needs = [n for n in facts.needs.needs.values() if n.fetch == key]
+        if lacks_sum_line(facts, key, needs):
+            return True
+    m = nf.availability.get(key)
     v = m.outcome if m is not None else None
     if v is None or not v.fails or v.kind == "config":
         return False

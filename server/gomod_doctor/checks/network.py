@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from gomod_doctor.checks.cache import goproxy_off_message
+from gomod_doctor.checks.cache import goproxy_off_message, lacks_sum_line
 from gomod_doctor.checks.locate import Site, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.facts import Facts
@@ -400,13 +400,6 @@ def cache_hashes(facts: Facts, key: tuple[str, str], gomod: bool) -> set[str]:
     return out
 
 
-def _lacks_line(facts: Facts, key: tuple[str, str], needs: list[Need]) -> bool:
-    """go.sum lacks a line the build needs for ``key`` (go will ask the database)."""
-    if not facts.sum_lines(*key, gomod=True):
-        return True
-    return any(n.needs_zip for n in needs) and not facts.sum_lines(*key, gomod=False)
-
-
 def _is_hang(message: str) -> bool:
     first = _first_line(message)
     return any(w in first for w in ("no answer", "stalled", "timeout awaiting", "i/o timeout"))
@@ -614,13 +607,22 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             out += _mismatch_findings(facts, sf, rec, needs)
         elif rec.kind == "untrusted":
             sites = [s for n in needs for s in need_sites(n)]
-            if sites and _lacks_line(facts, key, needs):
+            if sites and lacks_sum_line(facts, key, needs):
                 message = (
                     f"{key[0]}@{key[1]}: the checksum database {_sumdb_where(sf)} answered, "
                     f"but its answer fails verification: {_untrusted_words(rec.message)}. go "
                     "refuses such answers, so the download will fail (go.sum has no line for "
                     "it, so go must ask the database)"
                 )
+                data: dict[str, object] = {
+                    "reason": rec.reason,
+                    "goError": rec.go_error,
+                    "sumdb": sf.name,
+                }
+                st = facts.cache.get(key)
+                if st is not None:
+                    # it takes the place of cache-missing on the line: keep its fact
+                    data["files"] = list(st.to_fetch(any(n.needs_zip for n in needs)))
                 out += _emit(
                     sites,
                     "sumdb-untrusted",
@@ -628,7 +630,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
                     message,
                     module=key[0],
                     version=key[1],
-                    data={"reason": rec.reason, "goError": rec.go_error, "sumdb": sf.name},
+                    data=data,
                 )
             else:
                 untrusted_left.append(rec)
@@ -659,7 +661,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         lacking = [
             f"{r.module}@{r.version}"
             for r in down
-            if _lacks_line(facts, (r.module, r.version), by_fetch.get((r.module, r.version), []))
+            if lacks_sum_line(facts, (r.module, r.version), by_fetch.get((r.module, r.version), []))
         ]
         what = (
             "answers with an error"
