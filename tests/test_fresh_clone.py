@@ -133,6 +133,15 @@ def test_fresh_clone_with_300_requires_prints_one_information_line(clone: Clone)
     ]
     # The network checks asked the proxy and the checksum database what go will.
     assert clone.proxy.requests and clone.db.requests
+    # --hints prints the hints too: one per require line.
+    rc, out, _ = clone.check("--hints", "--offline")
+    lines = out.splitlines()
+    assert (rc, lines[0], lines[-1]) == (
+        0,
+        _summary_line(REQUIRES, clone.proxy.url),
+        f"1 information, {REQUIRES} hints",
+    )
+    assert len([x for x in lines if ": hint[cache-missing]: " in x]) == REQUIRES == len(lines) - 2
 
     # JSON keeps every fact: a hint on each require line, the summary listing them all.
     rc, doc = clone.check_json()
