@@ -673,6 +673,27 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         await s.diagnostics(uri, lambda d: codes(d) == v101)
 
 
+@pytest.mark.asyncio
+async def test_download_all_from_the_module_line_with_the_hints_turned_off(
+    ws: Ws, proxy: GoProxy
+) -> None:
+    """With ``cache-missing`` off, the module line's count still lists every missing
+    version, and its "Download all missing modules" downloads them."""
+    for mv in (ALPHA, PSEUDO):
+        assert ops.clear_version(ws.fx.gomodcache, *mv).ok
+    settings = {"verify": "quick", "diagnostics": {"severity": {"cache-missing": "off"}}}
+    async with session(NEOVIM, ws.dir, ws.env(GOPROXY=proxy.url), settings) as s:
+        uri = s.open(ws.gomod)
+        diags = await s.diagnostics(uri, lambda d: bool(d))
+        assert codes(diags) == [("cache-missing-summary", MODULE_LINE)]
+        fixes = by_title(await s.actions(uri, MODULE_LINE, only=["quickfix"]))
+        result = await s.run(fixes["Download all missing modules"].command)  # type: ignore[arg-type]
+        assert result["ok"] is True
+        assert sorted(result["downloaded"]) == sorted(f"{p}@{v}" for p, v in (ALPHA, PSEUDO))
+        await s.diagnostics(uri, lambda d: not d)
+    ws.assert_go_happy()
+
+
 # --------------------------------------------------------------------------- go.sum fixes
 
 
