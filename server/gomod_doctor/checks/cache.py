@@ -4,6 +4,14 @@ Quick facts (stats and small files) give ``cache-missing`` and ``cache-incomplet
 and the unreadable ``.mod``; full verification adds ``cache-corrupt`` for zips and
 ``.ziphash`` files that disagree, and ``cache-modified`` for extracted dirs whose
 files were edited, added or removed (which ``go build`` compiles without a word).
+
+A needed module version missing from the cache is no problem when the next go
+command can download it: a ``cache-missing`` hint on each of its lines, and one
+``cache-missing-summary`` (information) on the ``module`` line with the count and
+where they come from. When go cannot download it, one error on each line says why:
+``proxy-config`` here for what the settings alone decide (GOPROXY=off, an invalid
+GOPROXY), else the network check's finding (``proxy-*``, ``sumdb-untrusted``), and
+no hint beside it.
 """
 
 from __future__ import annotations

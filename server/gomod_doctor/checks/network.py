@@ -6,7 +6,8 @@ mismatch sits on the require line and on the go.sum line, linked to each other.
 
 Placement follows what goes wrong. A download that will fail gives an error on
 each ``require`` (or ``replace``) line of the module version (``proxy-unreachable``,
-``proxy-error``, ``proxy-not-found``, ``proxy-config`` for GOPROXY=off). A broken
+``proxy-error``, ``proxy-not-found``, ``proxy-config`` for GOPROXY=off), in place
+of the ``cache-missing`` hint (:func:`gomod_doctor.checks.cache.network_blocks`). A broken
 entry that no pending download trips over gives a warning on the ``module`` line.
 Settings (invalid GOPROXY entries, ``insecure-setting``) sit on the ``module``
 line. Every message says what the go command will do. Without network facts (the
