@@ -1,4 +1,4 @@
-"""A freshly cloned project is quiet where go is fine (issue 10, part 3).
+"""A freshly cloned project with an empty module cache is quiet where go is fine (issue 10, part 3).
 
 With an empty module cache, every module version the project requires is missing,
 and the next go command simply downloads them. ``gomod-doctor check`` then prints
