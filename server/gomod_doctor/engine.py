@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
-from gomod_doctor.checks import cache, goversion, sums, syntax, work
+from gomod_doctor.checks import cache, goversion, load, sums, syntax, work
+from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv import godebugs, gover
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
 from gomod_doctor.position import Position, Range
+from gomod_doctor.workspace import gomods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace.discover import WorkspaceLocation
@@ -60,16 +64,21 @@ def _network_check(facts: Facts) -> list[Finding]:
 
 CHECKS: Sequence[tuple[str, Check]] = (
     ("syntax", syntax.check),
+    ("load", load.check),
     ("work", work.check),
     ("replace", replace_check.check),
+    ("imports", imports_check.check),
     ("cache", cache.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
     ("network", _network_check),  # no findings unless facts.network is set
 )
 
+#: The checks that speak of lines in an unterminated block.
+PARSE_CHECKS = frozenset({"syntax", "load"})
+
 #: The checks that need the module cache (skipped with verify "off").
-CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
+CACHE_CHECKS = frozenset({"cache", "sums", "goversion", "imports"})
 
 
 @dataclass
@@ -227,7 +236,13 @@ def gather(
     """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
-    needs = build_needs.compute(snap, scanned)
+    graph = None
+    if verify != "off":
+        local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
+        graph = gomods.graph_of(
+            snap, env.GOMODCACHE or None, local_go=local_go or "", overlays=overlays
+        )
+    needs = build_needs.compute(snap, scanned, graph=graph)
     gomodcache = env.GOMODCACHE
     pending: cache_verify.PendingVerify | None = None
     if verify == "full" and gomodcache:
@@ -296,6 +311,7 @@ def _gather_rest(
         transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
         build_needs.add_transitive(needs, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
+    facts.godebugs = godebugs.load(env.GOROOT, env.GOVERSION)
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
@@ -363,6 +379,29 @@ def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     return out
 
 
+def _unterminated_blocks(snapshot: snapshots.Snapshot) -> dict[str, int]:
+    """For each go.mod and go.work with an unterminated block (a syntax error), the
+    line where that block starts: go reads none of what follows, so only the syntax
+    error is said of those lines."""
+    out: dict[str, int] = {}
+    files: list[tuple[str, FileSyntax]] = [
+        (str(m.gomod.path), m.mod.syntax) for m in snapshot.modules if m.mod is not None
+    ]
+    if snapshot.work is not None and snapshot.work_file is not None:
+        files.append((str(snapshot.work_file.path), snapshot.work.syntax))
+    for path, fs in files:
+        for x in fs.stmts:
+            if isinstance(x, LineBlock) and x.rparen.pos is None:
+                out[path] = x.start.line
+                break
+    return out
+
+
+def _inside(f: Finding, unread: Mapping[str, int]) -> bool:
+    start = unread.get(f.path)
+    return start is not None and f.range.start.line >= start
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[str, int, int, str, str]] = set()
     out: list[Finding] = []
@@ -379,11 +418,15 @@ def run(facts: Facts, config: Config | None = None) -> Result:
     config = config or Config()
     findings: list[Finding] = unreadable_findings(facts.snapshot)
     errors: list[str] = []
+    unread = _unterminated_blocks(facts.snapshot)
     for name, check in CHECKS:
         if name in CACHE_CHECKS and facts.verify_level == "off":
             continue
         try:
-            findings.extend(check(facts))
+            found = check(facts)
+            if unread and name not in PARSE_CHECKS:
+                found = [f for f in found if not _inside(f, unread)]
+            findings.extend(found)
         except Exception as e:  # one broken check must not stop the others
             log.error("check %s failed: %s", name, traceback.format_exc())
             errors.append(f"internal error in check {name}: {type(e).__name__}: {e}")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.goenv.godebugs import GodebugTable
 from gomod_doctor.gosum.parser import SumEntry, SumFile
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.needs import BuildNeeds
@@ -55,6 +56,8 @@ class Facts:
     dirs: dict[Path, DirInfo] = field(default_factory=dict)
     #: what the GOPROXY entries answered (None: the network checks did not run)
     network: NetworkFacts | None = None
+    #: the GODEBUG settings the building toolchain knows (None: not known)
+    godebugs: GodebugTable | None = None
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""

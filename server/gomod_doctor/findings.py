@@ -67,7 +67,9 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "parse-error",
             Severity.ERROR,
-            "go.mod or go.work does not parse as the go command parses it; the message is go's own.",
+            "go.mod or go.work does not parse as the go command parses it, or has a `retract` "
+            "that go rejects when it loads the file (no `module` line; a version of another "
+            "major); the message is go's own.",
             "Edit the line.",
         ),
         CodeInfo(
@@ -159,14 +161,53 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "replace-unused",
             Severity.HINT,
-            "The replaced module is not in the build.",
+            "The replaced module is not in the build, or go.work replaces the same module "
+            "(go's `overridden by go.work's replace`).",
             "Remove the replace.",
+        ),
+        CodeInfo(
+            "import-missing",
+            Severity.ERROR,
+            "An import of the workspace's own code that no module of the build list "
+            "provides, at the import (go's `no required module provides package`, or "
+            "`is replaced but not required` when only a `replace` names the module). A "
+            "warning in test files; information with `-mod=mod`, where go adds it itself.",
+            "`go get` the package (go's own advice, in the message).",
         ),
         CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",
             "Fix or remove the `use` line.",
+        ),
+        CodeInfo(
+            "work-use-duplicate",
+            Severity.ERROR,
+            "go.work lists one `use` directory twice, or two directories of one module path "
+            "(go's `path ... appears multiple times in workspace`, `module ... appears "
+            "multiple times in workspace`).",
+            "Remove the repeated `use` line.",
+        ),
+        CodeInfo(
+            "work-empty",
+            Severity.ERROR,
+            "go.work has no `use` line: go finds no modules in the workspace.",
+            "Add `use` lines (`go work use DIR`).",
+        ),
+        CodeInfo(
+            "work-go-too-old",
+            Severity.ERROR,
+            "A module listed in go.work needs a newer go (1.21 or later) than go.work's `go` "
+            "line (1.18 when it has none), on the `use` line, in go's words.",
+            "`go work use` (raises go.work's `go` line).",
+        ),
+        CodeInfo(
+            "godebug-invalid",
+            Severity.ERROR,
+            "A `godebug` line that the building toolchain rejects: an unknown key, a removed "
+            "setting set to its old value, a malformed `default=` (go's `unknown godebug`, "
+            "`removed GODEBUG`). Checked in go.work in workspace mode, in go.mod otherwise.",
+            "Remove or correct the `godebug` line.",
         ),
         CodeInfo(
             "go-version",
