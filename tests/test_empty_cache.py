@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CORPUS
+from gocorpus import SHARED, SHARED_ABSENT
 from goproxy import GoProxy, ModuleSpec, Response, make_writable_and_remove
 from gotool import GOROOT, isolated_env, run_go
 from sumdb_server import SumDBServer, module_hashes
@@ -242,9 +242,9 @@ def _real_projects() -> list[pytest.ParameterSet]:
         pytest.param(GOROOT / "src" / "cmd" / "go.mod", id="GOROOT-src-cmd"),
         pytest.param(GOROOT / "src" / "go.mod", id="GOROOT-src"),
     ]
-    if CORPUS.is_dir():
+    if SHARED.is_dir():
         candidates = []
-        for gomod in sorted(CORPUS.glob("*/go.mod")):
+        for gomod in sorted(SHARED.glob("*/go.mod")):
             if not (gomod.parent / "go.sum").is_file():
                 continue
             text = gomod.read_text(encoding="utf-8", errors="replace")
@@ -252,10 +252,9 @@ def _real_projects() -> list[pytest.ParameterSet]:
                 continue  # a directory replacement: not in the clone's copy
             candidates.append((text.count("\n\t"), gomod))
         for _, gomod in sorted(candidates, reverse=True)[:3]:
-            out.append(pytest.param(gomod, id=f"corpus-{gomod.parent.name}"))
+            out.append(pytest.param(gomod, id=f"shared-{gomod.parent.name}"))
     else:
-        absent = pytest.mark.skip(reason=f"{CORPUS} is absent: its go.mod files are not checked")
-        out.append(pytest.param(CORPUS, marks=absent, id="corpus"))
+        out.append(pytest.param(SHARED, marks=pytest.mark.skip(reason=SHARED_ABSENT), id="shared"))
     return out
 
 
