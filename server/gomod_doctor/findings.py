@@ -39,6 +39,20 @@ class Severity(enum.IntEnum):
             ) from None
 
 
+#: What each severity means, for every code (the catalog's preamble).
+SEVERITY_MEANING: dict[Severity, str] = {
+    Severity.ERROR: "the go command fails on it, or builds with altered code, until it is fixed",
+    Severity.WARNING: "go goes on, but something is wrong: the leftover of an interrupted "
+    "command, a proxy or setting that a later command trips over, a private path sent to "
+    "public services",
+    Severity.INFORMATION: "worth knowing, nothing is wrong: e.g. how many module versions the "
+    "next build downloads, and from where",
+    Severity.HINT: "a detail on the line it is about, nothing to do: VS Code draws no squiggle "
+    "and leaves it out of the Problems panel, `check` prints it only with `--hints` (JSON and "
+    "SARIF always hold it): e.g. each module version the next build downloads",
+}
+
+
 @dataclass(frozen=True)
 class CodeInfo:
     code: str
@@ -80,7 +94,9 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "sum-missing",
             Severity.ERROR,
-            "go.sum lacks a line the build needs (go's `missing go.sum entry` texts).",
+            "go.sum lacks lines the build needs (go's `missing go.sum entry` texts): one "
+            "finding per `require` line, naming every missing go.sum line (the `/go.mod` "
+            "line, the zip's line); its data lists them.",
             "`download` (adds the missing go.sum entries with the go command).",
         ),
         CodeInfo(
@@ -92,10 +108,22 @@ CATALOG: dict[str, CodeInfo] = {
         ),
         CodeInfo(
             "cache-missing",
-            Severity.WARNING,
-            "A file the build needs is not in the module cache; says what the next build "
-            "fetches and from where. An error with GOPROXY=off.",
+            Severity.HINT,
+            "A module version the build needs is not in the module cache yet, on its "
+            "`require` (or `replace`) line: says which files the next build downloads and "
+            "from where. A hint, since go simply downloads it; when go cannot (GOPROXY=off, "
+            "a proxy that fails for it, a private path with no route), the finding that "
+            "says why (`proxy-config`, `proxy-unreachable`, `proxy-error`, "
+            "`proxy-not-found`, `sumdb-untrusted`) takes its place as an error.",
             "`download`.",
+        ),
+        CodeInfo(
+            "cache-missing-summary",
+            Severity.INFORMATION,
+            "On the `module` line: how many needed module versions are not in the module "
+            "cache yet, and from where the next build downloads them (the first GOPROXY "
+            "entry, or directly for GOPRIVATE/GONOPROXY paths). Its data lists them all.",
+            '`download --missing` ("Download all missing modules").',
         ),
         CodeInfo(
             "cache-incomplete",
@@ -233,7 +261,8 @@ CATALOG: dict[str, CodeInfo] = {
             "failure, timeout or hang, connection closed. An error on each `require` whose "
             "download will fail (the message says what go will do: stop after `,`, go on "
             "after `|`, wait forever on a proxy that never answers); a warning on the "
-            "`module` line when nothing needs fetching.",
+            "`module` line when nothing needs fetching. On a `require` line it takes the "
+            "place of `cache-missing`.",
             "Fix the proxy, or separate it with `|` so that go falls back.",
         ),
         CodeInfo(
@@ -247,14 +276,15 @@ CATALOG: dict[str, CodeInfo] = {
             "proxy-not-found",
             Severity.ERROR,
             "Every GOPROXY entry answers 404/410 for a needed version that is not in the "
-            "module cache.",
+            "module cache (on its `require` line, in place of `cache-missing`).",
             "Check the version; for a private module, set GOPRIVATE.",
         ),
         CodeInfo(
             "proxy-config",
             Severity.ERROR,
-            "An invalid GOPROXY entry (go's own words), or GOPROXY=off while needed "
-            "versions are missing from the module cache (on those requires).",
+            "An invalid GOPROXY entry (go's own words, on the `module` line), or a needed "
+            "version missing from the module cache that GOPROXY=off or an invalid GOPROXY "
+            "keeps go from downloading (on its `require` line, in place of `cache-missing`).",
             "Fix GOPROXY (`go env -w GOPROXY=...`).",
         ),
         CodeInfo(
@@ -281,7 +311,7 @@ CATALOG: dict[str, CodeInfo] = {
             "The checksum database's answer fails verification: a bad signature or unknown "
             "key, an inconsistent tile or inclusion proof, a forked log (go's words). go "
             "refuses it, so the download fails: on each `require` whose go.sum lines are "
-            "missing, else on the `module` line.",
+            "missing (in place of `cache-missing`), else on the `module` line.",
             "",
         ),
         CodeInfo(

@@ -7,6 +7,7 @@ the open buffer) computed from the editor's text; cache operations are
 Quick fixes, keyed by the diagnostic's ``data.code``:
 
 - ``cache-missing``: download M@V; download all missing modules.
+- ``cache-missing-summary`` (the ``module`` line): download all missing modules.
 - ``cache-incomplete``, ``cache-corrupt``, ``cache-modified``: redownload M@V;
   clear M@V from the module cache.
 - ``sum-missing``: add the missing go.sum entries (go in that module's directory).
@@ -423,13 +424,7 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
                 diagnostic=diag,
                 preferred=True,
             )
-            uri = {"uri": b.doc.uri}
-            b.add(
-                "Download all missing modules",
-                QUICKFIX,
-                command=_command("Download all missing modules", cmd.DOWNLOAD_ALL, uri),
-                diagnostic=diag,
-            )
+            _download_all(b, diag)
         return
     if code == "sum-mismatch":
         if b.go():
@@ -455,6 +450,19 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
     if b.trusted:
         title = f"Clear {m}@{v} from the module cache"
         b.add(title, QUICKFIX, command=_command(title, cmd.CLEAR, args), diagnostic=diag)
+
+
+def _download_all(b: _Builder, diag: types.Diagnostic, *, preferred: bool = False) -> None:
+    if not b.go():
+        return
+    title = "Download all missing modules"
+    b.add(
+        title,
+        QUICKFIX,
+        command=_command(title, cmd.DOWNLOAD_ALL, {"uri": b.doc.uri}),
+        diagnostic=diag,
+        preferred=preferred,
+    )
 
 
 def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
@@ -656,6 +664,8 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
             _cache_fixes(b, diag, data, code)
         elif code == "sum-missing":
             _sum_missing(b, diag, data)
+        elif code == "cache-missing-summary":
+            _download_all(b, diag, preferred=True)
         elif code == "sum-conflict":
             _sum_conflict(b, diag)
         elif code == "sum-duplicate":

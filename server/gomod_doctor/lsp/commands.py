@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from lsprotocol import types
 
 from gomod_doctor.cache import ops
+from gomod_doctor.findings import Finding
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.convert import uri_to_path
 from gomod_doctor.network.model import Comparison
@@ -289,17 +290,34 @@ def _downloaded(report: ops.DownloadReport) -> list[str]:
     return [f"{m.path}@{m.version}" for m in report.modules if m.ok]
 
 
+def _missing_versions(f: Finding) -> list[tuple[str, str]]:
+    """The module versions a ``cache-missing`` finding (or the ``module`` line's
+    ``cache-missing-summary``) says the next build downloads."""
+    if f.code == "cache-missing":
+        items: list[object] = [f.data]
+    elif f.code == "cache-missing-summary":
+        listed = f.data.get("modules")
+        items = list(listed) if isinstance(listed, list) else []
+    else:
+        return []
+    out: list[tuple[str, str]] = []
+    for item in items:
+        m = item.get("module") if isinstance(item, dict) else None
+        v = item.get("version") if isinstance(item, dict) else None
+        if isinstance(m, str) and isinstance(v, str):
+            out.append((m, v))
+    return out
+
+
 async def download_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     go = _go(server)
     cache = _gomodcache(server)
     wanted: list[tuple[str, str]] = []
     for view in _views(server, args):
         for f in view.findings:
-            m, v = f.data.get("module"), f.data.get("version")
-            if f.code != "cache-missing" or not isinstance(m, str) or not isinstance(v, str):
-                continue
-            if (m, v) not in wanted:
-                wanted.append((m, v))
+            for m, v in _missing_versions(f):
+                if (m, v) not in wanted:
+                    wanted.append((m, v))
     if not wanted:
         _show(server, "gomod-doctor: no module is missing from the cache", types.MessageType.Info)
         return {"ok": True, "errors": [], "downloaded": []}
