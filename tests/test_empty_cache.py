@@ -166,18 +166,13 @@ def test_fresh_clone_with_300_requires_prints_one_information_line(clone: Clone)
     assert len(summary["data"]["modules"]) == REQUIRES
 
     # go agrees: nothing stands in its way. The build downloads what it imports (with
-    # a pruned module graph, go build reads no other go.mod), and passes ...
+    # a pruned module graph, go build reads no other go.mod), and passes; once the
+    # imported modules' files are there, what the build needs is known, and it is all
+    # in the cache: the other requirements' go.mod files are never read by a build.
     build = clone.go("build", "./...")
     assert build.returncode == 0, build.stderr
     rc, out, err = clone.check()
-    rest = REQUIRES - IMPORTED
-    assert (rc, out.splitlines()) == (
-        0,
-        [
-            _summary_line(rest, clone.proxy.url),
-            f"1 information, {rest} hints not shown (--hints shows them)",
-        ],
-    ), err
+    assert (rc, out) == (0, "no problems found\n"), err
     # ... and go mod download fetches the rest; then nothing is left to say.
     download = clone.go("mod", "download")
     assert download.returncode == 0, download.stderr

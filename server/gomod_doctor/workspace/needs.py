@@ -81,6 +81,9 @@ class Need:
     #: go reads its go.mod when it loads the module graph at startup (unpruned
     #: loading: every go.mod of the graph), not only when a package of it is loaded
     graph_loaded: bool = False
+    #: a workspace requirement whose go.mod a build may read: what the dependencies'
+    #: packages import is not all known (their files are not in the module cache yet)
+    may_be_read: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -105,7 +108,7 @@ class Need:
         """A build reads its go.mod: at startup (unpruned loading), or because one of
         its packages is loaded. With graph pruning (``go 1.17`` and later) go reads the
         go.mod of a required module lazily, only when it provides a loaded package."""
-        return self.graph_loaded or (self.selected and bool(self.import_sites))
+        return self.graph_loaded or self.may_be_read or (self.selected and bool(self.import_sites))
 
 
 @dataclass
@@ -117,6 +120,9 @@ class BuildNeeds:
     transitive: TransitiveImports | None = None
     #: the module graph :func:`compute` was given, if any
     graph: ModuleGraph | None = None
+    #: no workspace module has a ``.go`` file to read (a go.mod alone): what the
+    #: project's code imports is not known
+    no_code: bool = False
 
     def selected(self) -> list[Need]:
         return [n for n in self.needs.values() if n.selected]
@@ -200,6 +206,7 @@ def compute(
     alone decide."""
     out = BuildNeeds()
     out.graph = graph
+    out.no_code = not any(mi.files for mi in imports.values())
     for m in snapshot.modules:
         if m.mod is not None and m.mod.module is not None and m.mod.module.path:
             out.main_modules.setdefault(m.mod.module.path, m)
@@ -260,7 +267,16 @@ def compute(
         best[path].import_sites = sites
     if transitive is not None:
         add_transitive(out, transitive)
+    else:
+        _mark_unknown(out, True)
     return out
+
+
+def _mark_unknown(needs: BuildNeeds, unknown: bool) -> None:
+    """While what dependency packages import is not all known, every workspace
+    requirement may provide a package the build loads."""
+    for need in needs.needs.values():
+        need.may_be_read = unknown and bool(need.requires)
 
 
 def _add_graph(out: BuildNeeds, graph: ModuleGraph, work_replaces: list[ReplaceSite]) -> None:
@@ -313,6 +329,7 @@ def add_transitive(needs: BuildNeeds, transitive: TransitiveImports) -> None:
     if needs.transitive is not None:
         raise ValueError("build needs already have a transitive import graph")
     needs.transitive = transitive
+    _mark_unknown(needs, bool(transitive.unread) or needs.no_code)
     best = {n.path: n for n in needs.needs.values() if n.selected}
     for path, sites in transitive.needed.items():
         need = best.get(path)
