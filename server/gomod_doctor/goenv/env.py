@@ -52,6 +52,9 @@ KEYS = (
     "GOVERSION",
     "GOOS",
     "GOARCH",
+    "GOCACHE",
+    "GOCACHEPROG",
+    "GODEBUG",
 )
 
 #: Keys ``go env -w`` refuses, with go's reason. Of these, only GOROOT and GOWORK
@@ -335,6 +338,11 @@ class GoEnv:
     GOVERSION: str = ""
     GOOS: str = ""
     GOARCH: str = ""
+    #: The build cache (``"off"`` when disabled or unusable, as ``go env`` prints it).
+    GOCACHE: str = ""
+    GOCACHEPROG: str = ""
+    #: From the process environment only.
+    GODEBUG: str = ""
     #: GOFLAGS split into flags as the go command splits it.
     goflags: list[str] = field(default_factory=list)
     #: Where each value came from.
@@ -568,7 +576,17 @@ def resolve(
     env.goflags, flag_problems = goflags_problems(env.GOFLAGS)
     env.problems.extend(flag_problems)
 
-    # 6. GOWORK (its go.work file search depends on the working directory).
+    # 6. The build cache (cache.DefaultDir) and GODEBUG (the OS environment only).
+    gocache_setting, gocache_source = getenv("GOCACHE")
+    env.GOCACHE, gocache_error = _gocache(gocache_setting, environ, osx)
+    env.sources["GOCACHE"] = gocache_source or "default"
+    if gocache_error:
+        env.notes.append(f"GOCACHE is off: {gocache_error}")
+    env.GOCACHEPROG = env_or("GOCACHEPROG", "")
+    env.GODEBUG = os_getenv("GODEBUG")
+    env.sources["GODEBUG"] = "env" if env.GODEBUG else "default"
+
+    # 7. GOWORK (its go.work file search depends on the working directory).
     setting = env_or("GOWORK", "")
     env.gowork_setting = setting
     if setting == "off":
@@ -582,6 +600,40 @@ def resolve(
     else:
         env.GOWORK = setting
     return env
+
+
+def _user_cache_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """os.UserCacheDir."""
+    if osx.windows:
+        d = environ.get("LocalAppData", "")
+        return (d, None) if d else ("", "%LocalAppData% is not defined")
+    if osx.goos in ("darwin", "ios"):
+        d = environ.get("HOME", "")
+        return (d + "/Library/Caches", None) if d else ("", "$HOME is not defined")
+    if osx.goos == "plan9":
+        d = environ.get("home", "")
+        return (d + "/lib/cache", None) if d else ("", "$home is not defined")
+    d = environ.get("XDG_CACHE_HOME", "")
+    if not d:
+        d = environ.get("HOME", "")
+        if not d:
+            return "", "neither $XDG_CACHE_HOME nor $HOME are defined"
+        return d + "/.cache", None
+    if not osx.is_abs(d):
+        return "", "path in $XDG_CACHE_HOME is relative"
+    return d, None
+
+
+def _gocache(setting: str, environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """cache.DefaultDir: (the effective GOCACHE, why it is "off" when go turned it off)."""
+    if setting:
+        if setting == "off" or osx.is_abs(setting):
+            return setting, None
+        return "off", "GOCACHE is not an absolute path"
+    base, err = _user_cache_dir(environ, osx)
+    if err is not None:
+        return "off", f"GOCACHE is not defined and {err}"
+    return osx.join(base, "go-build"), None
 
 
 def _fatal(env: GoEnv, message: str) -> None:
