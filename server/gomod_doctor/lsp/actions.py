@@ -8,7 +8,9 @@ Quick fixes, keyed by the diagnostic's ``data.code``:
 
 - ``cache-missing``: download M@V; download all missing modules.
 - ``cache-incomplete``, ``cache-corrupt``, ``cache-modified``: redownload M@V;
-  clear M@V from the module cache.
+  clear M@V from the module cache (both also drop go's module index entry of its
+  directory from GOCACHE).
+- ``build-cache-stale``: drop go's module index entry of M@V's directory.
 - ``sum-missing``: add the missing go.sum entries (go in that module's directory).
 - ``sum-mismatch``: redownload M@V and re-verify.
 - ``sum-conflict``: resolve the go.sum merge conflict (an edit).
@@ -457,6 +459,21 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
         b.add(title, QUICKFIX, command=_command(title, cmd.CLEAR, args), diagnostic=diag)
 
 
+def _stale_index(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    m, v = _str(data, "module"), _str(data, "version")
+    if m is None or v is None or not b.trusted:
+        return
+    title = f"Drop go's stale module index of {m}@{v} (GOCACHE)"
+    args = {"module": m, "version": v}
+    b.add(
+        title,
+        QUICKFIX,
+        command=_command(title, cmd.DROP_INDEX, args),
+        diagnostic=diag,
+        preferred=True,
+    )
+
+
 def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
     if not b.go():
         return
@@ -654,6 +671,8 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
         code = data.get("code") or diag.code
         if code in _CACHE_CODES:
             _cache_fixes(b, diag, data, code)
+        elif code == "build-cache-stale":
+            _stale_index(b, diag, data)
         elif code == "sum-missing":
             _sum_missing(b, diag, data)
         elif code == "sum-conflict":
