@@ -49,7 +49,7 @@ import os
 import stat
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gomod_doctor.goenv.env import GoEnv, _clean_posix
 from gomod_doctor.module.escape import escape_path, escape_version
@@ -323,9 +323,10 @@ class _Decoder:
         return t[i : i + length].decode("utf-8", "surrogateescape")
 
 
-def parse_index(data: bytes) -> ModuleIndex:
+def parse_index(data: bytes, *, files: bool = True) -> ModuleIndex:
     """The packages and source file names of a module index (modindex.fromBytes,
-    Module.pkg, sourceFile.name). Raises :class:`IndexFormatError`."""
+    Module.pkg, sourceFile.name); without ``files``, the packages only (each with
+    no files). Raises :class:`IndexFormatError`."""
     if not data.startswith(_MAGIC):
         raise IndexFormatError("not a module index")
     hdr = len(_MAGIC)
@@ -350,7 +351,7 @@ def parse_index(data: bytes) -> ModuleIndex:
             raise IndexFormatError("corrupt index")
         names = tuple(
             d.string_at(d.int_at(off + 12 + 4 * j) + 12)  # sourceFileName
-            for j in range(count)
+            for j in range(count if files else 0)
         )
         packages.append(IndexedPackage(rel.replace(os.sep, "/"), error, names))
     return ModuleIndex(tuple(packages))
@@ -410,9 +411,12 @@ def scan_module(modroot: str) -> frozenset[str] | None:
 class IndexFact:
     """go's index entry for a needed module directory, beside what the directory holds.
 
-    ``indexed``: the source files the entry lists (None: go cannot read it, and
-    would fail); ``on_disk``: what go would index now (None: go would not index
-    the directory, so it cannot be compared).
+    ``unchanged``: no directory the index lists changed after go wrote the entry
+    (their mtimes are older; adding, removing or renaming a file changes its
+    directory's mtime), so the lists were not compared. Otherwise ``indexed`` holds
+    the source files the entry lists (None: go cannot read it: ``error`` says why,
+    go's build fails) and ``on_disk`` what go would index now (None: go would not
+    index the directory, so nothing is compared).
     """
 
     path: str
@@ -421,8 +425,9 @@ class IndexFact:
     go_version: str
     action_file: str
     output_file: str
-    indexed: frozenset[str] | None
-    on_disk: frozenset[str] | None
+    unchanged: bool = False
+    indexed: frozenset[str] | None = None
+    on_disk: frozenset[str] | None = None
     error: str | None = None
 
     @property
@@ -457,39 +462,33 @@ class _Stat:
 
 
 class IndexMemo:
-    """Parsed index entries (keyed by the identity of their files) and directory
-    listings (until :meth:`clear`: the caller clears it when the module cache
-    changes on disk, as :class:`gomod_doctor.engine.StateMemo`)."""
+    """The facts of the last :func:`gather`, each kept while its action file is
+    the same file (go rewrites it when it indexes the directory again) and until
+    :meth:`clear`: the caller clears it when the module cache changes on disk (as
+    :class:`gomod_doctor.engine.StateMemo`, whose watches cover the extracted
+    directories). A kept fact costs one ``stat`` per module."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._parsed: dict[str, tuple[tuple[_Stat, _Stat], frozenset[str] | str]] = {}
-        self._disk: dict[str, frozenset[str] | None] = {}
+        self._facts: dict[tuple[str, str], tuple[_Stat, IndexFact | None]] = {}
 
     def clear(self) -> None:
         with self._lock:
-            self._disk.clear()
+            self._facts.clear()
 
-    def indexed(self, output: str, key: tuple[_Stat, _Stat]) -> frozenset[str] | str | None:
+    def get(self, key: tuple[str, str], st: _Stat) -> tuple[bool, IndexFact | None]:
         with self._lock:
-            got = self._parsed.get(output)
-        return got[1] if got is not None and got[0] == key else None
+            got = self._facts.get(key)
+        if got is None or got[0] != st:
+            return False, None
+        return True, got[1]
 
-    def set_indexed(self, output: str, key: tuple[_Stat, _Stat], v: frozenset[str] | str) -> None:
+    def put(self, key: tuple[str, str], st: _Stat, fact: IndexFact | None) -> None:
         with self._lock:
-            self._parsed[output] = (key, v)
-
-    def on_disk(self, modroot: str) -> frozenset[str] | None:
-        with self._lock:
-            if modroot in self._disk:
-                return self._disk[modroot]
-        got = scan_module(modroot)
-        with self._lock:
-            self._disk[modroot] = got
-        return got
+            self._facts[key] = (st, fact)
 
 
-def _read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result] | None:
+def _read_regular(path: str, limit: int) -> bytes | None:
     """A regular file's bytes (not following a final symlink), or None."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
@@ -507,11 +506,23 @@ def _read_regular(path: str, limit: int) -> tuple[bytes, os.stat_result] | None:
                 break
             chunks.append(b)
             left -= len(b)
-        return b"".join(chunks), st
+        return b"".join(chunks)
     except OSError:
         return None
     finally:
         os.close(fd)
+
+
+def _changed_since(modroot: str, dirs: Iterable[str], time_ns: int) -> bool:
+    """Some directory the index lists is gone or was modified after ``time_ns``."""
+    for d in dirs:
+        try:
+            st = os.stat(os.path.join(modroot, d) if d else modroot)
+        except OSError:
+            return True
+        if not stat.S_ISDIR(st.st_mode) or st.st_mtime_ns > time_ns:
+            return True
+    return False
 
 
 def _fact(
@@ -520,45 +531,45 @@ def _fact(
     ident = action_id(go_version, modroot)
     sub, name = _entry_name(ident, "a")
     action_file = os.path.join(sc.gocache, sub, name)
-    got = _read_regular(action_file, ENTRY_SIZE + 1)
-    if got is None:
+    try:
+        ast = os.stat(action_file, follow_symlinks=False)
+    except OSError:
         return None
-    entry = parse_action_entry(got[0], ident)
+    key = (modroot, go_version)
+    known, fact = memo.get(key, _Stat.of(ast))
+    if not known:
+        fact = _read_fact(sc, modroot, path, version, go_version, ident, action_file)
+        memo.put(key, _Stat.of(ast), fact)
+    return fact
+
+
+def _read_fact(
+    sc: IndexScope,
+    modroot: str,
+    path: str,
+    version: str,
+    go_version: str,
+    ident: bytes,
+    action_file: str,
+) -> IndexFact | None:
+    raw = _read_regular(action_file, ENTRY_SIZE + 1)
+    entry = parse_action_entry(raw, ident) if raw is not None else None
     if entry is None:
         return None  # go sees a miss and indexes the directory afresh
     osub, oname = _entry_name(entry.output, "d")
     output_file = os.path.join(sc.gocache, osub, oname)
-    try:
-        ost = os.stat(output_file, follow_symlinks=False)
-    except OSError:
-        return None
-    if not stat.S_ISREG(ost.st_mode) or ost.st_size != entry.size:
+    data = _read_regular(output_file, MAX_INDEX)
+    if data is None or len(data) != entry.size:
         return None  # go: "file incomplete", a miss
-    key = (_Stat.of(got[1]), _Stat.of(ost))
-    indexed = memo.indexed(output_file, key)
-    if indexed is None:
-        data = _read_regular(output_file, MAX_INDEX)
-        if data is None or len(data[0]) != entry.size:
-            return None
-        try:
-            indexed = parse_index(data[0]).files()
-        except IndexFormatError as e:
-            indexed = f"error reading module index: {e}"
-        memo.set_indexed(output_file, key, indexed)
-    if isinstance(indexed, str):
-        return IndexFact(
-            path, version, modroot, go_version, action_file, output_file, None, None, indexed
-        )
-    return IndexFact(
-        path,
-        version,
-        modroot,
-        go_version,
-        action_file,
-        output_file,
-        indexed,
-        memo.on_disk(modroot),
-    )
+    fact = IndexFact(path, version, modroot, go_version, action_file, output_file)
+    try:
+        index = parse_index(data, files=False)
+        if not _changed_since(modroot, (p.dir for p in index.packages), entry.time_ns):
+            return replace(fact, unchanged=True)
+        index = parse_index(data)
+    except IndexFormatError as e:
+        return replace(fact, error=f"error reading module index: {e}")
+    return replace(fact, indexed=index.files(), on_disk=scan_module(modroot))
 
 
 def gather(

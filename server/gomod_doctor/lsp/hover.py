@@ -240,7 +240,8 @@ class _Hover:
             return
         lines: list[str] = []
         for f in entries:
-            lines.append(f"- {f.go_version}: {_code(f.action_file)}")
+            since = " (the directory has not changed since go wrote it)" if f.unchanged else ""
+            lines.append(f"- {f.go_version}: {_code(f.action_file)}{since}")
             if f.error is not None:
                 lines.append(f"  - unreadable: {f.error}")
             for name in f.gone[:MAX_LIST]:
