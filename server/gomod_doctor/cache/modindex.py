@@ -47,6 +47,7 @@ import errno
 import hashlib
 import os
 import stat
+import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -85,6 +86,7 @@ ENTRY_SIZE = 2 + 1 + _HEX + 1 + _HEX + 1 + 20 + 1 + 20 + 1
 MAX_INDEX = 256 << 20
 
 CLEAN_CACHE = "go clean -cache"
+_U32 = struct.Struct("<I")
 
 #: Extensions of files go's index records besides ``.go`` (modindex.fileListForExt).
 _SOURCE_EXTS = frozenset(
@@ -296,7 +298,7 @@ class _Decoder:
     def int_at(self, off: int) -> int:
         if off < 0 or len(self.data) - off < 4:
             raise IndexFormatError("corrupt index")
-        v = int.from_bytes(self.data[off : off + 4], "little")
+        v: int = _U32.unpack_from(self.data, off)[0]
         if v >> 31:
             raise IndexFormatError("corrupt index")
         return v
@@ -341,6 +343,13 @@ def parse_index(data: bytes, *, files: bool = True) -> ModuleIndex:
     n = d.int_at(hdr + 4)
     if n > (len(d.data) - 8) // 8:
         raise IndexFormatError("corrupt index")
+    if not files:  # the directory names of the package table (Module.pkgDir)
+        return ModuleIndex(
+            tuple(
+                IndexedPackage(d.string_at(hdr + 8 + 8 * i).replace(os.sep, "/"), "", ())
+                for i in range(n)
+            )
+        )
     packages: list[IndexedPackage] = []
     for i in range(n):
         off = d.int_at(hdr + 8 + 8 * i + 4)
