@@ -39,7 +39,7 @@ from goproxy import (
     make_writable_and_remove,
     sample_modules,
 )
-from gotool import GO, isolated_env, run_go
+from gotool import GO, file_stats, isolated_env, run_go
 from lsp_support import (
     NEOVIM,
     VSCODE,
@@ -1130,7 +1130,7 @@ async def test_stale_module_index_shown_and_dropped(unbuilt_ws: Ws, proxy: GoPro
     code, out = ws.go("build", "./...")
     assert code == 1 and "injected.go: no such file or directory" in out, out
     gocache = Path(ws.fx.env["GOCACHE"])
-    before = _tree(gocache)
+    before = file_stats(gocache)
 
     async with session(VSCODE, ws.dir, ws.env(GOPROXY=proxy.url)) as s:
         uri = s.open(ws.gomod)
@@ -1151,17 +1151,7 @@ async def test_stale_module_index_shown_and_dropped(unbuilt_ws: Ws, proxy: GoPro
         (dropped,) = result["index"]["dropped"]
         await s.diagnostics(uri, lambda d: not d)
         assert s.errors_shown() == []
-    after = _tree(gocache)
+    after = file_stats(gocache)
     assert set(before) - set(after) == {os.path.relpath(dropped, gocache)}
     assert {k: v for k, v in before.items() if k in after} == after
     ws.assert_go_happy()
-
-
-def _tree(root: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``root``: (size, mtime in ns)."""
-    out: dict[str, tuple[int, int]] = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            st = os.lstat(os.path.join(dirpath, name))
-            out[os.path.relpath(os.path.join(dirpath, name), root)] = (st.st_size, st.st_mtime_ns)
-    return out

@@ -24,6 +24,7 @@ from gomod_doctor.cli.main import main
 from gomod_doctor.goenv import env as goenv
 from goproxy import SAMPLE_REQUIRES, CacheFixture, GoProxy, sample_modules
 from gotool import GO, run_go
+from gotool import file_stats as snapshot
 
 ALPHA = ("example.com/alpha", "v1.0.0")
 ALPHA_LINE = 7  # its require line in the fixture's go.mod
@@ -51,16 +52,6 @@ def inject(fx: CacheFixture, name: str = "injected.go", text: str = INJECTED) ->
 
 def gocache(fx: CacheFixture) -> Path:
     return Path(fx.env["GOCACHE"])
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``root``: (size, mtime in ns)."""
-    out: dict[str, tuple[int, int]] = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            st = os.lstat(os.path.join(dirpath, name))
-            out[os.path.relpath(os.path.join(dirpath, name), root)] = (st.st_size, st.st_mtime_ns)
-    return out
 
 
 def env_of(fx: CacheFixture) -> goenv.GoEnv:

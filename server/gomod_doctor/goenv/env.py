@@ -225,30 +225,61 @@ def goenv_path(environ: Mapping[str, str], goos: str | None = None) -> tuple[str
     return osx.join(config, "go/env"), None
 
 
-def _user_config_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
-    """os.UserConfigDir."""
+def _user_dir(
+    environ: Mapping[str, str],
+    osx: _OS,
+    *,
+    windows: tuple[str, ...],
+    darwin: str,
+    plan9: str,
+    xdg: str,
+    home: str,
+) -> tuple[str, str | None]:
+    """os.UserConfigDir / os.UserCacheDir: (the directory, or "" and go's reason)."""
     if osx.windows:
-        d = environ.get("AppData", "") or environ.get("APPDATA", "")
-        return (d, None) if d else ("", "%AppData% is not defined")
+        d = next((v for k in windows if (v := environ.get(k, ""))), "")
+        return (d, None) if d else ("", f"%{windows[0]}% is not defined")
     if osx.goos in ("darwin", "ios"):
         d = environ.get("HOME", "")
-        if not d:
-            return "", "$HOME is not defined"
-        return d + "/Library/Application Support", None
+        return (d + darwin, None) if d else ("", "$HOME is not defined")
     if osx.goos == "plan9":
         d = environ.get("home", "")
-        if not d:
-            return "", "$home is not defined"
-        return d + "/lib", None
-    d = environ.get("XDG_CONFIG_HOME", "")
+        return (d + plan9, None) if d else ("", "$home is not defined")
+    d = environ.get(xdg, "")
     if not d:
         d = environ.get("HOME", "")
         if not d:
-            return "", "neither $XDG_CONFIG_HOME nor $HOME are defined"
-        return d + "/.config", None
+            return "", f"neither ${xdg} nor $HOME are defined"
+        return d + home, None
     if not d.startswith("/"):
-        return "", "path in $XDG_CONFIG_HOME is relative"
+        return "", f"path in ${xdg} is relative"
     return d, None
+
+
+def _user_config_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """os.UserConfigDir."""
+    return _user_dir(
+        environ,
+        osx,
+        windows=("AppData", "APPDATA"),
+        darwin="/Library/Application Support",
+        plan9="/lib",
+        xdg="XDG_CONFIG_HOME",
+        home="/.config",
+    )
+
+
+def _user_cache_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """os.UserCacheDir."""
+    return _user_dir(
+        environ,
+        osx,
+        windows=("LocalAppData",),
+        darwin="/Library/Caches",
+        plan9="/lib/cache",
+        xdg="XDG_CACHE_HOME",
+        home="/.cache",
+    )
 
 
 def goroot_for_go_env(
@@ -600,28 +631,6 @@ def resolve(
     else:
         env.GOWORK = setting
     return env
-
-
-def _user_cache_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
-    """os.UserCacheDir."""
-    if osx.windows:
-        d = environ.get("LocalAppData", "")
-        return (d, None) if d else ("", "%LocalAppData% is not defined")
-    if osx.goos in ("darwin", "ios"):
-        d = environ.get("HOME", "")
-        return (d + "/Library/Caches", None) if d else ("", "$HOME is not defined")
-    if osx.goos == "plan9":
-        d = environ.get("home", "")
-        return (d + "/lib/cache", None) if d else ("", "$home is not defined")
-    d = environ.get("XDG_CACHE_HOME", "")
-    if not d:
-        d = environ.get("HOME", "")
-        if not d:
-            return "", "neither $XDG_CACHE_HOME nor $HOME are defined"
-        return d + "/.cache", None
-    if not osx.is_abs(d):
-        return "", "path in $XDG_CACHE_HOME is relative"
-    return d, None
 
 
 def _gocache(setting: str, environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:

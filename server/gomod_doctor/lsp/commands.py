@@ -407,12 +407,17 @@ def _op_done(server: GomodDoctorServer, result: ops.OpResult, what: str) -> list
     return errors
 
 
-async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+def _cache_target(server: GomodDoctorServer, args: dict[str, Any]) -> tuple[str, str, str]:
+    """The ``module`` and ``version`` arguments (validated) and GOMODCACHE."""
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
     cache = _gomodcache(server)
     ops.validate_module_version(module, version)
+    return module, version, cache
 
+
+async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module, version, cache = _cache_target(server, args)
     index = _index_scope(server)
 
     def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
@@ -427,10 +432,7 @@ async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
 
 
 async def drop_index(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
-    module = _str_arg(args, "module")
-    version = _str_arg(args, "version")
-    cache = _gomodcache(server)
-    ops.validate_module_version(module, version)
+    module, version, cache = _cache_target(server, args)
     index = _index_scope(server)
     if index.unused is not None:
         _show(server, f"gomod-doctor: nothing to drop: {index.unused}", types.MessageType.Info)
