@@ -337,3 +337,20 @@ def test_a_symlinked_cache_subdirectory_is_left_alone(fx: CacheFixture, tmp_path
     assert got.dropped == [] and len(got.errors) == 1 and "left alone" in got.errors[0]
     assert "go clean -cache" in got.errors[0]
     assert (elsewhere / entry.name).is_file()
+
+
+def test_cli_says_when_the_entry_cannot_be_located(
+    fx: CacheFixture, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No go command to tell the version: clear still clears, and says that go's index
+    entry was not dropped and which command drops it; drop-index fails saying so."""
+    inject(fx)
+    assert go(fx, "build", "./...") == (0, "")
+    use_env(fx, monkeypatch, PATH="/nonexistent")
+    capsys.readouterr()
+    assert main(["clear", f"{ALPHA[0]}@{ALPHA[1]}"]) == 0
+    err = capsys.readouterr().err
+    assert "the go version is unknown" in err and "'go clean -cache' clears it" in err, err
+    assert alpha_entry(fx).is_file()  # left: nothing says which entry is go's
+    assert main(["drop-index", f"{ALPHA[0]}@{ALPHA[1]}"]) == 1
+    assert "'go clean -cache'" in capsys.readouterr().err
