@@ -4,8 +4,8 @@
 (:class:`~gomod_doctor.workspace.snapshot.Snapshot`), the Go environment, the
 imports of its ``.go`` files, what the build needs, the module cache's state for
 each needed module version, full-verification results when they were asked for,
-go's module index entries of the needed module directories, and the directories that ``replace`` and ``use`` lines point at. Checks are pure
-functions of it.
+go's module index entries of the needed module directories, and the directories
+that ``replace`` and ``use`` lines point at. Checks are pure functions of it.
 """
 
 from __future__ import annotations
