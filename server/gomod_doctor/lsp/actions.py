@@ -255,6 +255,18 @@ class _Builder:
             )
         )
 
+    def preferred_fix(
+        self, title: str, command: str, args: dict[str, Any], diag: types.Diagnostic
+    ) -> None:
+        """The preferred quick fix for ``diag``: run ``command`` with ``args``."""
+        self.add(
+            title,
+            QUICKFIX,
+            command=_command(title, command, args),
+            diagnostic=diag,
+            preferred=True,
+        )
+
     @property
     def trusted(self) -> bool:
         return bool(self.server.state.settings.trusted)
@@ -464,14 +476,7 @@ def _stale_index(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> N
     if m is None or v is None or not b.trusted:
         return
     title = f"Drop go's stale module index of {m}@{v} (GOCACHE)"
-    args = {"module": m, "version": v}
-    b.add(
-        title,
-        QUICKFIX,
-        command=_command(title, cmd.DROP_INDEX, args),
-        diagnostic=diag,
-        preferred=True,
-    )
+    b.preferred_fix(title, cmd.DROP_INDEX, {"module": m, "version": v}, diag)
 
 
 def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
@@ -645,13 +650,7 @@ def _private_path(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> 
         return
     title = f"Add {prefix} to GOPRIVATE"
     args = {"prefix": prefix, "module": data.get("module")}
-    b.add(
-        title,
-        QUICKFIX,
-        command=_command(title, cmd.SET_GOPRIVATE, args),
-        diagnostic=diag,
-        preferred=True,
-    )
+    b.preferred_fix(title, cmd.SET_GOPRIVATE, args, diag)
 
 
 _CACHE_CODES = (
