@@ -39,7 +39,7 @@ from goproxy import (
     make_writable_and_remove,
     sample_modules,
 )
-from gotool import isolated_env, run_go
+from gotool import GO, file_stats, isolated_env, run_go
 from lsp_support import (
     NEOVIM,
     VSCODE,
@@ -305,12 +305,17 @@ class Ws:
 
 
 @pytest.fixture
-def ws(make_cache: Callable[..., CacheFixture]) -> Ws:
+def unbuilt_ws(make_cache: Callable[..., CacheFixture]) -> Ws:
+    """The sample workspace, never built: go's module index (in GOCACHE) is empty."""
     fx = make_cache(sample_modules(), SAMPLE_REQUIRES)
     (fx.workspace / "go.mod").write_text(TIDY_GO_MOD)
-    w = Ws(fx)
-    assert w.go("build", "./...") == (0, "")
-    return w
+    return Ws(fx)
+
+
+@pytest.fixture
+def ws(unbuilt_ws: Ws) -> Ws:
+    assert unbuilt_ws.go("build", "./...") == (0, "")
+    return unbuilt_ws
 
 
 @pytest.fixture
@@ -531,7 +536,12 @@ def assert_progress(s: Session, title: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_cache_modified_shows_files_and_redownload_repairs_it(ws: Ws, proxy: GoProxy) -> None:
+async def test_cache_modified_shows_files_and_redownload_repairs_it(
+    unbuilt_ws: Ws, proxy: GoProxy
+) -> None:
+    # Never built before the edit: go indexes alpha's directory (in GOCACHE) with
+    # extra.go, so go build passes at the end only if the redownload drops that index.
+    ws = unbuilt_ws
     ext = Path(ws.files(*ALPHA).extracted_dir)
     writable(ext, ext / "alpha.go")
     (ext / "alpha.go").write_text("package alpha\n\nfunc A() int { return 2 }\n")
@@ -546,6 +556,8 @@ async def test_cache_modified_shows_files_and_redownload_repairs_it(ws: Ws, prox
         text = await hover_text(s, uri, ALPHA_LINE)
         assert "**Changed files**" in text
         assert "- edited `alpha.go`" in text and "- added `extra.go`" in text
+        assert "go's module index of this directory (in GOCACHE) may hold the changed" in text
+        assert "GOCACHE may hold the changed file list: the fix drops it too" in diags[0].message
 
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
         assert list(fixes) == [
@@ -884,6 +896,7 @@ async def test_cache_source_actions_ask_first_and_say_the_bytes(
             "errors": [],
             "bytesFreed": old_bytes,
             "versions": ["example.com/old@v0.1.0"],
+            "index": {"dropped": [], "notes": []},  # never built: go never indexed it
         }
         assert s.asked()[-1].startswith("Prune 1 module version that no open workspace needs")
         assert s.asked()[-1].endswith(f"This frees {old_bytes} bytes.")
@@ -1146,4 +1159,47 @@ async def test_a_download_cancelled_from_the_client_stops_go(ws: Ws, proxy: GoPr
         result = await s.run(fixes["Redownload example.com/alpha@v1.0.0"].command)  # type: ignore[arg-type]
         assert result["ok"] is True
         await s.diagnostics(uri, lambda d: not d)
+    ws.assert_go_happy()
+
+
+@pytest.mark.asyncio
+async def test_stale_module_index_shown_and_dropped(unbuilt_ws: Ws, proxy: GoProxy) -> None:
+    """go's module index lists a file alpha's directory no longer holds (a repair that
+    left the index, as a plain go clean -modcache would): build-cache-stale on the
+    require line, the hover shows the entry, the quick fix drops it — and only it —
+    and go builds again."""
+    ws = unbuilt_ws
+    ext = Path(ws.files(*ALPHA).extracted_dir)
+    writable(ext)
+    (ext / "injected.go").write_text("package alpha\n\nfunc Injected() int { return 7 }\n")
+    assert ws.go("build", "./...") == (0, "")  # indexed with injected.go
+    got = ops.redownload(ws.fx.gomodcache, *ALPHA, go=GO, env=ws.env(GOPROXY=proxy.url))
+    assert got.ok and not (ext / "injected.go").exists()
+    code, out = ws.go("build", "./...")
+    assert code == 1 and "injected.go: no such file or directory" in out, out
+    gocache = Path(ws.fx.env["GOCACHE"])
+    before = file_stats(gocache)
+
+    async with session(VSCODE, ws.dir, ws.env(GOPROXY=proxy.url)) as s:
+        uri = s.open(ws.gomod)
+        diags = await s.diagnostics(uri, lambda d: any(x.code == "build-cache-stale" for x in d))
+        assert codes(diags) == [("build-cache-stale", ALPHA_LINE)]
+        (d,) = diags
+        assert d.severity == types.DiagnosticSeverity.Warning
+        assert f"'open {ext}/injected.go: no such file or directory'" in d.message, d.message
+        text = await hover_text(s, uri, ALPHA_LINE)
+        assert "**go's module index** (GOCACHE): go builds with the indexed file list" in text
+        assert "lists `injected.go`, which the directory no longer holds" in text
+        fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
+        title = "Drop go's stale module index of example.com/alpha@v1.0.0 (GOCACHE)"
+        assert list(fixes) == [title]
+        assert fixes[title].is_preferred and fixes[title].command is not None
+        result = await s.run(fixes[title].command)
+        assert result["ok"] is True, result
+        (dropped,) = result["index"]["dropped"]
+        await s.diagnostics(uri, lambda d: not d)
+        assert s.errors_shown() == []
+    after = file_stats(gocache)
+    assert set(before) - set(after) == {os.path.relpath(dropped, gocache)}
+    assert {k: v for k, v in before.items() if k in after} == after
     ws.assert_go_happy()

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gomod_doctor.cache import modindex
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
-from gomod_doctor.checks import cache, goversion, load, sums, syntax, work
+from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax, work
 from gomod_doctor.checks import graph as graph_check
 from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
@@ -71,6 +72,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("imports", imports_check.check),
     ("graph", graph_check.check),
     ("cache", cache.check),
+    ("buildindex", buildindex.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
     ("network", _network_check),  # no findings unless facts.network is set
@@ -80,7 +82,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
 PARSE_CHECKS = frozenset({"syntax", "load"})
 
 #: The checks that need the module cache (skipped with verify "off").
-CACHE_CHECKS = frozenset({"cache", "sums", "goversion", "imports", "graph"})
+CACHE_CHECKS = frozenset({"cache", "buildindex", "sums", "goversion", "imports", "graph"})
 
 
 @dataclass
@@ -182,15 +184,18 @@ class TransitiveMemo:
 class StateMemo:
     """Quick cache states kept across edits: the module cache only changes on disk,
     and the caller (the language server, which watches the needed cache entries)
-    calls :meth:`clear` when it does. Module versions not seen before are inspected."""
+    calls :meth:`clear` when it does. Module versions not seen before are inspected.
+    ``index`` keeps what go's module index entries list and the directories hold."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str, str], cache_state.ModuleState] = {}
+        self.index = modindex.IndexMemo()
 
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+        self.index.clear()
 
     def get_many(
         self, gomodcache: str, keys: Iterable[tuple[str, str]]
@@ -327,6 +332,18 @@ def _gather_rest(
             facts.cache = state_memo.get_many(gomodcache, wanted)
         else:
             facts.cache = cache_state.inspect_many(gomodcache, wanted)
+        # go's module index of each extracted dir the build uses (go builds from it)
+        used = [
+            k
+            for k, needs_zip in wanted.items()
+            if needs_zip and (st := facts.cache.get(k)) and st.extracted.status == "complete"
+        ]
+        facts.build_index = modindex.gather(
+            modindex.scope(env),
+            gomodcache,
+            used,
+            state_memo.index if state_memo is not None else None,
+        )
     return facts
 
 

@@ -4,8 +4,8 @@
 (:class:`~gomod_doctor.workspace.snapshot.Snapshot`), the Go environment, the
 imports of its ``.go`` files, what the build needs, the module cache's state for
 each needed module version, full-verification results when they were asked for,
-and the directories that ``replace`` and ``use`` lines point at. Checks are pure
-functions of it.
+go's module index entries of the needed module directories, and the directories
+that ``replace`` and ``use`` lines point at. Checks are pure functions of it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gomod_doctor.cache.modindex import IndexFact
 from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.goenv.env import GoEnv
@@ -52,6 +53,8 @@ class Facts:
     cache: dict[tuple[str, str], ModuleState] = field(default_factory=dict)
     #: full verification, when it ran
     full: dict[tuple[str, str], ModuleVerification] | None = None
+    #: go's module index entries (in GOCACHE) of the extracted dirs the build uses
+    build_index: dict[tuple[str, str], list[IndexFact]] = field(default_factory=dict)
     verify_level: str = "quick"
     dirs: dict[Path, DirInfo] = field(default_factory=dict)
     #: what the GOPROXY entries answered (None: the network checks did not run)

@@ -143,8 +143,18 @@ CATALOG: dict[str, CodeInfo] = {
             "cache-modified",
             Severity.ERROR,
             "The extracted dir differs from the module's hash: files edited, added or "
-            "removed. go builds with them without a word.",
-            "`redownload`; `clear`.",
+            "removed. go builds with them without a word (and go's module index in GOCACHE "
+            "may list the changed set of files).",
+            "`redownload`; `clear` (both also drop the dir's module index entry).",
+        ),
+        CodeInfo(
+            "build-cache-stale",
+            Severity.WARNING,
+            "go's module index in GOCACHE lists a different set of files than a needed "
+            "module dir holds (go keys it by the dir's path alone): go builds with the "
+            "indexed file list, so a file gone fails the build (`open …: no such file or "
+            "directory`) and a file added is left out.",
+            "`drop-index` (drops that one GOCACHE entry; go indexes the dir afresh).",
         ),
         CodeInfo(
             "replace-missing",

@@ -365,7 +365,9 @@ def _full(facts: Facts, need: Need, st: ModuleState, v: ModuleVerification) -> l
             )
         message = (
             f"{path} {version}: dir has been modified ({v.dir}){detail}. "
-            "go build compiles the modified files without a word."
+            "go build compiles the modified files without a word. "
+            "go's module index in GOCACHE may hold the changed file list: "
+            "the fix drops it too."
         )
         out += _findings(
             need,

@@ -9,7 +9,9 @@ Quick fixes, keyed by the diagnostic's ``data.code``:
 - ``cache-missing``: download M@V; download all missing modules.
 - ``cache-missing-summary`` (the ``module`` line): download all missing modules.
 - ``cache-incomplete``, ``cache-corrupt``, ``cache-modified``: redownload M@V;
-  clear M@V from the module cache.
+  clear M@V from the module cache (both also drop go's module index entry of its
+  directory from GOCACHE).
+- ``build-cache-stale``: drop go's module index entry of M@V's directory.
 - ``sum-missing``: add the missing go.sum entries (go in that module's directory).
 - ``sum-mismatch``: redownload M@V and re-verify.
 - ``sum-conflict``: resolve the go.sum merge conflict (an edit).
@@ -254,6 +256,18 @@ class _Builder:
             )
         )
 
+    def preferred_fix(
+        self, title: str, command: str, args: dict[str, Any], diag: types.Diagnostic
+    ) -> None:
+        """The preferred quick fix for ``diag``: run ``command`` with ``args``."""
+        self.add(
+            title,
+            QUICKFIX,
+            command=_command(title, command, args),
+            diagnostic=diag,
+            preferred=True,
+        )
+
     @property
     def trusted(self) -> bool:
         return bool(self.server.state.settings.trusted)
@@ -465,6 +479,14 @@ def _download_all(b: _Builder, diag: types.Diagnostic, *, preferred: bool = Fals
     )
 
 
+def _stale_index(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    m, v = _str(data, "module"), _str(data, "version")
+    if m is None or v is None or not b.trusted:
+        return
+    title = f"Drop go's stale module index of {m}@{v} (GOCACHE)"
+    b.preferred_fix(title, cmd.DROP_INDEX, {"module": m, "version": v}, diag)
+
+
 def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
     if not b.go():
         return
@@ -636,13 +658,7 @@ def _private_path(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> 
         return
     title = f"Add {prefix} to GOPRIVATE"
     args = {"prefix": prefix, "module": data.get("module")}
-    b.add(
-        title,
-        QUICKFIX,
-        command=_command(title, cmd.SET_GOPRIVATE, args),
-        diagnostic=diag,
-        preferred=True,
-    )
+    b.preferred_fix(title, cmd.SET_GOPRIVATE, args, diag)
 
 
 _CACHE_CODES = (
@@ -662,6 +678,8 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
         code = data.get("code") or diag.code
         if code in _CACHE_CODES:
             _cache_fixes(b, diag, data, code)
+        elif code == "build-cache-stale":
+            _stale_index(b, diag, data)
         elif code == "sum-missing":
             _sum_missing(b, diag, data)
         elif code == "cache-missing-summary":
