@@ -426,3 +426,34 @@ def test_sum_lines_of_another_algorithm_do_not_count(graph_cache: CacheFixture) 
     found = [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.code == "sum-missing"]
     assert len(found) == 1
     assert "missing go.sum entry for module providing package example.com/a" in found[0].message
+
+
+@pytest.mark.parametrize("mode", ["-mod=mod", "workspace"])
+def test_missing_sums_that_go_adds_itself_are_information(
+    graph_cache: CacheFixture, mode: str
+) -> None:
+    ws = graph_cache.workspace
+    write_main(ws, "1.21", "example.com/a v1.0.0")
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/a"\n')
+    (ws / "go.sum").unlink(missing_ok=True)
+    root, flags, fills = ws, "-mod=mod", "go.sum"
+    if mode == "workspace":
+        root, flags, fills = ws.parent, "", "go.work.sum"
+        (root / "go.work").write_text(f"go 1.21\n\nuse ./{ws.name}\n")
+    found = [f for f in doctor(graph_cache, root, GOFLAGS=flags) if f.code == "sum-missing"]
+    assert [(f.severity.label, f.data["fills"]) for f in found] == [("information", fills)]
+    assert found[0].message.endswith(f"(the next go command adds them to {fills} itself)")
+    assert [
+        f for f in doctor(graph_cache, root, GOFLAGS=flags) if f.severity.label == "error"
+    ] == []
+    # go agrees: it builds, writing the lines; then we are quiet
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS=flags))
+    assert res.returncode == 0, res.stderr
+    assert (root / fills).exists()
+    assert [f for f in doctor(graph_cache, root, GOFLAGS=flags) if f.code == "sum-missing"] == []
+    # without either, a missing line stops go: an error
+    if mode == "-mod=mod":
+        (ws / "go.sum").unlink()
+        assert run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS="")).returncode != 0
+        found = [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.code == "sum-missing"]
+        assert [f.severity.label for f in found] == ["error"]

@@ -210,9 +210,12 @@ def check(
     errors = {
         (f.range.start.line, f.module) for f in result.findings if f.severity.label == "error"
     }
+    hinted = {(f.range.start.line, f.module) for f in result.findings if f.code == "cache-missing"}
     for f in local.findings:
         if f.code == "cache-missing" and (f.range.start.line, f.module) in errors:
             continue
+        if f.code == "cache-missing" and (f.range.start.line, f.module) in hinted:
+            continue  # the network part may name the entry go actually reaches
         if f.code == "cache-missing-summary":
             continue
         assert (f.code, f.range.start.line, f.message) in keys, f

@@ -109,8 +109,9 @@ class Scenario:
     def doctor(
         self, verify: engine.VerifyLevel = "quick", *, root: Path | None = None, **env: str
     ) -> list[Finding]:
-        """gomod-doctor through the engine, in the fixture's Go environment."""
-        genv = goenv.load(self.env(**env))
+        """gomod-doctor through the engine, in the fixture's Go environment, with the
+        go command's mode as :meth:`go` runs it unless a test says otherwise."""
+        genv = goenv.load(self.env(**{"GOFLAGS": "-mod=readonly", **env}))
         loc = locate(
             root or self.ws,
             gowork=genv.gowork_setting or genv.GOWORK,

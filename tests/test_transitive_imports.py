@@ -105,7 +105,8 @@ class Tx:
         return Path(module_files(self.fx.gomodcache, path, V).extracted_dir)
 
     def gather(self, verify: engine.VerifyLevel = "quick", **env: str) -> Facts:
-        genv = goenv.load(self.fx.env_with(**env))
+        # the go command's mode as :meth:`go` runs it unless a test says otherwise
+        genv = goenv.load(self.fx.env_with(**{"GOFLAGS": "-mod=readonly", **env}))
         loc = locate(self.ws, gowork=genv.gowork_setting or genv.GOWORK, goroot=genv.GOROOT)
         facts, _ = engine.gather(loc, genv, verify=verify, no_memo=True)
         return facts

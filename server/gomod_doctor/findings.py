@@ -96,7 +96,8 @@ CATALOG: dict[str, CodeInfo] = {
             Severity.ERROR,
             "go.sum lacks lines the build needs (go's `missing go.sum entry` texts): one "
             "finding per `require` line, naming every missing go.sum line (the `/go.mod` "
-            "line, the zip's line); its data lists them.",
+            "line, the zip's line); its data lists them. Information where go adds them "
+            "itself: in workspace mode (go.work.sum) and with `-mod=mod` (go.sum).",
             "`download` (adds the missing go.sum entries with the go command).",
         ),
         CodeInfo(

@@ -22,13 +22,6 @@ from gomod_doctor.workspace.imports import ImportSite, modules_for_import
 from gomod_doctor.workspace.needs import ReplaceSite
 
 
-def _mod_flag(facts: Facts) -> str:
-    for flag in reversed(facts.env.goflags):
-        if flag.startswith("-mod="):
-            return flag.removeprefix("-mod=")
-    return ""
-
-
 def _site_range(site: ImportSite, import_path: str) -> Range:
     """The quoted import path (its byte columns; offsets are not known here)."""
     start = Position(site.line, site.column, 0)
@@ -77,7 +70,7 @@ def check(facts: Facts) -> list[Finding]:
     if needs.graph.missing:
         return []  # the graph stops at a go.mod not in the cache: it may provide them
     provided = {n.path for n in needs.selected()} | set(needs.main_modules)
-    flag = _mod_flag(facts)
+    flag = facts.env.mod_flag
     mod_mode = flag == "mod"
     proxy_off = facts.env.GOPROXY.strip() == "off"
     out: list[Finding] = []

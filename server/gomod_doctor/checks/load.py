@@ -238,10 +238,7 @@ def _mod_flag(facts: Facts) -> list[Finding]:
     """modload ``setDefaultBuildMod``: workspace mode takes -mod=readonly or vendor only."""
     work_file = facts.snapshot.work_file
     assert work_file is not None
-    mode = ""
-    for flag in facts.env.goflags:
-        if flag.startswith("-mod="):
-            mode = flag.removeprefix("-mod=")
+    mode = facts.env.mod_flag
     if mode in ("", "readonly", "vendor"):
         return []
     return [

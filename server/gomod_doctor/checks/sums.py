@@ -43,13 +43,23 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
     if not lines:
         return []
     data = {"module": path, "version": version, "goModule": need.path, "lines": lines}
+    severity, message = Severity.ERROR, "\n".join(texts)
+    fills = _go_fills(facts)
+    if fills is not None:
+        # go adds the lines itself (and verifies them: a checksum database or proxy
+        # that stands in its way has its own finding)
+        severity = Severity.INFORMATION
+        message += (
+            f"\n(the next go command adds {'them' if len(lines) > 1 else 'it'} to {fills} itself)"
+        )
+        data["fills"] = fills
     return [
         Finding(
             site.path,
             site.range,
             "sum-missing",
-            Severity.ERROR,
-            "\n".join(texts),
+            severity,
+            message,
             module=path,
             version=version,
             fixes=("download",),
@@ -57,6 +67,16 @@ def _missing(facts: Facts, need: Need) -> list[Finding]:
         )
         for site in need_sites(need)
     ]
+
+
+def _go_fills(facts: Facts) -> str | None:
+    """Where go writes missing go.sum lines by itself: go.work.sum in workspace mode,
+    go.sum with ``-mod=mod``; None when a missing line stops it."""
+    if facts.snapshot.work is not None:
+        return "go.work.sum"
+    if facts.env.mod_flag == "mod":
+        return "go.sum"
+    return None
 
 
 def _zip_text(facts: Facts, need: Need) -> tuple[str, str]:

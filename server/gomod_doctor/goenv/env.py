@@ -407,6 +407,14 @@ class GoEnv:
         return {k: self.get(k) for k in KEYS}
 
     @property
+    def mod_flag(self) -> str:
+        """The ``-mod`` value GOFLAGS sets (the last one wins), or "" when unset."""
+        for flag in reversed(self.goflags):
+            if flag.startswith("-mod="):
+                return flag.removeprefix("-mod=")
+        return ""
+
+    @property
     def gopath_list(self) -> list[str]:
         return _OS(self.goos_host or host_goos()).split_list(self.GOPATH)
 
