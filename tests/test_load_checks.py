@@ -365,3 +365,32 @@ def test_mod_flag_in_workspace_mode(tmp_path: Path) -> None:
     readonly = isolated_env(tmp_path / "go", GOFLAGS="-mod=readonly")
     assert run_go(["list", "-m"], root, readonly).returncode == 0
     assert [f for f in doctor(root, readonly) if f.severity.label in ("error", "warning")] == []
+
+
+@pytest.mark.parametrize("how", ["no GOPATH", "not a directory"])
+def test_unusable_module_cache_is_one_error(tmp_path: Path, how: str) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire (\n\texample.com/a v1.0.0\n"
+            "\texample.com/b v1.0.0\n)\n",
+            "m.go": 'package m\n\nimport (\n\t_ "example.com/a"\n\t_ "example.com/b"\n)\n',
+        },
+    )
+    # -mod=mod: go adds the missing go.sum lines itself, so it goes on to the cache
+    env = isolated_env(tmp_path / "go", GOFLAGS="-mod=mod")
+    if how == "no GOPATH":
+        env.update(GOPATH="", GOMODCACHE="", HOME="")
+        text = "module cache not found: neither GOMODCACHE nor GOPATH is set"
+    else:
+        (tmp_path / "file").write_text("")
+        env["GOMODCACHE"] = str(tmp_path / "file")
+        text = f'could not create module cache: "{tmp_path / "file"}" is not a directory'
+    res = run_go(["build", "./..."], root, env)
+    assert res.returncode != 0 and f"go: {text}" in res.stderr, res.stderr
+    found = [
+        f for f in doctor(root, env, verify="quick") if f.severity.label in ("error", "warning")
+    ]
+    assert [(f.code, f.range.start.line) for f in found] == [("modcache-unusable", 1)]
+    assert found[0].message.startswith(text)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gomod_doctor.cache import layout as cache_layout
 from gomod_doctor.cache import modindex
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
@@ -243,14 +244,16 @@ def gather(
     """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
+    # an unusable module cache stops go before anything is read from it: one finding
+    modcache_error = cache_layout.modcache_problem(env.GOMODCACHE) if verify != "off" else None
+    gomodcache = "" if modcache_error else env.GOMODCACHE
     graph = None
     if verify != "off":
         local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
         graph = gomods.graph_of(
-            snap, env.GOMODCACHE or None, local_go=local_go or "", overlays=overlays
+            snap, gomodcache or None, local_go=local_go or "", overlays=overlays
         )
     needs = build_needs.compute(snap, scanned, graph=graph)
-    gomodcache = env.GOMODCACHE
     pending: cache_verify.PendingVerify | None = None
     if verify == "full" and gomodcache:
         # Worker pools and the memo's database load only for full verification.
@@ -271,8 +274,18 @@ def gather(
         )
     try:
         facts = _gather_rest(
-            location, env, snap, scanned, needs, verify, overlays, transitive_memo, state_memo
+            location,
+            env,
+            snap,
+            scanned,
+            needs,
+            verify,
+            overlays,
+            transitive_memo,
+            state_memo,
+            gomodcache,
         )
+        facts.modcache_error = modcache_error
         if while_verifying is not None:
             while_verifying(facts)
     finally:
@@ -311,11 +324,13 @@ def _gather_rest(
     overlays: Mapping[Path, str] | None,
     transitive_memo: TransitiveMemo | None,
     state_memo: StateMemo | None,
+    gomodcache: str,
 ) -> Facts:
-    """What :func:`gather` reads besides full verification."""
+    """What :func:`gather` reads besides full verification (``gomodcache``: the module
+    cache, "" when there is none to read)."""
     if verify != "off":
         tmemo = transitive_memo if transitive_memo is not None else TransitiveMemo()
-        transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
+        transitive = tmemo.get(snap, scanned, needs, gomodcache or None)
         build_needs.add_transitive(needs, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
     facts.godebugs = godebugs.load(env.GOROOT, env.GOVERSION)
@@ -325,7 +340,6 @@ def _gather_rest(
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
     facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
 
-    gomodcache = env.GOMODCACHE
     if verify != "off" and gomodcache:
         wanted = wanted_versions(needs)
         if state_memo is not None:

@@ -61,6 +61,8 @@ class Facts:
     network: NetworkFacts | None = None
     #: the GODEBUG settings the building toolchain knows (None: not known)
     godebugs: GodebugTable | None = None
+    #: go's words when there is no usable module cache (nothing of it is read then)
+    modcache_error: str | None = None
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""

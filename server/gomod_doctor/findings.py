@@ -127,6 +127,14 @@ CATALOG: dict[str, CodeInfo] = {
             '`download --missing` ("Download all missing modules").',
         ),
         CodeInfo(
+            "modcache-unusable",
+            Severity.ERROR,
+            "There is no usable module cache (neither GOMODCACHE nor GOPATH set, GOMODCACHE "
+            "not a directory or relative): one error on the `module` line, in go's words, "
+            "instead of a finding per module.",
+            "Set GOMODCACHE (or GOPATH) to a directory: `go env -w GOMODCACHE=...`.",
+        ),
+        CodeInfo(
             "cache-incomplete",
             Severity.WARNING,
             "An interrupted download or extraction: `.partial` or temp leftovers, a zip "

@@ -380,8 +380,31 @@ def _full(facts: Facts, need: Need, st: ModuleState, v: ModuleVerification) -> l
     return out
 
 
+def _modcache_unusable(facts: Facts) -> list[Finding]:
+    """One error on the ``module`` line for a module cache go cannot use, when the
+    build has anything to read from it (instead of a finding per module)."""
+    error = facts.modcache_error
+    if error is None or not any(
+        n.fetch is not None and n.needs_gomod for n in facts.needs.needs.values()
+    ):
+        return []
+    setting = "GOMODCACHE" if facts.env.GOMODCACHE else "GOPATH"
+    message = error if not facts.env.GOMODCACHE else f"{error} (the GOMODCACHE setting)"
+    return [
+        Finding(
+            site.path,
+            site.range,
+            "modcache-unusable",
+            Severity.ERROR,
+            message,
+            data={"setting": setting, "GOMODCACHE": facts.env.GOMODCACHE},
+        )
+        for site in module_sites(facts)
+    ]
+
+
 def check(facts: Facts) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = _modcache_unusable(facts)
     missing: list[_Missing] = []
     for need in facts.needs.needs.values():
         fetch = need.fetch
