@@ -20,7 +20,7 @@ from gomod_doctor.modfile.work import parse_work
 from gomod_doctor.workspace import gomods, modgraph
 from gomod_doctor.workspace.discover import locate
 from gomod_doctor.workspace.modgraph import Missing, ModuleVersion, Summary, Unreadable
-from goproxy import CacheFixture, GoProxy, ModuleSpec
+from goproxy import CacheFixture, GoProxy, ModuleSpec, make_writable_and_remove
 from gotool import run_go
 
 MakeCache = Callable[..., CacheFixture]
@@ -457,3 +457,60 @@ def test_missing_sums_that_go_adds_itself_are_information(
         assert run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS="")).returncode != 0
         found = [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.code == "sum-missing"]
         assert [f.severity.label for f in found] == ["error"]
+
+
+# --------------------------------------------------------------------------- vendoring
+
+
+def test_vendor_mode_reads_no_cache_and_checks_modules_txt(graph_cache: CacheFixture) -> None:
+    ws = graph_cache.workspace
+    write_main(ws, "1.21", "example.com/a v1.0.0")
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/a"\n')
+    env = graph_cache.env_with(GOFLAGS="-mod=mod")
+    (ws / "go.sum").unlink(missing_ok=True)
+    assert run_go(["mod", "tidy"], ws, env).returncode == 0
+    assert run_go(["mod", "vendor"], ws, env).returncode == 0
+    # the default mode is now vendor (go 1.21, a vendor directory): the module cache is
+    # not read, so even without it go builds, and there is nothing to say
+    make_writable_and_remove(graph_cache.gomodcache)
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS=""))
+    assert res.returncode == 0, res.stderr
+    assert [
+        f for f in doctor(graph_cache, ws, GOFLAGS="") if f.severity.label != "information"
+    ] == []
+
+    # go.mod changed, vendor/modules.txt not: go's inconsistent vendoring, line by line
+    write_main(
+        ws,
+        "1.21",
+        "example.com/a v1.0.0",
+        "example.com/b v1.0.0",
+        extra="replace example.com/c v1.1.0 => example.com/c v1.2.0\n",
+    )
+    (ws / "deps.go").write_text('package workspace\n\nimport _ "example.com/a"\n')
+    res = run_go(["build", "./..."], ws, graph_cache.env_with(GOFLAGS=""))
+    assert res.returncode != 0
+    found = [f for f in doctor(graph_cache, ws, GOFLAGS="") if f.severity.label == "error"]
+    assert [(f.code, f.range.start.line, f.data["detail"]) for f in found] == [
+        (
+            "vendor-inconsistent",
+            6,
+            "is explicitly required in go.mod, but not marked as explicit in vendor/modules.txt",
+        ),
+        (
+            "vendor-inconsistent",
+            7,
+            "is replaced in go.mod, but not marked as replaced in vendor/modules.txt",
+        ),
+    ]
+    for f in found:
+        assert f"\n\t{f.module}@{f.version}: {f.data['detail']}" in res.stderr
+        assert f.message.startswith(f"inconsistent vendoring in {ws}:")
+        assert f.message.endswith("To sync the vendor directory, run:\n\t\tgo mod vendor")
+    assert f"go: inconsistent vendoring in {ws}:" in res.stderr
+    # -mod=readonly sets vendoring aside: no vendor findings then
+    assert [
+        f
+        for f in doctor(graph_cache, ws, GOFLAGS="-mod=readonly")
+        if f.code == "vendor-inconsistent"
+    ] == []

@@ -24,6 +24,7 @@ from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax
 from gomod_doctor.checks import graph as graph_check
 from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
+from gomod_doctor.checks import vendor as vendor_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
@@ -35,6 +36,7 @@ from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace import gomods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.workspace import vendor as vendoring
 from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import (
@@ -72,6 +74,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("replace", replace_check.check),
     ("imports", imports_check.check),
     ("graph", graph_check.check),
+    ("vendor", vendor_check.check),
     ("cache", cache.check),
     ("buildindex", buildindex.check),
     ("sums", sums.check),
@@ -244,6 +247,9 @@ def gather(
     """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
+    mode = vendoring.build_mode(snap, env.mod_flag)
+    if mode.mode == "vendor":
+        verify = "off"  # go builds from the vendor directory: the module cache is not read
     # an unusable module cache stops go before anything is read from it: one finding
     modcache_error = cache_layout.modcache_problem(env.GOMODCACHE) if verify != "off" else None
     gomodcache = "" if modcache_error else env.GOMODCACHE
@@ -286,6 +292,7 @@ def gather(
             gomodcache,
         )
         facts.modcache_error = modcache_error
+        facts.build_mode = mode
         if while_verifying is not None:
             while_verifying(facts)
     finally:

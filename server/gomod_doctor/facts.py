@@ -24,6 +24,7 @@ from gomod_doctor.gosum.parser import SumEntry, SumFile
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.snapshot import FileText, Snapshot
+from gomod_doctor.workspace.vendor import BuildMode
 
 if TYPE_CHECKING:  # the network model loads with the network code
     from gomod_doctor.network.model import NetworkFacts
@@ -63,6 +64,8 @@ class Facts:
     godebugs: GodebugTable | None = None
     #: go's words when there is no usable module cache (nothing of it is read then)
     modcache_error: str | None = None
+    #: the -mod mode of the next build (vendor: the module cache is not read)
+    build_mode: BuildMode | None = None
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""

@@ -216,6 +216,15 @@ CATALOG: dict[str, CodeInfo] = {
             "Remove one of the replacements.",
         ),
         CodeInfo(
+            "vendor-inconsistent",
+            Severity.ERROR,
+            "In vendor mode (go 1.14+ and a vendor directory, or `-mod=vendor`), "
+            "vendor/modules.txt disagrees with go.mod or go.work (go's `inconsistent "
+            "vendoring`), on the line concerned. Cache findings do not apply in vendor mode: "
+            "go reads no module cache then.",
+            "`go mod vendor` (`go work vendor` in a workspace).",
+        ),
+        CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",
