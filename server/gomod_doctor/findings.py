@@ -253,6 +253,13 @@ CATALOG: dict[str, CodeInfo] = {
             "`go work edit -replace M@V=...` (a go.work replace overrides both).",
         ),
         CodeInfo(
+            "work-module-outside",
+            Severity.ERROR,
+            "The module being checked is inside a go.work's tree but not one of its `use` "
+            "modules: go refuses to build there (go's words).",
+            "`go work use .` in that module, or GOWORK=off.",
+        ),
+        CodeInfo(
             "work-empty",
             Severity.ERROR,
             "go.work has no `use` line: go finds no modules in the workspace.",

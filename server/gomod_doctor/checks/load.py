@@ -43,6 +43,7 @@ def check(facts: Facts) -> list[Finding]:
     work, work_file = snap.work, snap.work_file
     if work is not None and work_file is not None and not work.go_errors:
         out.extend(_mod_flag(facts))
+        out.extend(_outside_workspace(facts))
         # in go's order: each stops go before the next is looked at
         for step in (
             _use_duplicates,
@@ -297,3 +298,30 @@ def _conflicting_replacements(facts: Facts) -> list[Finding]:
             )
             return out  # go stops at the first (base.Fatalf)
     return out
+
+
+def _outside_workspace(facts: Facts) -> list[Finding]:
+    """modload ``dirInModule`` check: the module the go command runs in (where the search
+    for go.work started) must be one of go.work's ``use`` modules."""
+    snap = facts.snapshot
+    start = snap.location.start_gomod
+    if start is None or snap.work is None:
+        return []
+    mod_dir = start.parent
+    if any(use_dir(snap.location.root, u.path) == mod_dir for u in snap.work.use):
+        return []
+    text = (
+        "current directory is contained in a module that is not one of the workspace "
+        "modules listed in go.work. You can add the module to the workspace using:\n"
+        "\tgo work use ."
+    )
+    return [
+        Finding(
+            str(start),
+            Range(Position(1, 1, 0), Position(1, 1, 0)),
+            "work-module-outside",
+            Severity.ERROR,
+            text,
+            data={"dir": str(mod_dir), "command": "go work use ."},
+        )
+    ]
