@@ -417,3 +417,30 @@ def test_module_outside_the_workspace(tmp_path: Path) -> None:
     assert doctor(root / "one", env) == []
     assert run_go(["build", "."], three, {**env, "GOWORK": "off"}).returncode == 0
     assert doctor(three, {**env, "GOWORK": "off"}) == []
+
+
+def test_incompatible_suffix_on_a_compatible_version(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire (\n\texample.com/x v0.1.1+incompatible\n"
+            "\texample.com/y v2.0.0+incompatible\n)\n"
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    found = [f for f in doctor(root, env) if f.code == "version-invalid"]
+    # go's words: GOROOT/src/cmd/go/testdata/script/mod_invalid_version.txt
+    script = (GOROOT / "src/cmd/go/testdata/script/mod_invalid_version.txt").read_text()
+    assert (
+        "invalid version: \\+incompatible suffix not allowed: major version v0 is compatible"
+        in script
+    )
+    assert [(f.range.start.line, f.severity.label, f.message) for f in found] == [
+        (
+            6,
+            "warning",
+            "example.com/x@v0.1.1+incompatible: invalid version: +incompatible suffix not "
+            "allowed: major version v0 is compatible",
+        )
+    ]

@@ -225,6 +225,14 @@ CATALOG: dict[str, CodeInfo] = {
             "`go mod vendor` (`go work vendor` in a workspace).",
         ),
         CodeInfo(
+            "version-invalid",
+            Severity.WARNING,
+            "A required version the origin refuses to make: `+incompatible` on a v0/v1 "
+            "version (go's words when it fetches it directly or through proxy.golang.org; "
+            "a cached copy or a lenient proxy still builds).",
+            "Require the version without `+incompatible`.",
+        ),
+        CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",

@@ -36,6 +36,7 @@ def check(facts: Facts) -> list[Finding]:
             continue  # go stops at a syntax error (the syntax check says it)
         # x/mod checks retract lines even when other lines have errors
         out.extend(_retract_findings(str(m.gomod.path), m.mod))
+        out.extend(_incompatible_findings(str(m.gomod.path), m.mod))
         if snap.work is None and not m.mod.go_errors:
             # godebug lines are checked once go.mod has loaded; in workspace mode,
             # go.work's count instead
@@ -325,3 +326,31 @@ def _outside_workspace(facts: Facts) -> list[Finding]:
             data={"dir": str(mod_dir), "command": "go work use ."},
         )
     ]
+
+
+def _incompatible_findings(path: str, mod: ModFile) -> list[Finding]:
+    """``+incompatible`` on a v0 or v1 version: the origin (modfetch ``coderepo``, which
+    proxy.golang.org and ``direct`` use) refuses to make such a version, in these
+    words. A copy already in the module cache, or a proxy that serves one anyway,
+    still builds: a warning."""
+    out: list[Finding] = []
+    for r in mod.require:
+        v = r.version
+        if not v.endswith("+incompatible") or canonical_version(v) != v:
+            continue
+        major = v.split(".", 1)[0]
+        if major not in ("v0", "v1"):
+            continue
+        out.append(
+            Finding(
+                path,
+                r.syntax.range,
+                "version-invalid",
+                Severity.WARNING,
+                f"{r.path}@{v}: invalid version: +incompatible suffix not allowed: major "
+                f"version {major} is compatible",
+                module=r.path,
+                version=v,
+            )
+        )
+    return out
