@@ -224,6 +224,7 @@ def _work_modules(facts: Facts) -> list[Finding]:
                     f"go.work {verb} go {work_go}; to download and use go {mod_go}:\n"
                     "\tgo work use",
                     data={"use": use.path, "go": mod_go, "work_go": work_go},
+                    fixes=("work-go",),
                 )
             )
     return out
