@@ -646,7 +646,8 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         assert summary.severity == types.DiagnosticSeverity.Information
         assert summary.message == (
             "2 needed module versions are not in the module cache yet: the next build "
-            f"downloads them from {proxy.url}"
+            f"downloads them from {proxy.url} (the module graph is read up to their go.mod "
+            "files: what they require is known once they are downloaded)"
         )
         # its fix, on the module line: download them all
         fixes = by_title(await s.actions(uri, MODULE_LINE, only=["quickfix"]))

@@ -286,11 +286,13 @@ def test_cache_missing_says_what_the_next_build_fetches_and_from_where(sc: Scena
         s = only(findings, "cache-missing-summary")
         assert s.message == (
             "1 needed module version is not in the module cache yet: the next build "
-            f"downloads it from {proxy.url}"
+            f"downloads it from {proxy.url} (the module graph is read up to its go.mod: "
+            "what it requires is known once it is downloaded)"
         )
         assert s.fixes == ("download-missing",)
         assert s.data == {
             "count": 1,
+            "graphStops": ["example.com/alpha@v1.0.0"],
             "modules": [
                 {
                     "module": ALPHA[0],
