@@ -33,6 +33,14 @@ How the work is done
    workers. The tasks are module-level functions (any start method works; the
    default is :func:`default_context`). Should the pool break, the remaining
    tasks run in this process.
+4. ``background=True`` (the language server's verification, which runs while the
+   user types) changes the pool, not the work: :func:`background_workers`
+   processes (every usable core but one, at least one), each lowering its own CPU
+   priority by :data:`BACKGROUND_NICE` when it starts, and a pool even of one
+   worker, so that the hashing never runs in the caller's process (where it would
+   compete with the editor's requests for the interpreter lock). In the foreground
+   (the CLI: the user waits for the answer) the pool has a worker per core at
+   normal priority.
 
 Files are opened relative to their directory (``dir_fd``) where the platform
 allows, which spares the kernel a walk of the whole path per file. Memory stays
@@ -54,6 +62,7 @@ bounded (a zip part or a batch of files), so workers still busy stop soon after.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import marshal
@@ -109,6 +118,7 @@ __all__ = [
     "Progress",
     "VerifyResult",
     "VerifyStats",
+    "background_workers",
     "default_context",
     "start_verify",
     "verify",
@@ -123,6 +133,7 @@ INLINE_FILES = 20_000
 WALK_IN_WORKERS_FILES = 5_000  # with a pool, walk in it when more files are expected
 STORE_BATCH = 20_000  # memo entries written at once
 _POLL = 0.05
+BACKGROUND_NICE = 10  # how much a background worker lowers its priority (os.nice)
 
 
 NEWLINE_ERROR = "dirhash: filenames with newlines are not supported"
@@ -574,6 +585,26 @@ class _Runner:
                     job.done(result)
                 on_done(job)
         return not self.cancelled()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where known)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def background_workers() -> int:
+    """The worker processes of a background verification: every usable core but
+    one (left to the editor and the server's event loop), at least one."""
+    return max(1, usable_cores() - 1)
+
+
+def _lower_priority(increment: int) -> None:
+    """A background worker's initializer: run at a lower CPU priority."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice here: still work
+        os.nice(increment)
 
 
 def default_context() -> BaseContext:
@@ -1257,15 +1288,18 @@ def verify(
     executor: Executor | None = None,
     mp_context: BaseContext | None = None,
     racy_window_ns: int = RACY_WINDOW_NS,
+    background: bool = False,
 ) -> VerifyResult:
     """Rehash the zips (and, where ``need_dir``, the extracted directories) of the
     requested module versions; see the module notes.
 
     ``memo`` is an open :class:`~gomod_doctor.cache.memo.Memo` or the path of one
     (default: the user cache's); ``no_memo`` neither reads nor writes it.
-    ``workers`` defaults to ``os.cpu_count()``; ``executor`` runs the tasks in a
-    pool of the caller's instead of one made here (with ``mp_context``, default
-    :func:`default_context`). Never raises for a bad cache or memo.
+    ``workers`` defaults to ``os.cpu_count()``, or with ``background`` to
+    :func:`background_workers` (whose processes run at lower priority; see the
+    module notes); ``executor`` runs the tasks in a pool of the caller's instead of
+    one made here (with ``mp_context``, default :func:`default_context`). Never
+    raises for a bad cache or memo.
     """
     return start_verify(
         gomodcache,
@@ -1278,6 +1312,7 @@ def verify(
         executor=executor,
         mp_context=mp_context,
         racy_window_ns=racy_window_ns,
+        background=background,
     ).result()
 
 
@@ -1366,6 +1401,7 @@ def start_verify(
     executor: Executor | None = None,
     mp_context: BaseContext | None = None,
     racy_window_ns: int = RACY_WINDOW_NS,
+    background: bool = False,
 ) -> PendingVerify:
     """:func:`verify` in two steps: this plans and, when the work is worth a pool,
     starts it (the caller may do other things while the workers hash); the
@@ -1393,14 +1429,23 @@ def start_verify(
     own_pool: ProcessPoolExecutor | None = None
     try:
         plan = v.plan()
-        n = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        if workers is None:
+            workers = background_workers() if background else (os.cpu_count() or 1)
+        n = max(1, workers)
         pooled = executor is not None or (
-            n > 1 and (plan.work_bytes > INLINE_BYTES or plan.expected_files > INLINE_FILES)
+            (n > 1 or background)
+            and (plan.work_bytes > INLINE_BYTES or plan.expected_files > INLINE_FILES)
         )
         ex: Executor | None = executor
         if pooled and ex is None:
             try:
-                own_pool = ProcessPoolExecutor(n, mp_context=mp_context or default_context())
+                own_pool = ProcessPoolExecutor(
+                    n,
+                    mp_context=mp_context or default_context(),
+                    initializer=(
+                        functools.partial(_lower_priority, BACKGROUND_NICE) if background else None
+                    ),
+                )
                 ex = own_pool
             except (OSError, ValueError, NotImplementedError, ImportError):
                 ex = None  # no processes here: work in this one
