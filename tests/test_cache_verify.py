@@ -712,6 +712,38 @@ def test_default_memo_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 # --------------------------------------------------------------------------- progress, cancel
 
 
+def test_background_verification_workers(
+    sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """background=True (the language server's): cores - 1 worker processes, at least
+    one (so that the hashing leaves the caller's process even on 2 cores), each at a
+    lower CPU priority; the foreground pool keeps the caller's priority. Same hashes."""
+    fx = sample_cache
+    monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
+    for cores, workers in ((1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(verify_mod, "usable_cores", lambda c=cores: c)
+        assert verify_mod.background_workers() == workers
+    pools: list[Any] = []
+
+    class Recording(verify_mod.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.niceness = self.submit(os.nice, 0)  # a worker's, once it started
+            pools.append(self)
+
+    monkeypatch.setattr(verify_mod, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(verify_mod, "usable_cores", lambda: 2)
+    background = verify(fx.gomodcache, _reqs(fx), no_memo=True, background=True)
+    foreground = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=2)
+    assert (background.stats.workers, foreground.stats.workers) == (1, 2)
+    bg, fg = pools
+    mine = os.nice(0)
+    assert bg.niceness.result() == min(19, mine + verify_mod.BACKGROUND_NICE)
+    assert fg.niceness.result() == mine
+    assert background.modules == foreground.modules
+    assert all(m.zip_h1 and m.dir_h1 == m.zip_h1 for m in background.modules.values())
+
+
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     fx = sample_cache
     monkeypatch.setattr(verify_mod, "BATCH_FILES", 1)

@@ -88,6 +88,12 @@ require example.com/dep v1.1.0 // indirect
 """
 ALPHA = ("example.com/alpha", "v1.0.0")
 
+# TODO(lead: merge of issue 10 part 4, redownload drops go's module index entry):
+# set True once that is merged. Until then a redownload leaves go's module index
+# (GOCACHE) listing the files the edited dir had, and go build fails on the file it
+# no longer has: asserted below as it is, so that the merge cannot go unnoticed.
+REDOWNLOAD_DROPS_MODULE_INDEX = False
+
 
 # --------------------------------------------------------------------------- setup
 
@@ -480,7 +486,9 @@ class Ws:
 
 @pytest.fixture
 def modified_ws(cache_store: Path) -> Iterator[Ws]:
-    """The sample workspace with a dependency file edited in its module cache.
+    """The sample workspace with a dependency file edited in its module cache, then
+    built (the user's path: go builds with the edit, silently, and its module index
+    in GOCACHE lists the edited dir's files, extra.go included).
 
     It lives under a short /tmp/gmd-* path (not pytest's long one): the paths show
     in the hover and the Problems panel of the README's screenshots."""
@@ -489,11 +497,6 @@ def modified_ws(cache_store: Path) -> Iterator[Ws]:
         ws = Ws(build_cache(base / "ws", sample_modules(), SAMPLE_REQUIRES, store=cache_store))
         (ws.dir / "go.mod").write_text(TIDY_GO_MOD)
         assert ws.go("mod", "verify") == (0, "all modules verified\n")
-        # Built once while the cache is whole, as in test_lsp_features: go's module
-        # index (in GOCACHE) then lists the module's real files. (Built first with the
-        # edit, the index would list extra.go, and go build would fail after the repair
-        # until GOCACHE is cleaned: go assumes module cache dirs never change.)
-        assert ws.go("build", "./...") == (0, "")
         ext = ws.alpha_dir()
         for p in (ext, ext / "alpha.go"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
@@ -529,15 +532,18 @@ def test_cache_modified_squiggle_problems_and_redownload(
             # GOPROXY=off in the server's environment: the proxy comes from gomodDoctor.env,
             # so the redownload also proves the settings reach the server.
             go_env=ws.fx.env,
-            # GOSUMDB=off (the isolated env's) would add an insecure-setting note: turned
-            # off through gomodDoctor.diagnostics.severity, a setting the server must get too.
+            # No gomodDoctor.verify: the default (full, in the background) is what sees
+            # an edited file in the module cache. GOSUMDB=off (the isolated env's) would
+            # add an insecure-setting note: turned off through
+            # gomodDoctor.diagnostics.severity, a setting the server must get too.
             settings={
-                "gomodDoctor.verify": "full",
                 "gomodDoctor.env": {"GOPROXY": proxy.url},
                 "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
             },
         ) as editor,
     ):
+        user = json.loads((editor.user_data / "User" / "settings.json").read_text())
+        assert not any(k.startswith("gomodDoctor.verify") for k in user), user
         result = drive(
             e2e_setup,
             editor,
@@ -565,7 +571,10 @@ def test_cache_modified_squiggle_problems_and_redownload(
     assert ws.go("mod", "verify") == (0, "all modules verified\n")
     assert not (ws.alpha_dir() / "extra.go").exists()
     code, out = ws.go("build", "./...")
-    assert (code, out) == (0, ""), out
+    if REDOWNLOAD_DROPS_MODULE_INDEX:
+        assert (code, out) == (0, ""), out
+    else:  # TODO(lead): see REDOWNLOAD_DROPS_MODULE_INDEX
+        assert code == 1 and "extra.go: no such file or directory" in out, out
     _check_readme_shots(artifacts)
 
 
@@ -653,9 +662,8 @@ def test_untrusted_workspace_diagnoses_but_offers_no_redownload(
         tmp_path / "vscode",
         go_env=ws.fx.env,
         settings={
-            "gomodDoctor.verify": "full",
-            "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
-        },
+            "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"}
+        },  # verify: default
         trust=True,
     ) as editor:
         result = drive(
