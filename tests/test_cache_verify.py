@@ -738,10 +738,43 @@ def test_background_verification_workers(
     assert (background.stats.workers, foreground.stats.workers) == (1, 2)
     bg, fg = pools
     mine = os.nice(0)
-    assert bg.niceness.result() == min(19, mine + verify_mod.BACKGROUND_NICE)
+    assert bg.niceness.result() == max(mine, verify_mod.BACKGROUND_NICE)
     assert fg.niceness.result() == mine
     assert background.modules == foreground.modules
     assert all(m.zip_h1 and m.dir_h1 == m.zip_h1 for m in background.modules.values())
+
+
+def test_verify_in_background_process(
+    sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The language server's verification runs in a process of its own: the same
+    results, its progress relayed, a cancel honoured, a failure raised."""
+    fx = sample_cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # (the child's memo)
+    calls: list[tuple[int, int]] = []
+    res = verify_mod.verify_in_background(
+        fx.gomodcache, _reqs(fx), progress=lambda d, t, c: calls.append((d, t))
+    )
+    direct = verify(fx.gomodcache, _reqs(fx), no_memo=True)
+    assert not res.cancelled
+    assert {k: (m.zip_h1, m.dir_h1) for k, m in res.modules.items()} == {
+        k: (m.zip_h1, m.dir_h1) for k, m in direct.modules.items()
+    }
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+    assert (tmp_path / "xdg" / "gomod-doctor" / "memo.sqlite3").exists()
+
+    stop = threading.Event()
+    stop.set()
+    assert verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), cancel=stop).cancelled
+
+    def broken(*args: Any, **kwargs: Any) -> VerifyResult:
+        raise OSError("no")
+
+    monkeypatch.setattr(verify_mod, "verify", broken)
+    with pytest.raises(RuntimeError, match="the verification failed: OSError: no"):
+        verify_mod.verify_in_background(
+            fx.gomodcache, _reqs(fx), mp_context=multiprocessing.get_context("fork")
+        )
 
 
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,11 +36,15 @@ How the work is done
 4. ``background=True`` (the language server's verification, which runs while the
    user types) changes the pool, not the work: :func:`background_workers`
    processes (every usable core but one, at least one), each lowering its own CPU
-   priority by :data:`BACKGROUND_NICE` when it starts, and a pool even of one
+   priority to :data:`BACKGROUND_NICE` when it starts, and a pool even of one
    worker, so that the hashing never runs in the caller's process (where it would
-   compete with the editor's requests for the interpreter lock). In the foreground
-   (the CLI: the user waits for the answer) the pool has a worker per core at
-   normal priority.
+   compete with the editor's requests for the interpreter lock).
+   :func:`verify_in_background` moves the rest (planning, the tasks' results, the
+   memo's reads and writes) out of the caller's process too: it runs the
+   verification in a process of its own, at the same lower priority, and passes
+   back its progress and result.
+   In the foreground (the CLI: the user waits for the answer) the pool has a
+   worker per core at normal priority.
 
 Files are opened relative to their directory (``dir_fd``) where the platform
 allows, which spares the kernel a walk of the whole path per file. Memory stays
@@ -82,7 +86,9 @@ from concurrent.futures import (
     ProcessPoolExecutor,
 )
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from gomod_doctor.cache import hashing
@@ -122,6 +128,7 @@ __all__ = [
     "default_context",
     "start_verify",
     "verify",
+    "verify_in_background",
 ]
 
 SPLIT_ZIP_AT = 16 << 20  # zips larger than this are split into member ranges
@@ -133,7 +140,7 @@ INLINE_FILES = 20_000
 WALK_IN_WORKERS_FILES = 5_000  # with a pool, walk in it when more files are expected
 STORE_BATCH = 20_000  # memo entries written at once
 _POLL = 0.05
-BACKGROUND_NICE = 10  # how much a background worker lowers its priority (os.nice)
+BACKGROUND_NICE = 10  # the niceness background verification runs at (at least)
 
 
 NEWLINE_ERROR = "dirhash: filenames with newlines are not supported"
@@ -601,10 +608,11 @@ def background_workers() -> int:
     return max(1, usable_cores() - 1)
 
 
-def _lower_priority(increment: int) -> None:
-    """A background worker's initializer: run at a lower CPU priority."""
+def lower_priority(niceness: int = BACKGROUND_NICE) -> None:
+    """Run this process at a lower CPU priority: at ``niceness`` unless it runs at a
+    lower one already (a background worker's initializer)."""
     with contextlib.suppress(AttributeError, OSError):  # no nice here: still work
-        os.nice(increment)
+        os.nice(max(0, niceness - os.nice(0)))
 
 
 def default_context() -> BaseContext:
@@ -1442,9 +1450,7 @@ def start_verify(
                 own_pool = ProcessPoolExecutor(
                     n,
                     mp_context=mp_context or default_context(),
-                    initializer=(
-                        functools.partial(_lower_priority, BACKGROUND_NICE) if background else None
-                    ),
+                    initializer=lower_priority if background else None,
                 )
                 ex = own_pool
             except (OSError, ValueError, NotImplementedError, ImportError):
@@ -1464,3 +1470,90 @@ def start_verify(
     if ex is not None:
         pending._start()  # the workers begin now
     return pending
+
+
+# --------------------------------------------------------------------------- apart
+
+
+def _verify_child(
+    gomodcache: str,
+    requests: list[tuple[str, str, bool]],
+    conn: Connection,
+    stop: Any,
+) -> None:
+    """The process of :func:`verify_in_background`: verify, send progress and the
+    result (or the error) back."""
+
+    last = 0.0
+
+    def progress(done: int, total: int, current: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= _POLL or done >= total:  # a message per task would be many
+            last = now
+            conn.send(("progress", done, total, current))
+
+    lower_priority()
+    try:
+        result = verify(
+            gomodcache, requests, progress=progress, cancel=stop.is_set, background=True
+        )
+    except BaseException as e:  # (the caller reports it)
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    else:
+        conn.send(("result", result))
+    finally:
+        conn.close()
+
+
+def verify_in_background(
+    gomodcache: str | os.PathLike[str],
+    requests: Iterable[tuple[str, str, bool]],
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    mp_context: BaseContext | None = None,
+) -> VerifyResult:
+    """:func:`verify` with ``background=True`` (the default memo), run in a process of
+    its own: this process only relays ``progress`` (called from this thread) and
+    ``cancel``, so that its interpreter lock stays free for the editor's requests.
+    Raises :class:`RuntimeError` when that process fails or dies."""
+    ctx = mp_context or default_context()
+    receive, send = ctx.Pipe(duplex=False)
+    stop = ctx.Event()
+    cancelled = _is_cancelled(cancel)
+    # Not a daemon: daemons may not start the pool's processes.
+    proc: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
+        target=_verify_child,
+        args=(os.fspath(gomodcache), list(requests), send, stop),
+        name="gomod-doctor-verify",
+    )
+    proc.start()
+    send.close()
+    try:
+        while True:
+            if cancelled():
+                stop.set()
+            if receive.poll(_POLL):
+                try:
+                    msg = receive.recv()
+                except EOFError:
+                    proc.join(1.0)
+                    raise RuntimeError(
+                        f"the verification process ended without a result (exit {proc.exitcode})"
+                    ) from None
+                if msg[0] == "progress":
+                    if progress is not None:
+                        progress(msg[1], msg[2], msg[3])
+                elif msg[0] == "result":
+                    result: VerifyResult = msg[1]
+                    return result
+                else:
+                    raise RuntimeError(f"the verification failed: {msg[1]}")
+    finally:
+        stop.set()
+        receive.close()
+        proc.join(5.0)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(1.0)

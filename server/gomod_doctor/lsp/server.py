@@ -551,10 +551,9 @@ def _verify(
         mb = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB"
         reporter.report(f"{mb} {current}".strip(), pct)
 
-    # In the background: cores - 1 worker processes at lower priority (the user types).
-    return cache_verify.verify(
-        gomodcache, requests, progress=progress, cancel=cancel, background=True
-    )
+    # In the background (the user types): in a process of its own, whose cores - 1
+    # workers run at lower priority.
+    return cache_verify.verify_in_background(gomodcache, requests, progress=progress, cancel=cancel)
 
 
 def resolve_go_binary(settings: Settings, environ: Mapping[str, str]) -> str | None:
