@@ -37,6 +37,7 @@ PSEUDO = ("example.com/pseudo", "v0.0.0-20240102030405-abcdefabcdef")
 CASE = ("github.com/Upper/Case", "v2.1.0+incompatible")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 HOUR_AGO_NS = time.time_ns() - 3600 * 10**9
+IDLE_CLASS = hasattr(os, "SCHED_IDLE") and hasattr(os, "sched_getscheduler")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -729,6 +730,7 @@ def test_background_verification_workers(
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.niceness = self.submit(os.nice, 0)  # a worker's, once it started
+            self.policy = self.submit(os.sched_getscheduler, 0) if IDLE_CLASS else None
             pools.append(self)
 
     monkeypatch.setattr(verify_mod, "ProcessPoolExecutor", Recording)
@@ -740,6 +742,9 @@ def test_background_verification_workers(
     mine = os.nice(0)
     assert bg.niceness.result() == max(mine, verify_mod.BACKGROUND_NICE)
     assert fg.niceness.result() == mine
+    if IDLE_CLASS:  # Linux: the idle scheduling class
+        assert bg.policy.result() == os.SCHED_IDLE
+        assert fg.policy.result() == os.sched_getscheduler(0) != os.SCHED_IDLE
     assert background.modules == foreground.modules
     assert all(m.zip_h1 and m.dir_h1 == m.zip_h1 for m in background.modules.values())
 
@@ -767,14 +772,26 @@ def test_verify_in_background_process(
     stop.set()
     assert verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), cancel=stop).cancelled
 
+    fork = multiprocessing.get_context("fork")
+
     def broken(*args: Any, **kwargs: Any) -> VerifyResult:
         raise OSError("no")
 
     monkeypatch.setattr(verify_mod, "verify", broken)
     with pytest.raises(RuntimeError, match="the verification failed: OSError: no"):
-        verify_mod.verify_in_background(
-            fx.gomodcache, _reqs(fx), mp_context=multiprocessing.get_context("fork")
-        )
+        verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), mp_context=fork)
+
+    # A cancelled one that does not answer (starved of CPU) is given up after a grace.
+    def stuck(*args: Any, **kwargs: Any) -> VerifyResult:
+        time.sleep(60)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(verify_mod, "verify", stuck)
+    monkeypatch.setattr(verify_mod, "CANCEL_GRACE", 0.3)
+    t0 = time.monotonic()
+    res = verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), cancel=stop, mp_context=fork)
+    assert time.monotonic() - t0 < 3.0
+    assert res.cancelled and not res.modules and sorted(res.unfinished) == sorted(_mvs(fx))
 
 
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,8 @@ How the work is done
 4. ``background=True`` (the language server's verification, which runs while the
    user types) changes the pool, not the work: :func:`background_workers`
    processes (every usable core but one, at least one), each lowering its own CPU
-   priority to :data:`BACKGROUND_NICE` when it starts, and a pool even of one
+   priority when it starts (:func:`lower_priority`: the idle scheduling class, and
+   niceness :data:`BACKGROUND_NICE`), and a pool even of one
    worker, so that the hashing never runs in the caller's process (where it would
    compete with the editor's requests for the interpreter lock).
    :func:`verify_in_background` moves the rest (planning, the tasks' results, the
@@ -141,6 +142,7 @@ WALK_IN_WORKERS_FILES = 5_000  # with a pool, walk in it when more files are exp
 STORE_BATCH = 20_000  # memo entries written at once
 _POLL = 0.05
 BACKGROUND_NICE = 10  # the niceness background verification runs at (at least)
+CANCEL_GRACE = 2.0  # seconds a cancelled background verification has to answer
 
 
 NEWLINE_ERROR = "dirhash: filenames with newlines are not supported"
@@ -609,10 +611,15 @@ def background_workers() -> int:
 
 
 def lower_priority(niceness: int = BACKGROUND_NICE) -> None:
-    """Run this process at a lower CPU priority: at ``niceness`` unless it runs at a
-    lower one already (a background worker's initializer)."""
+    """Run this process at a lower CPU priority (a background worker's initializer):
+    in Linux's idle scheduling class (``SCHED_IDLE``: it runs when a core has
+    nothing else to run, so an edit's analysis never waits for it), and at
+    ``niceness`` unless it runs at a lower priority already (where there is no idle
+    class, or should the class be changed back)."""
     with contextlib.suppress(AttributeError, OSError):  # no nice here: still work
         os.nice(max(0, niceness - os.nice(0)))
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def default_context() -> BaseContext:
@@ -1517,7 +1524,12 @@ def verify_in_background(
     """:func:`verify` with ``background=True`` (the default memo), run in a process of
     its own: this process only relays ``progress`` (called from this thread) and
     ``cancel``, so that its interpreter lock stays free for the editor's requests.
-    Raises :class:`RuntimeError` when that process fails or dies."""
+    Cancelled, it returns what that process finished; should that process (at its
+    low priority, on a busy machine) not answer within :data:`CANCEL_GRACE` seconds,
+    it is terminated, and the result is cancelled with nothing finished (what it
+    stored in the memo stays there). Raises :class:`RuntimeError` when that process
+    fails or dies."""
+    requests = list(requests)
     ctx = mp_context or default_context()
     receive, send = ctx.Pipe(duplex=False)
     stop = ctx.Event()
@@ -1525,15 +1537,20 @@ def verify_in_background(
     # Not a daemon: daemons may not start the pool's processes.
     proc: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
         target=_verify_child,
-        args=(os.fspath(gomodcache), list(requests), send, stop),
+        args=(os.fspath(gomodcache), requests, send, stop),
         name="gomod-doctor-verify",
     )
     proc.start()
     send.close()
+    stopped_at: float | None = None
     try:
         while True:
-            if cancelled():
+            if stopped_at is None and cancelled():
                 stop.set()
+                stopped_at = time.monotonic()
+            if stopped_at is not None and time.monotonic() - stopped_at > CANCEL_GRACE:
+                reqs = {(p, v) for p, v, _ in requests}
+                return VerifyResult({}, cancelled=True, unfinished=sorted(reqs))
             if receive.poll(_POLL):
                 try:
                     msg = receive.recv()
@@ -1553,7 +1570,7 @@ def verify_in_background(
     finally:
         stop.set()
         receive.close()
-        proc.join(5.0)
+        proc.join(5.0 if stopped_at is None else 0.5)
         if proc.is_alive():
             proc.terminate()
             proc.join(1.0)
