@@ -114,6 +114,9 @@ CacheKey = tuple[str, str, str]  # (GOMODCACHE, module path, version)
 
 PROGRESS_INTERVAL = 0.1  # seconds between $/progress reports
 EDIT_FULL_DELAY = 0.3  # after an edit, wait this long for more before verifying
+GC_IDLE = 0.05  # seconds without a publish before a full collection may run
+GC_FULL_AFTER = 10  # collections of the middle generation between two full ones
+GC_FULL_ANYWAY = 50  # ... or this many even when never idle (memory stays bounded)
 CLIENT_TIMEOUT = 10.0  # for our requests to the client
 PARENT_POLL = 5.0  # seconds between checks that the client process is alive
 WATCH_GLOBS = ("**/go.mod", "**/go.sum", "**/go.work", "**/go.work.sum", "**/*.go")
@@ -653,6 +656,7 @@ class GomodDoctorServer(LanguageServer):
         self._last_published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._gc_handle: asyncio.TimerHandle | None = None
         self._parent_pid: int | None = None
         self._net_cache: NetworkCache | None = None
         #: the network checks' limits (tests and the benchmark may shorten them)
@@ -1396,6 +1400,7 @@ class GomodDoctorServer(LanguageServer):
             run.last = None  # nothing to merge network findings into
 
     def _apply(self, view: WorkspaceView, run: _Run, out: _Outcome, inp: _Inputs) -> None:
+        self._collect_when_idle()
         now = time.time()
         view.facts = out.facts
         view.findings = out.result.findings
@@ -1760,6 +1765,29 @@ class GomodDoctorServer(LanguageServer):
                 run.full_cancel = None
                 run.full_scope = None
 
+    def _collect_when_idle(self) -> None:
+        """Full garbage collections run here, once nothing has happened for
+        :data:`GC_IDLE` seconds, rather than whenever allocations trigger one (see
+        :func:`serve`): a full collection takes tens of milliseconds over a large
+        workspace's objects, which must not land on an edit's analysis."""
+        loop = self._event_loop
+        if loop is None or self._shutting_down:
+            return
+        if gc.get_count()[2] >= GC_FULL_ANYWAY:
+            gc.collect()  # never idle for long: memory must stay bounded all the same
+        if self._gc_handle is not None:
+            self._gc_handle.cancel()
+        self._gc_handle = loop.call_later(GC_IDLE, self._idle_collect)
+
+    def _idle_collect(self) -> None:
+        self._gc_handle = None
+        pending = gc.get_count()[2]
+        busy = any(r.task is not None and not r.task.done() for r in self._runs.values())
+        if busy and pending < GC_FULL_ANYWAY:
+            self._collect_when_idle()  # after the analysis under way
+        elif pending >= GC_FULL_AFTER:
+            gc.collect()
+
     def _current(self, view: WorkspaceView) -> bool:
         return self.state.workspaces.get(view.location.main_file) is view
 
@@ -2119,6 +2147,10 @@ def serve(tcp: str | None = None) -> int:
     # What is loaded now lives as long as the server: out of the collector's sight,
     # so that a full collection (tens of ms over a large heap) never lands on an edit.
     gc.freeze()
+    # Full collections only when idle (GomodDoctorServer._collect_when_idle); the
+    # younger generations as usual.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)
     if tcp is not None:
         host, port = parse_tcp(tcp)
         server.start_tcp(host, port)
