@@ -127,6 +127,7 @@ __all__ = [
     "VerifyStats",
     "background_workers",
     "default_context",
+    "prepare_background",
     "start_verify",
     "verify",
     "verify_in_background",
@@ -1511,6 +1512,22 @@ def _verify_child(
         conn.send(("result", result))
     finally:
         conn.close()
+
+
+def prepare_background() -> None:
+    """Start, ahead of the first :func:`verify_in_background`, the process that its
+    processes are forked from (where that is a fork server: a process with threads,
+    such as the language server), with this module loaded: each verification then
+    starts at its low priority at once, instead of importing its code at the
+    caller's priority while the user types."""
+    ctx = default_context()
+    if ctx.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with contextlib.suppress(OSError, ValueError):
+        forkserver.set_forkserver_preload([__name__])
+        forkserver.ensure_running()
 
 
 def verify_in_background(

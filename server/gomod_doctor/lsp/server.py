@@ -116,7 +116,7 @@ PROGRESS_INTERVAL = 0.1  # seconds between $/progress reports
 EDIT_FULL_DELAY = 0.3  # after an edit, wait this long for more before verifying
 GC_IDLE = 0.05  # seconds without a publish before a full collection may run
 GC_FULL_AFTER = 10  # collections of the middle generation between two full ones
-GC_FULL_ANYWAY = 50  # ... or this many even when never idle (memory stays bounded)
+GC_FULL_ANYWAY = 20  # ... or this many even when never idle (memory stays bounded)
 CLIENT_TIMEOUT = 10.0  # for our requests to the client
 PARENT_POLL = 5.0  # seconds between checks that the client process is alive
 WATCH_GLOBS = ("**/go.mod", "**/go.sum", "**/go.work", "**/go.work.sum", "**/*.go")
@@ -877,6 +877,8 @@ class GomodDoctorServer(LanguageServer):
                 on_ready=lambda s: self._threadsafe(self._watch_ready, s),
             )
             self._debouncer.delay_ms = self.state.settings.debounce_ms
+            if self.state.settings.verify == "full":
+                cache_verify.prepare_background()  # (a fork server, started now)
             if self._client_watches:
                 self._spawn(self._register_watched_files())
             if self._supports("workspace.did_change_configuration.dynamic_registration"):
