@@ -267,27 +267,37 @@ async def test_shutdown_during_verification_is_prompt(sample_cache) -> None:
         assert elapsed < 3.0, elapsed
 
 
+@contextlib.asynccontextmanager
+async def _verifying(fx, *, folder: bool = True):
+    """A server with default settings, the workspace go.mod open and its background
+    verification begun: (client, uri, the progress token)."""
+    env = server_env(fx.env)
+    async with lsp_session(env, workspace=fx.workspace if folder else None) as client:
+        uri = open_doc(client, fx.workspace / "go.mod")
+        yield client, uri, await _progress_token(client)
+
+
+def _end_message(client, token) -> str | None:
+    end = progress_values(client, token)[-1]
+    assert isinstance(end, types.WorkDoneProgressEnd)
+    return end.message
+
+
 @pytest.mark.asyncio
 async def test_edits_that_still_need_the_verification_keep_it(sample_cache) -> None:
     """Default settings: edits during the background verification that need the same
     module versions neither cancel nor restart it; its results are merged into the
     latest version of the buffer."""
-    fx = sample_cache
-    _modify_alpha(fx)
-    _sparse_files(fx, 16, 32 << 20)
-    gomod = fx.workspace / "go.mod"
-    env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace) as client:
-        uri = open_doc(client, gomod)
-        token = await _progress_token(client)
-        text = gomod.read_text()
+    _modify_alpha(sample_cache)
+    _sparse_files(sample_cache, 16, 32 << 20)
+    async with _verifying(sample_cache) as (client, uri, token):
+        text = (sample_cache.workspace / "go.mod").read_text()
         for version in range(2, 6):
             text += f"// edit {version}\n"
             change_doc(client, uri, version, text)
             await asyncio.sleep(0.05)
         assert await wait_until(lambda: ended(client, token), 60)
-        end = progress_values(client, token)[-1]
-        assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "Done"
+        assert _end_message(client, token) == "Done"
         ds = await wait_for_diagnostics(
             client,
             uri,
@@ -302,25 +312,18 @@ async def test_edits_that_still_need_the_verification_keep_it(sample_cache) -> N
 async def test_an_edit_that_drops_a_module_cancels_the_verification(sample_cache) -> None:
     """A verification whose module versions an edit no longer needs is cancelled (what
     it finished is kept); one for what the edited go.mod still needs follows."""
-    fx = sample_cache
-    _sparse_files(fx, 32, 64 << 20)
-    gomod = fx.workspace / "go.mod"
-    env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace) as client:
-        uri = open_doc(client, gomod)
-        token = await _progress_token(client)
-        lines = gomod.read_text().splitlines(keepends=True)
+    _sparse_files(sample_cache, 32, 64 << 20)
+    async with _verifying(sample_cache) as (client, uri, token):
+        lines = (sample_cache.workspace / "go.mod").read_text().splitlines(keepends=True)
         assert lines[ALPHA_LINE].strip().startswith("example.com/alpha v1.0.0")
         del lines[ALPHA_LINE]
         change_doc(client, uri, 2, "".join(lines))
         assert await wait_until(lambda: ended(client, token), 10)
-        end = progress_values(client, token)[-1]
-        assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "Cancelled"
+        assert _end_message(client, token) == "Cancelled"
         assert await wait_until(lambda: len(client.progress_reports) == 2, 10)
         (again,) = [t for t in client.progress_reports if t != token]
         assert await wait_until(lambda: ended(client, again), 30)
-        begin = progress_values(client, again)[0]
-        assert isinstance(begin, types.WorkDoneProgressBegin)
+        assert _end_message(client, again) == "Done"
         ds = await wait_for_diagnostics(client, uri, lambda ds: True)
         assert "cache-modified" not in codes(ds)
 
@@ -329,16 +332,11 @@ async def test_an_edit_that_drops_a_module_cancels_the_verification(sample_cache
 async def test_closing_the_workspace_cancels_the_verification(sample_cache) -> None:
     """No workspace folder: closing the last document of the workspace cancels its
     background verification, and none starts again."""
-    fx = sample_cache
-    _sparse_files(fx, 32, 64 << 20)
-    env = server_env(fx.env)
-    async with lsp_session(env) as client:
-        uri = open_doc(client, fx.workspace / "go.mod")
-        token = await _progress_token(client)
+    _sparse_files(sample_cache, 32, 64 << 20)
+    async with _verifying(sample_cache, folder=False) as (client, uri, token):
         close_doc(client, uri)
         assert await wait_until(lambda: ended(client, token), 5)
-        end = progress_values(client, token)[-1]
-        assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "Cancelled"
+        assert _end_message(client, token) == "Cancelled"
         await asyncio.sleep(1.0)
         assert list(client.progress_reports) == [token]
 
