@@ -13,8 +13,6 @@ if TYPE_CHECKING:
     # Imported in the fixtures, so that tests not using them never depend on it.
     from goproxy import CacheFixture, GoProxy, ModuleSpec
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
 MakeCache = Callable[..., "CacheFixture"]  # (modules, requires=None) -> CacheFixture
 
 

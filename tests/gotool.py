@@ -74,3 +74,13 @@ def run_go(
     return subprocess.run(
         [GO, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def file_stats(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``root`` (e.g. GOCACHE), relative: (size, mtime in ns)."""
+    out: dict[str, tuple[int, int]] = {}
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            st = os.lstat(os.path.join(dirpath, name))
+            out[os.path.relpath(os.path.join(dirpath, name), root)] = (st.st_size, st.st_mtime_ns)
+    return out

@@ -104,12 +104,18 @@ def test_broken_example_has_the_six_problems(tmp_path: Path, built: list[Path]) 
         by_code.setdefault(f.code, set()).add(f.module or "")
     assert by_code == {
         "cache-missing": {"example.com/color", "example.com/quote"},
+        "cache-missing-summary": {""},
         "cache-modified": {"example.com/greet"},
         "cache-incomplete": {"example.com/quote"},
         "sum-mismatch": {"example.com/units"},
         "replace-missing": {"example.com/legacy"},
         "sum-conflict": {""},
     }
+    (summary,) = [f for f in findings if f.code == "cache-missing-summary"]
+    assert [(m["module"], m["files"]) for m in summary.data["modules"]] == [
+        ("example.com/color", ["mod", "zip"]),
+        ("example.com/quote", ["zip"]),
+    ]
     modified = next(f for f in findings if f.code == "cache-modified")
     assert modified.data["edited"] == ["greet.go"]
 
@@ -187,7 +193,7 @@ def test_demo_fixes_everything_with_go(tmp_path: Path) -> None:
     for code in CODES:
         assert re.search(rf"^go\.(mod|sum):\d+:\d+: \w+\[{code}\]", check, re.M), code
     assert "edited greet.go" in check
-    assert "5 errors, 3 warnings" in check
+    assert "5 errors, 1 warning, 1 information, 2 hints" in check
 
     fix, recheck = rest.split("Step 3. Check again", 1)
     assert (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gomod_doctor.findings import CATALOG
+from gomod_doctor.findings import CATALOG, SEVERITY_MEANING
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -16,6 +16,15 @@ def test_catalog_table_matches_the_code() -> None:
     section = text.split("## Diagnostic catalog", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| ([a-z]+) \|", section, re.M)
     assert dict(rows) == {c.code: c.severity.label for c in CATALOG.values()}
+
+
+def test_catalog_says_what_each_severity_means() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Diagnostic catalog", 1)[1].split("\n## ", 1)[0]
+    bullets = re.findall(r"^- \*\*([a-z]+)\*\*: (.*)\.$", section, re.M)
+    assert bullets == [
+        (sev.label, SEVERITY_MEANING[sev]) for sev in sorted(SEVERITY_MEANING, reverse=True)
+    ]
 
 
 def test_quick_start_is_the_two_commands() -> None:

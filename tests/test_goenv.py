@@ -124,6 +124,14 @@ def _rows() -> list[Row]:
         Row("home-go-is-goroot-env", {"HOME": str(GOROOT.parent), "GOROOT": str(GOROOT)}),
         Row("goos-goarch-file", goenv_file="GOOS=windows\nGOARCH=arm64\n"),
         Row("goinsecure-env", {"GOINSECURE": "*.internal"}),
+        # The build cache, where go keeps its module index (cache.DefaultDir).
+        Row("gocache-default-xdg", {"GOCACHE": UNSET, "XDG_CACHE_HOME": "{base}/xdgcache"}),
+        Row("gocache-default-home", {"GOCACHE": UNSET, "XDG_CACHE_HOME": UNSET}),
+        Row("gocache-default-xdg-relative", {"GOCACHE": UNSET, "XDG_CACHE_HOME": "rel"}),
+        Row("gocache-relative", {"GOCACHE": "rel/cache"}),
+        Row("gocache-off", {"GOCACHE": "off"}),
+        Row("gocache-in-file", {"GOCACHE": UNSET}, goenv_file="GOCACHE=/from/file/\n"),
+        Row("gocacheprog-and-godebug", {"GOCACHEPROG": "/bin/true", "GODEBUG": "goindex=0"}),
         Row(
             "fake-goroot-go-env",
             {"GOTOOLCHAIN": UNSET},

@@ -39,7 +39,7 @@ from goproxy import (
     make_writable_and_remove,
     sample_modules,
 )
-from gotool import isolated_env, run_go
+from gotool import GO, file_stats, isolated_env, run_go
 from lsp_support import (
     NEOVIM,
     VSCODE,
@@ -72,6 +72,9 @@ ALPHA_LINE = 6
 PSEUDO_LINE = 7
 TWO_LINE = 8
 ALPHA = ("example.com/alpha", "v1.0.0")
+#: alpha missing from the cache, which the next build downloads: a hint on its line,
+#: the count on the module line
+MISSING_ALPHA = [("cache-missing", ALPHA_LINE), ("cache-missing-summary", MODULE_LINE)]
 PSEUDO = ("example.com/pseudo", "v0.0.0-20240102030405-abcdefabcdef")
 ALPHA_H1 = "h1:txzMN8sTFTs9QWoDm3HxAQ2xomBR4zKX9HUbupL5Fcg="
 ALPHA_MOD_H1 = "h1:YHow77xbH+ggU39aBbYdg0ePvfXlEwA+H5UduKJe4xw="
@@ -302,12 +305,17 @@ class Ws:
 
 
 @pytest.fixture
-def ws(make_cache: Callable[..., CacheFixture]) -> Ws:
+def unbuilt_ws(make_cache: Callable[..., CacheFixture]) -> Ws:
+    """The sample workspace, never built: go's module index (in GOCACHE) is empty."""
     fx = make_cache(sample_modules(), SAMPLE_REQUIRES)
     (fx.workspace / "go.mod").write_text(TIDY_GO_MOD)
-    w = Ws(fx)
-    assert w.go("build", "./...") == (0, "")
-    return w
+    return Ws(fx)
+
+
+@pytest.fixture
+def ws(unbuilt_ws: Ws) -> Ws:
+    assert unbuilt_ws.go("build", "./...") == (0, "")
+    return unbuilt_ws
 
 
 @pytest.fixture
@@ -528,7 +536,12 @@ def assert_progress(s: Session, title: str) -> None:
 
 
 @pytest.mark.asyncio
-async def test_cache_modified_shows_files_and_redownload_repairs_it(ws: Ws, proxy: GoProxy) -> None:
+async def test_cache_modified_shows_files_and_redownload_repairs_it(
+    unbuilt_ws: Ws, proxy: GoProxy
+) -> None:
+    # Never built before the edit: go indexes alpha's directory (in GOCACHE) with
+    # extra.go, so go build passes at the end only if the redownload drops that index.
+    ws = unbuilt_ws
     ext = Path(ws.files(*ALPHA).extracted_dir)
     writable(ext, ext / "alpha.go")
     (ext / "alpha.go").write_text("package alpha\n\nfunc A() int { return 2 }\n")
@@ -543,6 +556,8 @@ async def test_cache_modified_shows_files_and_redownload_repairs_it(ws: Ws, prox
         text = await hover_text(s, uri, ALPHA_LINE)
         assert "**Changed files**" in text
         assert "- edited `alpha.go`" in text and "- added `extra.go`" in text
+        assert "go's module index of this directory (in GOCACHE) may hold the changed" in text
+        assert "GOCACHE may hold the changed file list: the fix drops it too" in diags[0].message
 
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
         assert list(fixes) == [
@@ -599,7 +614,7 @@ async def test_cache_incomplete_cleared_then_downloaded(ws: Ws, proxy: GoProxy) 
         assert not os.path.exists(f.zip) and not os.path.exists(f.extracted_dir)
 
         diags = await s.diagnostics(uri, lambda d: any(x.code == "cache-missing" for x in d))
-        assert codes(diags) == [("cache-missing", ALPHA_LINE)]
+        assert codes(diags) == MISSING_ALPHA
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
         assert list(fixes) == [
             "Download example.com/alpha@v1.0.0",
@@ -618,9 +633,25 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         assert ops.clear_version(ws.fx.gomodcache, *mv).ok
     async with session(VSCODE, ws.dir, ws.env(GOPROXY=proxy.url), {"verify": "quick"}) as s:
         uri = s.open(ws.gomod)
-        diags = await s.diagnostics(uri, lambda d: len(d) == 2)
-        assert codes(diags) == [("cache-missing", ALPHA_LINE), ("cache-missing", PSEUDO_LINE)]
-        fixes = by_title(await s.actions(uri, PSEUDO_LINE, only=["quickfix"]))
+        diags = await s.diagnostics(uri, lambda d: len(d) == 3)
+        assert codes(diags) == [
+            ("cache-missing", ALPHA_LINE),
+            ("cache-missing", PSEUDO_LINE),
+            ("cache-missing-summary", MODULE_LINE),
+        ]
+        # no squiggle on the requires: hints; the module line says it once, as information
+        hint = types.DiagnosticSeverity.Hint
+        assert [d.severity for d in diags if d.code == "cache-missing"] == [hint, hint]
+        (summary,) = [d for d in diags if d.code == "cache-missing-summary"]
+        assert summary.severity == types.DiagnosticSeverity.Information
+        assert summary.message == (
+            "2 needed module versions are not in the module cache yet: the next build "
+            f"downloads them from {proxy.url}"
+        )
+        # its fix, on the module line: download them all
+        fixes = by_title(await s.actions(uri, MODULE_LINE, only=["quickfix"]))
+        assert list(fixes) == ["Download all missing modules"]
+        assert fixes["Download all missing modules"].is_preferred is True
         result = await s.run(fixes["Download all missing modules"].command)  # type: ignore[arg-type]
         assert result["ok"] is True
         assert sorted(result["downloaded"]) == sorted(f"{p}@{v}" for p, v in (ALPHA, PSEUDO))
@@ -632,8 +663,8 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         s.change(uri, TIDY_GO_MOD.replace("alpha v1.0.0", "alpha v1.0.1"))
         v101 = [
             ("cache-missing", ALPHA_LINE),
-            ("sum-missing", ALPHA_LINE),
-            ("sum-missing", ALPHA_LINE),
+            ("cache-missing-summary", MODULE_LINE),
+            ("sum-missing", ALPHA_LINE),  # one finding for both go.sum lines
         ]
         await s.diagnostics(uri, lambda d: codes(d) == v101)
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
@@ -654,6 +685,27 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         await s.diagnostics(uri, lambda d: codes(d) == v101)
 
 
+@pytest.mark.asyncio
+async def test_download_all_from_the_module_line_with_the_hints_turned_off(
+    ws: Ws, proxy: GoProxy
+) -> None:
+    """With ``cache-missing`` off, the module line's count still lists every missing
+    version, and its "Download all missing modules" downloads them."""
+    for mv in (ALPHA, PSEUDO):
+        assert ops.clear_version(ws.fx.gomodcache, *mv).ok
+    settings = {"verify": "quick", "diagnostics": {"severity": {"cache-missing": "off"}}}
+    async with session(NEOVIM, ws.dir, ws.env(GOPROXY=proxy.url), settings) as s:
+        uri = s.open(ws.gomod)
+        diags = await s.diagnostics(uri, lambda d: bool(d))
+        assert codes(diags) == [("cache-missing-summary", MODULE_LINE)]
+        fixes = by_title(await s.actions(uri, MODULE_LINE, only=["quickfix"]))
+        result = await s.run(fixes["Download all missing modules"].command)  # type: ignore[arg-type]
+        assert result["ok"] is True
+        assert sorted(result["downloaded"]) == sorted(f"{p}@{v}" for p, v in (ALPHA, PSEUDO))
+        await s.diagnostics(uri, lambda d: not d)
+    ws.assert_go_happy()
+
+
 # --------------------------------------------------------------------------- go.sum fixes
 
 
@@ -666,7 +718,14 @@ async def test_sum_missing_entries_added_by_go(ws: Ws) -> None:
     async with session(VSCODE, ws.dir, ws.env(), {"verify": "quick"}) as s:
         uri = s.open(ws.gomod)
         diags = await s.diagnostics(uri, lambda d: bool(d))
-        assert codes(diags) == [("sum-missing", ALPHA_LINE), ("sum-missing", ALPHA_LINE)]
+        (d,) = diags  # one finding for both missing go.sum lines
+        assert codes(diags) == [("sum-missing", ALPHA_LINE)]
+        assert "missing go.sum entry for go.mod file" in d.message
+        assert "missing go.sum entry for module providing package example.com/alpha" in d.message
+        assert isinstance(d.data, dict) and [x["kind"] for x in d.data["lines"]] == [
+            "go.mod",
+            "zip",
+        ]
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
         assert list(fixes) == ["Add missing go.sum entries"]
         cmd = fixes["Add missing go.sum entries"].command
@@ -728,7 +787,7 @@ async def test_sum_mismatch_redownload_refused_by_go_when_the_proxy_lies(
         # next build must download alpha's zip again
         await s.diagnostics(
             uri,
-            lambda d: codes(d) == [("cache-incomplete", ALPHA_LINE), ("cache-missing", ALPHA_LINE)],
+            lambda d: codes(d) == [("cache-incomplete", ALPHA_LINE), *MISSING_ALPHA],
         )
     assert not os.path.exists(ws.files(*ALPHA).zip)
 
@@ -837,6 +896,7 @@ async def test_cache_source_actions_ask_first_and_say_the_bytes(
             "errors": [],
             "bytesFreed": old_bytes,
             "versions": ["example.com/old@v0.1.0"],
+            "index": {"dropped": [], "notes": []},  # never built: go never indexed it
         }
         assert s.asked()[-1].startswith("Prune 1 module version that no open workspace needs")
         assert s.asked()[-1].endswith(f"This frees {old_bytes} bytes.")
@@ -854,7 +914,8 @@ async def test_cache_source_actions_ask_first_and_say_the_bytes(
         )
         assert s.asked()[-1].endswith(f"({alpha_bytes} bytes).")  # "1.9 kB (1902 bytes)"
         assert_progress(s, "Clearing every version of example.com/alpha")
-        await s.diagnostics(uri, lambda d: codes(d) == [("cache-missing", ALPHA_LINE)])
+        # GOPROXY=off: go cannot fetch it, so the setting's finding is the error
+        await s.diagnostics(uri, lambda d: codes(d) == [("proxy-config", ALPHA_LINE)])
 
         # The whole cache, after a "yes".
         result = await s.run(src["Clear the whole module cache"].command)  # type: ignore[arg-type]
@@ -862,7 +923,7 @@ async def test_cache_source_actions_ask_first_and_say_the_bytes(
         assert not cache.exists()
         assert_progress(s, "Clearing the module cache")
         await s.diagnostics(uri, lambda d: len(d) == 6)
-        assert {str(d.code) for d in s.client.diagnostics[uri]} == {"cache-missing"}
+        assert {str(d.code) for d in s.client.diagnostics[uri]} == {"proxy-config"}
         assert s.errors_shown() == []
 
 
@@ -874,7 +935,7 @@ async def test_untrusted_workspace_offers_nothing_that_runs_go_or_touches_the_ca
     async with session(NEOVIM, ws.dir, ws.env(), {"verify": "quick", "trusted": False}) as s:
         uri = s.open(ws.gomod)
         diags = await s.diagnostics(uri, lambda d: bool(d))
-        assert codes(diags) == [("cache-missing", ALPHA_LINE)]
+        assert codes(diags) == [("proxy-config", ALPHA_LINE)]  # GOPROXY=off
         actions = await s.actions(uri, ALPHA_LINE)
         assert [(a.title, a.command.command if a.command else None) for a in actions] == [
             ("Verify all now", "gomod-doctor.verifyAll")
@@ -1067,7 +1128,7 @@ async def test_a_download_cancelled_from_the_client_stops_go(ws: Ws, proxy: GoPr
     proxy.override(zip_request, Response(hang=True))
     async with session(VSCODE, ws.dir, ws.env(GOPROXY=proxy.url), {"verify": "quick"}) as s:
         uri = s.open(ws.gomod)
-        await s.diagnostics(uri, lambda d: codes(d) == [("cache-missing", ALPHA_LINE)])
+        await s.diagnostics(uri, lambda d: codes(d) == MISSING_ALPHA)
         fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
         started = time.monotonic()
         running = asyncio.ensure_future(s.run(fixes["Download example.com/alpha@v1.0.0"].command))  # type: ignore[arg-type]
@@ -1089,7 +1150,7 @@ async def test_a_download_cancelled_from_the_client_stops_go(ws: Ws, proxy: GoPr
         end = s.client.progress_reports[token][-1]
         assert isinstance(end, types.WorkDoneProgressEnd) and end.message == "Cancelled"
         # go was killed mid-download: its temp file is left, the zip is missing
-        interrupted = [("cache-incomplete", ALPHA_LINE), ("cache-missing", ALPHA_LINE)]
+        interrupted = [("cache-incomplete", ALPHA_LINE), *MISSING_ALPHA]
         await s.diagnostics(uri, lambda d: codes(d) == interrupted)
 
         # Redownload clears the leftover and downloads again.
@@ -1098,4 +1159,47 @@ async def test_a_download_cancelled_from_the_client_stops_go(ws: Ws, proxy: GoPr
         result = await s.run(fixes["Redownload example.com/alpha@v1.0.0"].command)  # type: ignore[arg-type]
         assert result["ok"] is True
         await s.diagnostics(uri, lambda d: not d)
+    ws.assert_go_happy()
+
+
+@pytest.mark.asyncio
+async def test_stale_module_index_shown_and_dropped(unbuilt_ws: Ws, proxy: GoProxy) -> None:
+    """go's module index lists a file alpha's directory no longer holds (a repair that
+    left the index, as a plain go clean -modcache would): build-cache-stale on the
+    require line, the hover shows the entry, the quick fix drops it — and only it —
+    and go builds again."""
+    ws = unbuilt_ws
+    ext = Path(ws.files(*ALPHA).extracted_dir)
+    writable(ext)
+    (ext / "injected.go").write_text("package alpha\n\nfunc Injected() int { return 7 }\n")
+    assert ws.go("build", "./...") == (0, "")  # indexed with injected.go
+    got = ops.redownload(ws.fx.gomodcache, *ALPHA, go=GO, env=ws.env(GOPROXY=proxy.url))
+    assert got.ok and not (ext / "injected.go").exists()
+    code, out = ws.go("build", "./...")
+    assert code == 1 and "injected.go: no such file or directory" in out, out
+    gocache = Path(ws.fx.env["GOCACHE"])
+    before = file_stats(gocache)
+
+    async with session(VSCODE, ws.dir, ws.env(GOPROXY=proxy.url)) as s:
+        uri = s.open(ws.gomod)
+        diags = await s.diagnostics(uri, lambda d: any(x.code == "build-cache-stale" for x in d))
+        assert codes(diags) == [("build-cache-stale", ALPHA_LINE)]
+        (d,) = diags
+        assert d.severity == types.DiagnosticSeverity.Warning
+        assert f"'open {ext}/injected.go: no such file or directory'" in d.message, d.message
+        text = await hover_text(s, uri, ALPHA_LINE)
+        assert "**go's module index** (GOCACHE): go builds with the indexed file list" in text
+        assert "lists `injected.go`, which the directory no longer holds" in text
+        fixes = by_title(await s.actions(uri, ALPHA_LINE, only=["quickfix"]))
+        title = "Drop go's stale module index of example.com/alpha@v1.0.0 (GOCACHE)"
+        assert list(fixes) == [title]
+        assert fixes[title].is_preferred and fixes[title].command is not None
+        result = await s.run(fixes[title].command)
+        assert result["ok"] is True, result
+        (dropped,) = result["index"]["dropped"]
+        await s.diagnostics(uri, lambda d: not d)
+        assert s.errors_shown() == []
+    after = file_stats(gocache)
+    assert set(before) - set(after) == {os.path.relpath(dropped, gocache)}
+    assert {k: v for k, v in before.items() if k in after} == after
     ws.assert_go_happy()

@@ -1,36 +1,29 @@
 """Every go.mod, vendor.mod and go.work of the corpus, parsed by us and by the real go.
 
-For each file go's verdict comes from running ``go mod edit -json`` /
-``go work edit -json`` on a copy in a temp dir: accepted files must give exactly
-go's JSON and no error at all; rejected ones (the x/mod parser fixtures that are
-deliberately invalid) must give exactly go's error lines.
+The corpus (tests/gocorpus.py) is the go toolchain's own files (always there) and
+../shared/corpus when present. For each file go's verdict comes from running
+``go mod edit -json`` / ``go work edit -json`` on a copy in a temp dir: accepted
+files must give exactly go's JSON and no error at all; rejected ones (script tests
+and x/mod parser fixtures that are deliberately invalid) must give exactly go's
+error lines.
 """
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from gocorpus import CorpusFile, all_files, file_params, files, needs_shared
 from gomod_doctor.modfile.rules import mod_to_json, parse_mod
 from gomod_doctor.modfile.syntax import Comment, FileSyntax, Line, LineBlock, Token
 from gomod_doctor.modfile.work import parse_work, work_to_json
 from gotool import isolated_env, run_go
 
-
-def _corpus_files() -> list[tuple[str, str]]:
-    with (CORPUS / "FILES.tsv").open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    return [(r["path"], r["kind"]) for r in rows if r["kind"] in ("mod", "work")]
-
-
-FILES = _corpus_files()
+FILES = file_params("mod", "work")
 
 
 @dataclass
@@ -55,41 +48,46 @@ def go_verdict(dirpath: Path, name: str, env: dict[str, str]) -> GoVerdict:
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, GoVerdict]:
+    """go's verdict on every file, by id (about a thousand go runs, in parallel)."""
     base = tmp_path_factory.mktemp("corpus")
     env = isolated_env(base / "goenv")
 
-    def one(i: int, rel: str, kind: str) -> tuple[str, GoVerdict]:
-        name = "go.work" if kind == "work" else "go.mod"
+    def one(i: int, f: CorpusFile) -> tuple[str, GoVerdict]:
         d = base / f"f{i}"
         d.mkdir()
-        shutil.copyfile(CORPUS / rel, d / name)
-        return rel, go_verdict(d, name, env)
+        (d / f.go_name).write_bytes(f.data)
+        return f.id, go_verdict(d, f.go_name, env)
 
     with ThreadPoolExecutor(4) as ex:
-        return dict(ex.map(lambda a: one(*a), [(i, r, k) for i, (r, k) in enumerate(FILES)]))
+        return dict(ex.map(lambda a: one(*a), enumerate(all_files("mod", "work"))))
 
 
-def read(rel: str) -> str:
-    return (CORPUS / rel).read_bytes().decode("utf-8", "surrogateescape")
+def test_goroot_corpus_has_files() -> None:
+    got = files("goroot", "mod", "work")
+    ids = [f.id for f in got]
+    assert {"goroot/src/go.mod", "goroot/src/cmd/go.mod"} <= set(ids)
+    assert sum(i.startswith("goroot/mod/") for i in ids) > 100
+    assert sum(i.startswith("goroot/script/") for i in ids) > 500
+    assert sum(f.kind == "work" for f in got) > 20
 
 
-def test_corpus_has_files() -> None:
-    kinds = {k for _, k in FILES}
-    assert kinds == {"mod", "work"}
-    assert len(FILES) > 100
-    assert any(r.endswith("vendor.mod") for r, _ in FILES)
+@needs_shared
+def test_shared_corpus_has_files() -> None:
+    got = files("shared", "mod", "work")
+    assert {f.kind for f in got} == {"mod", "work"}
+    assert len(got) > 100
+    assert any(f.name == "vendor.mod" for f in got)
 
 
-@pytest.mark.parametrize(("rel", "kind"), FILES, ids=[r for r, _ in FILES])
-def test_corpus_file_matches_go(rel: str, kind: str, verdicts: dict[str, GoVerdict]) -> None:
-    text = read(rel)
-    v = verdicts[rel]
-    if kind == "work":
-        wf = parse_work(text, "go.work")
+@pytest.mark.parametrize("f", FILES)
+def test_corpus_file_matches_go(f: CorpusFile, verdicts: dict[str, GoVerdict]) -> None:
+    v = verdicts[f.id]
+    if f.kind == "work":
+        wf = parse_work(f.text, "go.work")
         errors, got = wf.errors, work_to_json(wf)
         go_errors = [e.go_text for e in wf.go_errors]
     else:
-        mf = parse_mod(text, "go.mod")
+        mf = parse_mod(f.text, "go.mod")
         errors, got = mf.errors, mod_to_json(mf)
         go_errors = [e.go_text for e in mf.go_errors]
     if v.ok:
@@ -100,9 +98,16 @@ def test_corpus_file_matches_go(rel: str, kind: str, verdicts: dict[str, GoVerdi
         assert errors[0].go_text.splitlines()[0] == v.errors[0]
 
 
-def test_some_corpus_files_are_rejected(verdicts: dict[str, GoVerdict]) -> None:
+def test_some_goroot_files_are_rejected(verdicts: dict[str, GoVerdict]) -> None:
+    """go's script tests include go.mod and go.work files go rejects: we exercised some."""
+    rejected = {f.kind for f in files("goroot", "mod", "work") if not verdicts[f.id].ok}
+    assert rejected == {"mod", "work"}
+
+
+@needs_shared
+def test_some_shared_files_are_rejected(verdicts: dict[str, GoVerdict]) -> None:
     """The x/mod fixtures include files go rejects; make sure we exercised some."""
-    rejected = sorted(rel for rel, v in verdicts.items() if not v.ok)
+    rejected = sorted(f.id for f in files("shared", "mod", "work") if not verdicts[f.id].ok)
     assert any("block." in r for r in rejected)
     assert any("comment." in r for r in rejected)
 
@@ -151,28 +156,45 @@ def check_positions(fs: FileSyntax) -> None:
                 _check_comment(fs, c)
 
 
-@pytest.mark.parametrize(("rel", "kind"), FILES, ids=[r for r, _ in FILES])
-def test_corpus_positions(rel: str, kind: str) -> None:
-    text = read(rel)
-    f = parse_work(text) if kind == "work" else parse_mod(text)
-    check_positions(f.syntax)
+@pytest.mark.parametrize("f", FILES)
+def test_corpus_positions(f: CorpusFile) -> None:
+    parsed = parse_work(f.text) if f.kind == "work" else parse_mod(f.text)
+    check_positions(parsed.syntax)
     # Every statement line of the file is in the tree, at its own line.
-    for line in f.syntax.lines():
+    for line in parsed.syntax.lines():
         assert (
-            f.syntax.text.splitlines()[line.start.line - 1].strip().startswith(line.tokens[0].text)
+            parsed.syntax.text.splitlines()[line.start.line - 1]
+            .strip()
+            .startswith(line.tokens[0].text)
         )
 
 
-def test_corpus_module_paths_and_deprecations() -> None:
-    """Spot checks of meaning on well-known corpus files."""
-    protobuf = [r for r, k in FILES if r.startswith("golang__protobuf/") and k == "mod"]
+def _one(id_: str) -> CorpusFile:
+    [f] = [f for f in all_files("mod", "work") if f.id == id_]
+    return f
+
+
+def test_goroot_module_paths() -> None:
+    """Spot checks of meaning on the toolchain's own go.mod files."""
+    std = parse_mod(_one("goroot/src/go.mod").text)
+    assert std.module is not None and std.module.path == "std"
+    cmd = parse_mod(_one("goroot/src/cmd/go.mod").text)
+    assert cmd.module is not None and cmd.module.path == "cmd"
+    assert "golang.org/x/mod" in {r.path for r in cmd.require}
+
+
+@needs_shared
+def test_shared_module_paths_and_deprecations() -> None:
+    """Spot checks of meaning on well-known shared corpus files."""
+    shared = files("shared", "mod")
+    protobuf = [f for f in shared if f.id.startswith("shared/golang__protobuf/")]
     assert protobuf
-    f = parse_mod(read(protobuf[0]))
+    f = parse_mod(protobuf[0].text)
     assert f.module is not None
     assert f.module.path == "github.com/golang/protobuf"
     assert f.module.deprecated.startswith("Use the")
-    non_ascii = [r for r, k in FILES if r.startswith("CuteReimu__YinYangJade/") and k == "mod"]
+    non_ascii = [f for f in shared if f.id.startswith("shared/CuteReimu__YinYangJade/")]
     assert non_ascii
-    f = parse_mod(read(non_ascii[0]))
+    f = parse_mod(non_ascii[0].text)
     assert f.errors == []
     assert f.ignore and f.exclude

@@ -7,7 +7,6 @@ change.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import CORPUS
+from gocorpus import files, source_params
 from gomod_doctor.modfile.edit import (
     add_replace,
     comment_out_replace,
@@ -501,23 +500,22 @@ def _ops(rel: str, kind: str, text: str) -> list[Job]:
     return jobs
 
 
-def _corpus_jobs() -> list[Job]:
-    with (CORPUS / "FILES.tsv").open(newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["kind"] in ("mod", "work")]
+def _corpus_jobs(source: str) -> list[Job]:
     jobs: list[Job] = []
-    for r in rows:
-        text = (CORPUS / r["path"]).read_bytes().decode("utf-8", "surrogateescape")
-        jobs += _ops(r["path"], r["kind"], text)
+    for f in files(source, "mod", "work"):
+        jobs += _ops(f.id, f.kind, f.text)
     return jobs
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=source_params())
 def corpus_results(
+    request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> list[tuple[Job, dict[str, Any] | str]]:
+    """The edit jobs of one corpus source (tests/gocorpus.py) and go's verdict on each."""
     base = tmp_path_factory.mktemp("edits")
     env = isolated_env(base / "goenv")
-    jobs = _corpus_jobs()
+    jobs = _corpus_jobs(request.param)
 
     def run(i: int, job: Job) -> tuple[Job, dict[str, Any] | str]:
         d = base / f"j{i}"

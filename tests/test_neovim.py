@@ -78,12 +78,6 @@ ALPHA = ("example.com/alpha", "v1.0.0")
 REDOWNLOAD = "Redownload example.com/alpha@v1.0.0"
 SETTINGS = {"network": "off"}  # local findings only; verify: the default
 
-# TODO(lead: merge of issue 10 part 4, redownload drops go's module index entry):
-# set True once that is merged. Until then a redownload leaves go's module index
-# (GOCACHE) listing the files the edited dir had, and go build fails on the file it
-# no longer has: asserted below as it is, so that the merge cannot go unnoticed.
-REDOWNLOAD_DROPS_MODULE_INDEX = False
-
 # Typed at the end of the buffer: "require example.com/é😀 v1.0.0 " is 30 characters
 # but 34 bytes (é is 2 bytes, 😀 4), so the block comment "/* x */" (a parse error)
 # is at bytes 34 to 41 (characters 30 to 37; UTF-16 units 31 to 38). Neovim then
@@ -339,11 +333,9 @@ def test_neovim_shows_and_fixes_a_modified_cache(
     # the go command agrees: the cache is whole again, go.sum untouched
     assert go("mod", "verify") == (0, "all modules verified\n")
     assert not (ext / "extra.go").exists()
+    # go's module index of the dir (listing extra.go) went with the fix: go build passes
     code, out = go("build", "./...")
-    if REDOWNLOAD_DROPS_MODULE_INDEX:
-        assert (code, out) == (0, ""), out
-    else:  # TODO(lead): see REDOWNLOAD_DROPS_MODULE_INDEX
-        assert code == 1 and "extra.go: no such file or directory" in out, out
+    assert (code, out) == (0, ""), out
     assert (ws / "go.sum").read_text() == gosum
     assert (ws / "go.mod").read_text() == GO_MOD  # the buffer was never written
     assert (ext / "alpha.go").read_text() == "package alpha\n\nfunc A() int { return 1 }\n"

@@ -203,9 +203,22 @@ def check(
     network_seconds = time.monotonic() - t1
     result = engine.run(facts)
     assert not result.internal_errors
-    # local findings are the same with or without the network part
-    local_keys = {(f.code, f.range.start.line, f.message) for f in local.findings}
-    assert local_keys <= {(f.code, f.range.start.line, f.message) for f in result.findings}
+    # local findings are the same with or without the network part, but for a cache
+    # miss the network part finds go cannot fetch: the error that says why takes the
+    # place of its hint (one finding per line), and the module line no longer counts it
+    keys = {(f.code, f.range.start.line, f.message) for f in result.findings}
+    errors = {
+        (f.range.start.line, f.module) for f in result.findings if f.severity.label == "error"
+    }
+    hinted = {(f.range.start.line, f.module) for f in result.findings if f.code == "cache-missing"}
+    for f in local.findings:
+        if f.code == "cache-missing" and (f.range.start.line, f.module) in errors:
+            continue
+        if f.code == "cache-missing" and (f.range.start.line, f.module) in hinted:
+            continue  # the network part may name the entry go actually reaches
+        if f.code == "cache-missing-summary":
+            continue
+        assert (f.code, f.range.start.line, f.message) in keys, f
     return Run(facts, result.findings, network_seconds, local_seconds, sent)
 
 
@@ -515,15 +528,41 @@ def test_all_not_found_and_off_match_the_real_go(
         ]
 
 
+def test_a_cache_miss_names_the_entry_go_fetches_from(
+    tmp_path: Path, good: GoProxy, bad: GoProxy
+) -> None:
+    """The first proxy answers 404, so go goes on to the second: the hint (and the
+    module line's count) name the second, where go's download comes from."""
+    inject(bad, "404")
+    goproxy = f"{bad.url},{good.url}"
+    run = check(workspace(tmp_path), env_for(tmp_path, goproxy))
+    (hint,) = run.find("cache-missing")
+    assert (hint.range.start.line, hint.severity) == (REQUIRE_LINE, Severity.HINT)
+    assert hint.message == (
+        f"{MV} is not in the module cache: the next build will download its go.mod and its "
+        f"source zip from {good.url}"
+    )
+    (summary,) = run.find("cache-missing-summary")
+    assert summary.message.endswith(f"downloads it from {good.url}")
+    assert run.codes(line=REQUIRE_LINE) == []  # no error: go gets it
+    state, obj = go_download(tmp_path / "go", goproxy)
+    assert state == "ok" and obj is not None
+    assert any(r.startswith(f"/{M}/@v/{V}.zip") for r in good.requests)
+
+
 def test_invalid_goproxy_is_reported_in_gos_words(tmp_path: Path, good: GoProxy) -> None:
     goproxy = f"ftp://mirror.example,{good.url}"
     run = check(workspace(tmp_path), env_for(tmp_path, goproxy))
     state, obj = go_download(tmp_path / "go", goproxy)
     assert state == "fail" and obj is not None
-    (f,) = run.find("proxy-config")
+    # the setting, on the module line; and the download it stops, on the require line
+    f, g = run.find("proxy-config")
     assert f.range.start.line == MODULE_LINE and f.severity == Severity.ERROR
     want = "invalid proxy URL scheme (must be https, http, file): ftp://mirror.example"
     assert want in f.message and want in obj["Error"]
+    assert (g.range.start.line, g.severity, g.module) == (REQUIRE_LINE, Severity.ERROR, M)
+    assert g.message.endswith(f"so the next build cannot download it: {want}")
+    assert not run.find("cache-missing") and not run.find("cache-missing-summary")
     assert run.sent == [] and good.requests == []
 
 

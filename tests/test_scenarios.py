@@ -109,8 +109,9 @@ class Scenario:
     def doctor(
         self, verify: engine.VerifyLevel = "quick", *, root: Path | None = None, **env: str
     ) -> list[Finding]:
-        """gomod-doctor through the engine, in the fixture's Go environment."""
-        genv = goenv.load(self.env(**env))
+        """gomod-doctor through the engine, in the fixture's Go environment, with the
+        go command's mode as :meth:`go` runs it unless a test says otherwise."""
+        genv = goenv.load(self.env(**{"GOFLAGS": "-mod=readonly", **env}))
         loc = locate(
             root or self.ws,
             gowork=genv.gowork_setting or genv.GOWORK,
@@ -261,16 +262,44 @@ def test_full_verification_hashes_equal_go_sum(sc: Scenario) -> None:
 
 
 def test_cache_missing_says_what_the_next_build_fetches_and_from_where(sc: Scenario) -> None:
+    """A module the next build simply downloads is a hint on its require line, and the
+    module line says, once, how many there are and from where they come."""
     sc.remove_from_cache("info", "mod", "zip", "ziphash")
     with GoProxy(sample_modules()) as proxy:
         findings = sc.doctor(GOPROXY=f"{proxy.url},direct")
-        assert summary(findings) == [("cache-missing", "go.mod", ALPHA_LINE, Severity.WARNING)]
-        f = findings[0]
+        assert summary(findings) == [
+            ("cache-missing", "go.mod", ALPHA_LINE, Severity.HINT),
+            ("cache-missing-summary", "go.mod", 1, Severity.INFORMATION),
+        ]
+        f = only(findings, "cache-missing")
         assert (f.module, f.version, f.fixes) == (*ALPHA, ("download",))
         assert f.message == (
             "example.com/alpha@v1.0.0 is not in the module cache: the next build will "
             f"download its go.mod and its source zip from {proxy.url}"
         )
+        assert f.data == {
+            "module": ALPHA[0],
+            "version": ALPHA[1],
+            "files": ["mod", "zip"],
+            "from": proxy.url,
+        }
+        s = only(findings, "cache-missing-summary")
+        assert s.message == (
+            "1 needed module version is not in the module cache yet: the next build "
+            f"downloads it from {proxy.url}"
+        )
+        assert s.fixes == ("download-missing",)
+        assert s.data == {
+            "count": 1,
+            "modules": [
+                {
+                    "module": ALPHA[0],
+                    "version": ALPHA[1],
+                    "files": ["mod", "zip"],
+                    "from": proxy.url,
+                }
+            ],
+        }
 
         # The next build does exactly that, from there.
         assert sc.go("build", "./...", GOPROXY=proxy.url) == (
@@ -285,18 +314,23 @@ def test_cache_missing_says_what_the_next_build_fetches_and_from_where(sc: Scena
 def test_cache_missing_zip_only_and_other_sources(sc: Scenario) -> None:
     sc.remove_from_cache("zip", "ziphash")
     with GoProxy(sample_modules()) as proxy:
-        (f,) = sc.doctor(GOPROXY=proxy.url)
-        assert where(f) == ("cache-missing", "go.mod", ALPHA_LINE, Severity.WARNING)
+        f = only(sc.doctor(GOPROXY=proxy.url), "cache-missing")
+        assert where(f) == ("cache-missing", "go.mod", ALPHA_LINE, Severity.HINT)
         assert f.message.endswith(f"will download its source zip from {proxy.url}")
 
-        # GOPRIVATE paths bypass the proxy (not run: go would go to the network).
-        (f,) = sc.doctor(GOPROXY=proxy.url, GOPRIVATE="example.com/alpha")
-        assert f.severity == Severity.WARNING
-        assert f.message.endswith(
-            "from its version control repository directly (GOPRIVATE/GONOPROXY)"
-        )
+        # GOPRIVATE paths bypass the proxy (not run: go would go to the network), even
+        # with GOPROXY=off.
+        direct = "its version control repository directly (GOPRIVATE/GONOPROXY)"
+        for goproxy in (proxy.url, "off"):
+            findings = sc.doctor(GOPROXY=goproxy, GOPRIVATE="example.com/alpha")
+            f = only(findings, "cache-missing")
+            assert f.severity == Severity.HINT
+            assert f.message.endswith(f"from {direct}")
+            assert only(findings, "cache-missing-summary").message.endswith(f"it from {direct}")
         # The first GOPROXY entry, its password redacted as go does.
-        (f,) = sc.doctor(GOPROXY="https://me:secret@proxy.example.com/go,direct")
+        f = only(
+            sc.doctor(GOPROXY="https://me:secret@proxy.example.com/go,direct"), "cache-missing"
+        )
         assert f.message.endswith("from https://me:xxxxx@proxy.example.com/go")
 
         assert sc.go("build", "./...", GOPROXY=proxy.url)[0] == 0
@@ -306,21 +340,28 @@ def test_cache_missing_zip_only_and_other_sources(sc: Scenario) -> None:
     assert sc.doctor() == []
 
 
-def test_cache_missing_with_goproxy_off_is_an_error_in_gos_words(
+def test_cache_missing_with_goproxy_off_is_one_proxy_config_error_in_gos_words(
     sc: Scenario, cli: Callable[..., tuple[int, dict[str, Any]]]
 ) -> None:
     sc.remove_from_cache("info", "mod", "zip", "ziphash")
-    code, doc = cli(sc, str(sc.ws))  # the fixture's env has GOPROXY=off
+    want = (
+        "example.com/alpha@v1.0.0 is not in the module cache and GOPROXY=off: "
+        "example.com/alpha@v1.0.0: module lookup disabled by GOPROXY=off"
+    )
+    # From the settings alone (the engine, no network facts) ...
+    (f,) = sc.doctor()  # the fixture's env has GOPROXY=off
+    assert (where(f), f.message) == (("proxy-config", "go.mod", ALPHA_LINE, Severity.ERROR), want)
+    # ... and from the CLI, whose network check says the same: one finding on the line.
+    code, doc = cli(sc, str(sc.ws))
     assert code == 1
-    by_code = {f["code"]: f for f in doc["findings"]}
-    # The network check says the same of the GOPROXY setting, on the same line.
-    assert sorted(by_code) == ["cache-missing", "proxy-config"], sorted(by_code)
-    assert json_where(by_code["proxy-config"])[1:] == ("go.mod", ALPHA_LINE, "error")
-    f = by_code["cache-missing"]
-    assert json_where(f) == ("cache-missing", "go.mod", ALPHA_LINE, "error")
-    assert f["message"] == "example.com/alpha@v1.0.0: module lookup disabled by GOPROXY=off"
-    assert (f["module"], f["version"], f["fixes"]) == (*ALPHA, ["download"])
-    assert f["data"] == {"module": ALPHA[0], "version": ALPHA[1]}
+    (g,) = doc["findings"]
+    assert json_where(g) == ("proxy-config", "go.mod", ALPHA_LINE, "error")
+    assert g["message"] == want
+    assert (g["module"], g["version"], g["fixes"]) == (*ALPHA, [])
+    # every fact of the cache miss is kept: the files go must fetch
+    assert g["data"]["files"] == ["mod", "zip"]
+    assert g["data"]["module"] == ALPHA[0] and g["data"]["version"] == ALPHA[1]
+    assert doc["summary"] == {"error": 1, "warning": 0, "information": 0, "hint": 0}
 
     rc, out = sc.go("build", "./...")
     assert rc == 1
@@ -527,7 +568,8 @@ def test_cache_modified(sc: Scenario, cli: Callable[..., tuple[int, dict[str, An
     assert f["message"] == (
         f"example.com/alpha v1.0.0: dir has been modified ({d}): edited alpha.go, "
         "added sub/deep/extra.go, added zz_new.go and 1 more. "
-        "go build compiles the modified files without a word."
+        "go build compiles the modified files without a word. go's module index in "
+        "GOCACHE may hold the changed file list: the fix drops it too."
     )
     data = f["data"]
     assert data["edited"] == ["alpha.go"]
@@ -567,7 +609,7 @@ def test_sum_missing_go_mod_line(sc: Scenario) -> None:
     )
     assert f.message == go_text
     assert (f.module, f.version, f.fixes) == (*ALPHA, ("download",))
-    assert f.data["kind"] == "go.mod"
+    assert f.data["lines"] == [{"kind": "go.mod", "line": "example.com/alpha v1.0.0/go.mod"}]
 
     rc, out = sc.go("build", "./...")
     assert rc == 1
@@ -597,7 +639,8 @@ def test_sum_missing_zip_line(
         "example.com/workspace); to add:\n\tgo get example.com/workspace"
     )
     assert f.message == go_text
-    assert (f.module, f.version, f.data["kind"], f.data["package"]) == (path, version, "zip", path)
+    assert (f.module, f.version) == (path, version)
+    assert f.data["lines"] == [{"kind": "zip", "line": f"{path} {version}", "package": path}]
 
     rc, out = sc.go("build", "./...")
     assert rc == 1
@@ -812,8 +855,8 @@ def test_replacement_module_findings_go_on_the_replace_line(sc: Scenario) -> Non
     with GoProxy([*sample_modules(), fork]) as proxy:
         findings = sc.doctor(GOPROXY=proxy.url)
         assert summary(findings) == [
-            ("cache-missing", "go.mod", REPLACE_LINE, Severity.WARNING),
-            ("sum-missing", "go.mod", REPLACE_LINE, Severity.ERROR),
+            ("cache-missing", "go.mod", REPLACE_LINE, Severity.HINT),
+            ("cache-missing-summary", "go.mod", 1, Severity.INFORMATION),
             ("sum-missing", "go.mod", REPLACE_LINE, Severity.ERROR),
         ]
         missing = only(findings, "cache-missing")
@@ -822,13 +865,22 @@ def test_replacement_module_findings_go_on_the_replace_line(sc: Scenario) -> Non
             "example.com/alphafork@v1.0.1 is not in the module cache: the next build will "
             f"download its go.mod and its source zip from {proxy.url}"
         )
-        sums = sorted(f.message for f in findings if f.code == "sum-missing")
+        # One finding on the line names both missing go.sum lines, in go's words.
+        sum_missing = only(findings, "sum-missing")
+        sums = sum_missing.message.split("\n", 2)
+        sums = ["\n".join(sums[:2]), sums[2]]
         assert sums == [
             "example.com/alphafork@v1.0.1: missing go.sum entry for go.mod file; to add it:\n"
             "\tgo mod download example.com/alpha",
             "missing go.sum entry for module providing package example.com/alpha (imported by "
             "example.com/workspace); to add:\n\tgo get example.com/workspace",
         ]
+        fork_at = "example.com/alphafork v1.0.1"
+        assert sum_missing.data["lines"] == [
+            {"kind": "go.mod", "line": f"{fork_at}/go.mod"},
+            {"kind": "zip", "line": fork_at, "package": "example.com/alpha"},
+        ]
+        assert sum_missing.data["goModule"] == "example.com/alpha"
         rc, out = sc.go("build", "./...", GOPROXY=proxy.url)
         assert rc == 1
         assert "deps.go:5:2: " + sums[1] + "\n" in out
@@ -848,7 +900,8 @@ def test_work_use_missing_in_gos_words(sc: Scenario) -> None:
     work = root / "go.work"
     work.write_text("go 1.21\n\nuse (\n\t./work\n\t./missing\n\t./nomod\n)\n")
 
-    findings = sc.doctor(root=root)
+    # (GOFLAGS as go runs below: -mod=mod is refused in workspace mode)
+    findings = sc.doctor(root=root, GOFLAGS="")
     assert summary(findings) == [
         ("work-use-missing", "go.work", 5, Severity.ERROR),
         ("work-use-missing", "go.work", 6, Severity.ERROR),
@@ -867,7 +920,7 @@ def test_work_use_missing_in_gos_words(sc: Scenario) -> None:
 
     # An absolute use path: go shortens it too.
     work.write_text(f"go 1.21\n\nuse ./work\nuse {root / 'missing'}\n")
-    (f,) = sc.doctor(root=root)
+    (f,) = sc.doctor(root=root, GOFLAGS="")
     assert where(f) == ("work-use-missing", "go.work", 4, Severity.ERROR)
     rc, out = sc.go("list", "-m", mod=None, cwd=root)
     assert (rc, out) == (1, f"go: {go_missing}\n")

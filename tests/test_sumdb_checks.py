@@ -345,6 +345,9 @@ def test_untrusted_answers_are_refused_by_us_and_by_go(world: World, fault: str)
     assert f.data["reason"] == reason
     assert words in f.message
     assert "go refuses such answers, so the download will fail" in f.message
+    # it takes the place of the cache-missing hint on the line, keeping its fact
+    assert f.data["files"] == ["mod", "zip"]
+    assert not run.find("cache-missing") and not run.find("cache-missing-summary")
     rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
     assert (rec.kind, rec.zip_hash, rec.mod_hash) == ("untrusted", None, None)
     assert not run.find("sumdb-mismatch")  # nothing unverified is ever compared

@@ -105,7 +105,8 @@ class Tx:
         return Path(module_files(self.fx.gomodcache, path, V).extracted_dir)
 
     def gather(self, verify: engine.VerifyLevel = "quick", **env: str) -> Facts:
-        genv = goenv.load(self.fx.env_with(**env))
+        # the go command's mode as :meth:`go` runs it unless a test says otherwise
+        genv = goenv.load(self.fx.env_with(**{"GOFLAGS": "-mod=readonly", **env}))
         loc = locate(self.ws, gowork=genv.gowork_setting or genv.GOWORK, goroot=genv.GOROOT)
         facts, _ = engine.gather(loc, genv, verify=verify, no_memo=True)
         return facts
@@ -238,7 +239,8 @@ def test_sum_missing_for_a_transitive_provider_in_gos_words(
         f"{importer}); to add:\n\tgo get {importer}@{V}"
     )
     assert f.message == go_text
-    assert (f.data["kind"], f.data["package"], f.fixes) == ("zip", package, ("download",))
+    assert f.data["lines"] == [{"kind": "zip", "line": f"{path} {V}", "package": package}]
+    assert f.fixes == ("download",)
 
     rc, out = tx.go("build", "./...")
     assert rc == 1
@@ -253,18 +255,22 @@ def test_sum_missing_for_a_transitive_provider_in_gos_words(
 def test_cache_missing_for_a_transitive_provider(tx: Tx) -> None:
     tx.uncache("example.com/c")
     findings = tx.doctor()
+    # GOPROXY=off: go cannot fetch it, and the setting's finding says so, in go's words
     assert [where(f) for f in findings] == [
-        ("cache-missing", LINE["example.com/c"], Severity.ERROR, "example.com/c")
+        ("proxy-config", LINE["example.com/c"], Severity.ERROR, "example.com/c")
     ]
-    assert findings[0].message == "example.com/c@v1.0.0: module lookup disabled by GOPROXY=off"
+    assert findings[0].message.endswith(
+        ": example.com/c@v1.0.0: module lookup disabled by GOPROXY=off"
+    )
     rc, out = tx.go("build", "./...")
     assert rc == 1
     b_go = tx.shown(tx.extracted("example.com/b") / "b.go")
     assert out.endswith(f"{b_go}:4:2: module lookup disabled by GOPROXY=off\n")
 
     with GoProxy(modules()) as proxy:
-        (f,) = tx.doctor(GOPROXY=proxy.url)
-        assert (f.code, f.severity) == ("cache-missing", Severity.WARNING)
+        summary, f = tx.doctor(GOPROXY=proxy.url)  # the module line first
+        assert (f.code, f.severity) == ("cache-missing", Severity.HINT)
+        assert (summary.code, summary.severity) == ("cache-missing-summary", Severity.INFORMATION)
         assert f.message == (
             "example.com/c@v1.0.0 is not in the module cache: the next build will download "
             f"its source zip from {proxy.url}"
@@ -279,7 +285,7 @@ def test_walk_stops_at_a_module_not_on_disk(tx: Tx) -> None:
     facts = tx.gather()
     # b's files are gone: what its package imports is unknown (go downloads b first).
     assert [where(f) for f in engine.run(facts).findings] == [
-        ("cache-missing", LINE["example.com/b"], Severity.ERROR, "example.com/b")
+        ("proxy-config", LINE["example.com/b"], Severity.ERROR, "example.com/b")
     ]
     assert facts.needs.transitive is not None
     assert facts.needs.transitive.unread == {"example.com/b": ["example.com/b"]}

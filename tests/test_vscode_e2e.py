@@ -88,12 +88,6 @@ require example.com/dep v1.1.0 // indirect
 """
 ALPHA = ("example.com/alpha", "v1.0.0")
 
-# TODO(lead: merge of issue 10 part 4, redownload drops go's module index entry):
-# set True once that is merged. Until then a redownload leaves go's module index
-# (GOCACHE) listing the files the edited dir had, and go build fails on the file it
-# no longer has: asserted below as it is, so that the merge cannot go unnoticed.
-REDOWNLOAD_DROPS_MODULE_INDEX = False
-
 
 # --------------------------------------------------------------------------- setup
 
@@ -497,6 +491,9 @@ def modified_ws(cache_store: Path) -> Iterator[Ws]:
         ws = Ws(build_cache(base / "ws", sample_modules(), SAMPLE_REQUIRES, store=cache_store))
         (ws.dir / "go.mod").write_text(TIDY_GO_MOD)
         assert ws.go("mod", "verify") == (0, "all modules verified\n")
+        # Never built before the edit: go's module index (in GOCACHE) of alpha's dir
+        # then lists extra.go, and go build passes after "Redownload" only because the
+        # fix drops that index entry too (go keys it by the dir's path alone).
         ext = ws.alpha_dir()
         for p in (ext, ext / "alpha.go"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
@@ -570,11 +567,9 @@ def test_cache_modified_squiggle_problems_and_redownload(
     # The cache is whole again: go agrees, offline.
     assert ws.go("mod", "verify") == (0, "all modules verified\n")
     assert not (ws.alpha_dir() / "extra.go").exists()
+    # go's module index of the dir was dropped with it: the build reads the dir anew.
     code, out = ws.go("build", "./...")
-    if REDOWNLOAD_DROPS_MODULE_INDEX:
-        assert (code, out) == (0, ""), out
-    else:  # TODO(lead): see REDOWNLOAD_DROPS_MODULE_INDEX
-        assert code == 1 and "extra.go: no such file or directory" in out, out
+    assert (code, out) == (0, ""), out
     _check_readme_shots(artifacts)
 
 

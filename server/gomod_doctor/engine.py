@@ -16,18 +16,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from gomod_doctor.cache import layout as cache_layout
+from gomod_doctor.cache import modindex
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
-from gomod_doctor.checks import cache, goversion, sums, syntax, work
+from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax, work
+from gomod_doctor.checks import graph as graph_check
+from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
+from gomod_doctor.checks import vendor as vendor_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
+from gomod_doctor.goenv import godebugs, gover
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
 from gomod_doctor.position import Position, Range
+from gomod_doctor.workspace import gomods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
+from gomod_doctor.workspace import vendor as vendoring
 from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import (
@@ -60,16 +69,24 @@ def _network_check(facts: Facts) -> list[Finding]:
 
 CHECKS: Sequence[tuple[str, Check]] = (
     ("syntax", syntax.check),
+    ("load", load.check),
     ("work", work.check),
     ("replace", replace_check.check),
+    ("imports", imports_check.check),
+    ("graph", graph_check.check),
+    ("vendor", vendor_check.check),
     ("cache", cache.check),
+    ("buildindex", buildindex.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
     ("network", _network_check),  # no findings unless facts.network is set
 )
 
+#: The checks that speak of lines in an unterminated block.
+PARSE_CHECKS = frozenset({"syntax", "load"})
+
 #: The checks that need the module cache (skipped with verify "off").
-CACHE_CHECKS = frozenset({"cache", "sums", "goversion"})
+CACHE_CHECKS = frozenset({"cache", "buildindex", "sums", "goversion", "imports", "graph"})
 
 
 @dataclass
@@ -171,15 +188,18 @@ class TransitiveMemo:
 class StateMemo:
     """Quick cache states kept across edits: the module cache only changes on disk,
     and the caller (the language server, which watches the needed cache entries)
-    calls :meth:`clear` when it does. Module versions not seen before are inspected."""
+    calls :meth:`clear` when it does. Module versions not seen before are inspected.
+    ``index`` keeps what go's module index entries list and the directories hold."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str, str], cache_state.ModuleState] = {}
+        self.index = modindex.IndexMemo()
 
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+        self.index.clear()
 
     def get_many(
         self, gomodcache: str, keys: Iterable[tuple[str, str]]
@@ -227,8 +247,19 @@ def gather(
     """
     snap = snapshots.load(location, overlays=overlays, env=env.as_dict())
     scanned = dict(imports) if imports is not None else scan_imports(snap)
-    needs = build_needs.compute(snap, scanned)
-    gomodcache = env.GOMODCACHE
+    mode = vendoring.build_mode(snap, env.mod_flag)
+    if mode.mode == "vendor":
+        verify = "off"  # go builds from the vendor directory: the module cache is not read
+    # an unusable module cache stops go before anything is read from it: one finding
+    modcache_error = cache_layout.modcache_problem(env.GOMODCACHE) if verify != "off" else None
+    gomodcache = "" if modcache_error else env.GOMODCACHE
+    graph = None
+    if verify != "off":
+        local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
+        graph = gomods.graph_of(
+            snap, gomodcache or None, local_go=local_go or "", overlays=overlays
+        )
+    needs = build_needs.compute(snap, scanned, graph=graph)
     pending: cache_verify.PendingVerify | None = None
     if verify == "full" and gomodcache:
         # Worker pools and the memo's database load only for full verification.
@@ -249,8 +280,19 @@ def gather(
         )
     try:
         facts = _gather_rest(
-            location, env, snap, scanned, needs, verify, overlays, transitive_memo, state_memo
+            location,
+            env,
+            snap,
+            scanned,
+            needs,
+            verify,
+            overlays,
+            transitive_memo,
+            state_memo,
+            gomodcache,
         )
+        facts.modcache_error = modcache_error
+        facts.build_mode = mode
         if while_verifying is not None:
             while_verifying(facts)
     finally:
@@ -289,26 +331,40 @@ def _gather_rest(
     overlays: Mapping[Path, str] | None,
     transitive_memo: TransitiveMemo | None,
     state_memo: StateMemo | None,
+    gomodcache: str,
 ) -> Facts:
-    """What :func:`gather` reads besides full verification."""
+    """What :func:`gather` reads besides full verification (``gomodcache``: the module
+    cache, "" when there is none to read)."""
     if verify != "off":
         tmemo = transitive_memo if transitive_memo is not None else TransitiveMemo()
-        transitive = tmemo.get(snap, scanned, needs, env.GOMODCACHE or None)
+        transitive = tmemo.get(snap, scanned, needs, gomodcache or None)
         build_needs.add_transitive(needs, transitive)
     facts = Facts(snapshot=snap, env=env, needs=needs, imports=scanned, verify_level=verify)
+    facts.godebugs = godebugs.load(env.GOROOT, env.GOVERSION)
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
     facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
 
-    gomodcache = env.GOMODCACHE
     if verify != "off" and gomodcache:
         wanted = wanted_versions(needs)
         if state_memo is not None:
             facts.cache = state_memo.get_many(gomodcache, wanted)
         else:
             facts.cache = cache_state.inspect_many(gomodcache, wanted)
+        # go's module index of each extracted dir the build uses (go builds from it)
+        used = [
+            k
+            for k, needs_zip in wanted.items()
+            if needs_zip and (st := facts.cache.get(k)) and st.extracted.status == "complete"
+        ]
+        facts.build_index = modindex.gather(
+            modindex.scope(env),
+            gomodcache,
+            used,
+            state_memo.index if state_memo is not None else None,
+        )
     return facts
 
 
@@ -363,6 +419,29 @@ def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     return out
 
 
+def _unterminated_blocks(snapshot: snapshots.Snapshot) -> dict[str, int]:
+    """For each go.mod and go.work with an unterminated block (a syntax error), the
+    line where that block starts: go reads none of what follows, so only the syntax
+    error is said of those lines."""
+    out: dict[str, int] = {}
+    files: list[tuple[str, FileSyntax]] = [
+        (str(m.gomod.path), m.mod.syntax) for m in snapshot.modules if m.mod is not None
+    ]
+    if snapshot.work is not None and snapshot.work_file is not None:
+        files.append((str(snapshot.work_file.path), snapshot.work.syntax))
+    for path, fs in files:
+        for x in fs.stmts:
+            if isinstance(x, LineBlock) and x.rparen.pos is None:
+                out[path] = x.start.line
+                break
+    return out
+
+
+def _inside(f: Finding, unread: Mapping[str, int]) -> bool:
+    start = unread.get(f.path)
+    return start is not None and f.range.start.line >= start
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[str, int, int, str, str]] = set()
     out: list[Finding] = []
@@ -379,11 +458,15 @@ def run(facts: Facts, config: Config | None = None) -> Result:
     config = config or Config()
     findings: list[Finding] = unreadable_findings(facts.snapshot)
     errors: list[str] = []
+    unread = _unterminated_blocks(facts.snapshot)
     for name, check in CHECKS:
         if name in CACHE_CHECKS and facts.verify_level == "off":
             continue
         try:
-            findings.extend(check(facts))
+            found = check(facts)
+            if unread and name not in PARSE_CHECKS:
+                found = [f for f in found if not _inside(f, unread)]
+            findings.extend(found)
         except Exception as e:  # one broken check must not stop the others
             log.error("check %s failed: %s", name, traceback.format_exc())
             errors.append(f"internal error in check {name}: {type(e).__name__}: {e}")

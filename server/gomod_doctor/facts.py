@@ -4,8 +4,8 @@
 (:class:`~gomod_doctor.workspace.snapshot.Snapshot`), the Go environment, the
 imports of its ``.go`` files, what the build needs, the module cache's state for
 each needed module version, full-verification results when they were asked for,
-and the directories that ``replace`` and ``use`` lines point at. Checks are pure
-functions of it.
+go's module index entries of the needed module directories, and the directories
+that ``replace`` and ``use`` lines point at. Checks are pure functions of it.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gomod_doctor.cache.modindex import IndexFact
 from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.goenv.godebugs import GodebugTable
 from gomod_doctor.gosum.parser import SumEntry, SumFile
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.snapshot import FileText, Snapshot
+from gomod_doctor.workspace.vendor import BuildMode
 
 if TYPE_CHECKING:  # the network model loads with the network code
     from gomod_doctor.network.model import NetworkFacts
@@ -51,10 +54,18 @@ class Facts:
     cache: dict[tuple[str, str], ModuleState] = field(default_factory=dict)
     #: full verification, when it ran
     full: dict[tuple[str, str], ModuleVerification] | None = None
+    #: go's module index entries (in GOCACHE) of the extracted dirs the build uses
+    build_index: dict[tuple[str, str], list[IndexFact]] = field(default_factory=dict)
     verify_level: str = "quick"
     dirs: dict[Path, DirInfo] = field(default_factory=dict)
     #: what the GOPROXY entries answered (None: the network checks did not run)
     network: NetworkFacts | None = None
+    #: the GODEBUG settings the building toolchain knows (None: not known)
+    godebugs: GodebugTable | None = None
+    #: go's words when there is no usable module cache (nothing of it is read then)
+    modcache_error: str | None = None
+    #: the -mod mode of the next build (vendor: the module cache is not read)
+    build_mode: BuildMode | None = None
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""
@@ -67,11 +78,12 @@ class Facts:
         return out
 
     def sum_lines(self, path: str, version: str, gomod: bool) -> list[tuple[FileText, SumEntry]]:
-        """The go.sum lines for one hash, across every go.sum consulted, first first."""
+        """The go.sum lines for one hash, across every go.sum consulted, first first.
+        Only ``h1:`` lines count: go has no other algorithm (modfetch ``HaveSum``)."""
         out: list[tuple[FileText, SumEntry]] = []
         for file, parsed in self.sum_files():
             for e in parsed.lookup(path, version, gomod):
-                if not e.ignored:
+                if not e.ignored and e.hash.startswith("h1:"):
                     out.append((file, e))
         return out
 

@@ -39,6 +39,20 @@ class Severity(enum.IntEnum):
             ) from None
 
 
+#: What each severity means, for every code (the catalog's preamble).
+SEVERITY_MEANING: dict[Severity, str] = {
+    Severity.ERROR: "the go command fails on it, or builds with altered code, until it is fixed",
+    Severity.WARNING: "go goes on, but something is wrong: the leftover of an interrupted "
+    "command, a proxy or setting that a later command trips over, a private path sent to "
+    "public services",
+    Severity.INFORMATION: "worth knowing, nothing is wrong: e.g. how many module versions the "
+    "next build downloads, and from where",
+    Severity.HINT: "a detail on the line it is about, nothing to do: VS Code draws no squiggle "
+    "and leaves it out of the Problems panel, `check` prints it only with `--hints` (JSON and "
+    "SARIF always hold it): e.g. each module version the next build downloads",
+}
+
+
 @dataclass(frozen=True)
 class CodeInfo:
     code: str
@@ -53,7 +67,9 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "parse-error",
             Severity.ERROR,
-            "go.mod or go.work does not parse as the go command parses it; the message is go's own.",
+            "go.mod or go.work does not parse as the go command parses it, or has a `retract` "
+            "that go rejects when it loads the file (no `module` line; a version of another "
+            "major); the message is go's own.",
             "Edit the line.",
         ),
         CodeInfo(
@@ -78,7 +94,10 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "sum-missing",
             Severity.ERROR,
-            "go.sum lacks a line the build needs (go's `missing go.sum entry` texts).",
+            "go.sum lacks lines the build needs (go's `missing go.sum entry` texts): one "
+            "finding per `require` line, naming every missing go.sum line (the `/go.mod` "
+            "line, the zip's line); its data lists them. Information where go adds them "
+            "itself: in workspace mode (go.work.sum) and with `-mod=mod` (go.sum).",
             "`download` (adds the missing go.sum entries with the go command).",
         ),
         CodeInfo(
@@ -90,10 +109,30 @@ CATALOG: dict[str, CodeInfo] = {
         ),
         CodeInfo(
             "cache-missing",
-            Severity.WARNING,
-            "A file the build needs is not in the module cache; says what the next build "
-            "fetches and from where. An error with GOPROXY=off.",
+            Severity.HINT,
+            "A module version the build needs is not in the module cache yet, on its "
+            "`require` (or `replace`) line: says which files the next build downloads and "
+            "from where. A hint, since go simply downloads it; when go cannot (GOPROXY=off, "
+            "a proxy that fails for it, a private path with no route), the finding that "
+            "says why (`proxy-config`, `proxy-unreachable`, `proxy-error`, "
+            "`proxy-not-found`, `sumdb-untrusted`) takes its place as an error.",
             "`download`.",
+        ),
+        CodeInfo(
+            "cache-missing-summary",
+            Severity.INFORMATION,
+            "On the `module` line: how many needed module versions are not in the module "
+            "cache yet, and from where the next build downloads them (the first GOPROXY "
+            "entry, or directly for GOPRIVATE/GONOPROXY paths). Its data lists them all.",
+            '`download --missing` ("Download all missing modules").',
+        ),
+        CodeInfo(
+            "modcache-unusable",
+            Severity.ERROR,
+            "There is no usable module cache (neither GOMODCACHE nor GOPATH set, GOMODCACHE "
+            "not a directory or relative): one error on the `module` line, in go's words, "
+            "instead of a finding per module.",
+            "Set GOMODCACHE (or GOPATH) to a directory: `go env -w GOMODCACHE=...`.",
         ),
         CodeInfo(
             "cache-incomplete",
@@ -113,8 +152,18 @@ CATALOG: dict[str, CodeInfo] = {
             "cache-modified",
             Severity.ERROR,
             "The extracted dir differs from the module's hash: files edited, added or "
-            "removed. go builds with them without a word.",
-            "`redownload`; `clear`.",
+            "removed. go builds with them without a word (and go's module index in GOCACHE "
+            "may list the changed set of files).",
+            "`redownload`; `clear` (both also drop the dir's module index entry).",
+        ),
+        CodeInfo(
+            "build-cache-stale",
+            Severity.WARNING,
+            "go's module index in GOCACHE lists a different set of files than a needed "
+            "module dir holds (go keys it by the dir's path alone): go builds with the "
+            "indexed file list, so a file gone fails the build (`open …: no such file or "
+            "directory`) and a file added is left out.",
+            "`drop-index` (drops that one GOCACHE entry; go indexes the dir afresh).",
         ),
         CodeInfo(
             "replace-missing",
@@ -131,14 +180,113 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "replace-unused",
             Severity.HINT,
-            "The replaced module is not in the build.",
+            "The replaced module is not in the build, or go.work replaces the same module "
+            "(go's `overridden by go.work's replace`).",
             "Remove the replace.",
+        ),
+        CodeInfo(
+            "import-missing",
+            Severity.ERROR,
+            "An import of the workspace's own code that no module of the build list "
+            "provides, at the import (go's `no required module provides package`, or "
+            "`is replaced but not required` when only a `replace` names the module). A "
+            "warning in test files; information with `-mod=mod`, where go adds it itself.",
+            "`go get` the package (go's own advice, in the message).",
+        ),
+        CodeInfo(
+            "module-path-mismatch",
+            Severity.ERROR,
+            "A dependency's go.mod, or a module replacement's, declares another module path "
+            "(go's `module declares its path as: ... but was required as: ...`), on the "
+            "require line that brings it in, after go's chain of requirements.",
+            "Require the path the module declares, or fix the replacement.",
+        ),
+        CodeInfo(
+            "module-gomod-invalid",
+            Severity.ERROR,
+            "A go.mod go reads while loading the module graph has no module line or does not "
+            "parse (a dependency's, or a replacement directory's: `parsing go.mod: ...`).",
+            "Fix the replacement's go.mod, or require another version.",
+        ),
+        CodeInfo(
+            "module-used-twice",
+            Severity.ERROR,
+            "One module version (or directory) provides two module paths through "
+            "replacements (go's `used for two different module paths`).",
+            "Remove one of the replacements.",
+        ),
+        CodeInfo(
+            "vendor-inconsistent",
+            Severity.ERROR,
+            "In vendor mode (go 1.14+ and a vendor directory, or `-mod=vendor`), "
+            "vendor/modules.txt disagrees with go.mod or go.work (go's `inconsistent "
+            "vendoring`), on the line concerned. Cache findings do not apply in vendor mode: "
+            "go reads no module cache then.",
+            "`go mod vendor` (`go work vendor` in a workspace).",
+        ),
+        CodeInfo(
+            "version-invalid",
+            Severity.WARNING,
+            "A required version the origin refuses to make: `+incompatible` on a v0/v1 "
+            "version (go's words when it fetches it directly or through proxy.golang.org; "
+            "a cached copy or a lenient proxy still builds).",
+            "Require the version without `+incompatible`.",
         ),
         CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",
             "Fix or remove the `use` line.",
+        ),
+        CodeInfo(
+            "work-use-duplicate",
+            Severity.ERROR,
+            "go.work lists one `use` directory twice, or two directories of one module path "
+            "(go's `path ... appears multiple times in workspace`, `module ... appears "
+            "multiple times in workspace`).",
+            "Remove the repeated `use` line.",
+        ),
+        CodeInfo(
+            "work-mod-flag",
+            Severity.ERROR,
+            "GOFLAGS sets `-mod=mod` (or another mode) in workspace mode, where go takes "
+            "only `readonly` and `vendor` (go's words).",
+            "Remove the -mod flag, or set GOWORK=off.",
+        ),
+        CodeInfo(
+            "work-replace-conflict",
+            Severity.ERROR,
+            "Two workspace modules replace one module version differently (go's "
+            "`conflicting replacements for ...`), on the second replace line.",
+            "`go work edit -replace M@V=...` (a go.work replace overrides both).",
+        ),
+        CodeInfo(
+            "work-module-outside",
+            Severity.ERROR,
+            "The module being checked is inside a go.work's tree but not one of its `use` "
+            "modules: go refuses to build there (go's words).",
+            "`go work use .` in that module, or GOWORK=off.",
+        ),
+        CodeInfo(
+            "work-empty",
+            Severity.ERROR,
+            "go.work has no `use` line: go finds no modules in the workspace.",
+            "Add `use` lines (`go work use DIR`).",
+        ),
+        CodeInfo(
+            "work-go-too-old",
+            Severity.ERROR,
+            "A module listed in go.work needs a newer go (1.21 or later) than go.work's `go` "
+            "line (1.18 when it has none), on the `use` line, in go's words.",
+            "`go work use` (raises go.work's `go` line).",
+        ),
+        CodeInfo(
+            "godebug-invalid",
+            Severity.ERROR,
+            "A `godebug` line that the building toolchain rejects: an unknown key, a removed "
+            "setting set to its old value, a malformed `default=` (go's `unknown godebug`, "
+            "`removed GODEBUG`). Checked in go.work in workspace mode, in go.mod otherwise.",
+            "Remove or correct the `godebug` line.",
         ),
         CodeInfo(
             "go-version",
@@ -156,7 +304,8 @@ CATALOG: dict[str, CodeInfo] = {
             "failure, timeout or hang, connection closed. An error on each `require` whose "
             "download will fail (the message says what go will do: stop after `,`, go on "
             "after `|`, wait forever on a proxy that never answers); a warning on the "
-            "`module` line when nothing needs fetching.",
+            "`module` line when nothing needs fetching. On a `require` line it takes the "
+            "place of `cache-missing`.",
             "Fix the proxy, or separate it with `|` so that go falls back.",
         ),
         CodeInfo(
@@ -170,14 +319,15 @@ CATALOG: dict[str, CodeInfo] = {
             "proxy-not-found",
             Severity.ERROR,
             "Every GOPROXY entry answers 404/410 for a needed version that is not in the "
-            "module cache.",
+            "module cache (on its `require` line, in place of `cache-missing`).",
             "Check the version; for a private module, set GOPRIVATE.",
         ),
         CodeInfo(
             "proxy-config",
             Severity.ERROR,
-            "An invalid GOPROXY entry (go's own words), or GOPROXY=off while needed "
-            "versions are missing from the module cache (on those requires).",
+            "An invalid GOPROXY entry (go's own words, on the `module` line), or a needed "
+            "version missing from the module cache that GOPROXY=off or an invalid GOPROXY "
+            "keeps go from downloading (on its `require` line, in place of `cache-missing`).",
             "Fix GOPROXY (`go env -w GOPROXY=...`).",
         ),
         CodeInfo(
@@ -204,7 +354,7 @@ CATALOG: dict[str, CodeInfo] = {
             "The checksum database's answer fails verification: a bad signature or unknown "
             "key, an inconsistent tile or inclusion proof, a forked log (go's words). go "
             "refuses it, so the download fails: on each `require` whose go.sum lines are "
-            "missing, else on the `module` line.",
+            "missing (in place of `cache-missing`), else on the `module` line.",
             "",
         ),
         CodeInfo(

@@ -346,3 +346,24 @@ def find_leftovers(gomodcache: str | os.PathLike[str]) -> list[Leftover]:
             p, v = _unescape(esc_path, m["ver"])
             found.append(Leftover("tmp-dir", full, p, v))
     return found
+
+
+def modcache_problem(gomodcache: str) -> str | None:
+    """go's words when ``gomodcache`` (``go env GOMODCACHE``) cannot be used as the module
+    cache (modfetch ``checkCacheDir``), else None. A directory that does not exist yet
+    is fine: go creates it."""
+    if not gomodcache:
+        return "module cache not found: neither GOMODCACHE nor GOPATH is set"
+    if not os.path.isabs(gomodcache):
+        return f'GOMODCACHE entry is relative; must be absolute path: "{gomodcache}".'
+    try:
+        st = os.stat(gomodcache)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        # Go's *PathError text: "stat <path>: <errno text in lower case>"
+        why = (e.strerror or str(e)).lower()
+        return f"could not create module cache: stat {gomodcache}: {why}"
+    if not stat.S_ISDIR(st.st_mode):
+        return f'could not create module cache: "{gomodcache}" is not a directory'
+    return None

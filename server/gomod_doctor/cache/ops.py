@@ -34,6 +34,11 @@ consistent for go at every step: the ``.ziphash`` first (go then treats the
 extracted directory as incomplete), then the directory, the zip, the go.mod and
 info, and the ``.partial`` marker last. The ``@v/list`` file is then rewritten
 as go's ``rewriteVersionList`` would (versions with a ``.mod``).
+
+Given an ``index`` scope (:func:`gomod_doctor.cache.modindex.scope`), clearing a
+version also drops go's module index entry of its directory from GOCACHE (and no
+other entry): go keys that index by the directory's path alone, so without this
+a directory downloaded again would still be built with the old file list.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gomod_doctor.cache import modindex
 from gomod_doctor.goenv.env import split_goflags
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
@@ -152,6 +158,8 @@ class OpResult:
     mod_only: list[ModuleVersion] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cancelled: bool = False
+    #: go's module index entries dropped from GOCACHE (see the module notes).
+    index: modindex.DropResult = field(default_factory=modindex.DropResult)
 
     @property
     def bytes_freed(self) -> int:
@@ -159,7 +167,7 @@ class OpResult:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not self.cancelled
+        return not self.errors and not self.cancelled and not self.index.errors
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -172,6 +180,7 @@ class OpResult:
             "Errors": [{"Item": e.item, "Error": e.message} for e in self.errors],
             "Notes": list(self.notes),
             "Cancelled": self.cancelled,
+            "ModuleIndex": self.index.to_json(),
         }
 
 
@@ -899,10 +908,12 @@ def clear_version(
     lock_timeout: float = 30.0,
     cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    index: modindex.IndexScope | None = None,
 ) -> OpResult:
     """Remove one module version from the cache: its download files (``.info
     .mod .zip .ziphash .partial`` and temp leftovers; never the ``.lock``) and its
-    extracted directory, under go's per-version lock."""
+    extracted directory, under go's per-version lock; then go's module index entry
+    of the directory (with ``index``), whether or not the cache held the version."""
     validate_module_version(path, version)
     cache = _Cache(gomodcache)
     result = OpResult(dry_run=dry_run)
@@ -924,9 +935,23 @@ def clear_version(
             result.versions.append(ModuleVersion(path, version))
     except _Cancelled:
         result.cancelled = True
+    _drop_index(result, cache, index, [(path, version)])
     counter[0] = 1
     report(f"cleared {path}@{version}")
     return result
+
+
+def _drop_index(
+    result: OpResult,
+    cache: _Cache,
+    index: modindex.IndexScope | None,
+    versions: Iterable[tuple[str, str]],
+) -> None:
+    """Drop go's module index entries of cleared versions' directories (keyed by
+    GOMODCACHE as go spells it, not resolved)."""
+    if index is None or result.cancelled:
+        return
+    result.index.extend(modindex.drop(index, cache.given, versions, dry_run=result.dry_run))
 
 
 def clear_module(
@@ -937,9 +962,11 @@ def clear_module(
     lock_timeout: float = 30.0,
     cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    index: modindex.IndexScope | None = None,
 ) -> OpResult:
     """Remove every version of module ``path`` (and nothing of ``path/sub`` or
-    ``pathx``, which are other modules). Lock files stay, as go leaves them."""
+    ``pathx``, which are other modules). Lock files stay, as go leaves them. With
+    ``index``, go's module index entries of their directories go too."""
     validate_module(path)
     cache = _Cache(gomodcache)
     result = OpResult(dry_run=dry_run)
@@ -980,6 +1007,7 @@ def clear_module(
             counter[0] += 1
     except _Cancelled:
         result.cancelled = True
+    _drop_index(result, cache, index, [(v.path, v.version) for v in result.versions])
     report(f"cleared {len(result.versions)} versions of {path}")
     return result
 
@@ -1001,10 +1029,12 @@ def clear_all(
     dry_run: bool = False,
     cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    index: modindex.IndexScope | None = None,
 ) -> OpResult:
     """Empty the module cache, as ``go clean -modcache`` does: everything in it,
     and the directory itself (unless GOMODCACHE is a symlink: then the directory
-    it points to is emptied and kept, so no dangling link is left).
+    it points to is emptied and kept, so no dangling link is left). With
+    ``index``, go's module index entries of every version's directory go too.
 
     Refused for a directory that does not look like a module cache (not empty and
     without a ``cache`` subdirectory) or for the home directory.
@@ -1021,6 +1051,7 @@ def clear_all(
             f"refusing to empty {cache.root}: it does not look like a module cache "
             "(no cache/ directory in it)"
         )
+    held = [(p, v) for p, v, *_ in _all_versions(cache, [])] if index is not None else []
     try:
         with cache.open_dir(()) as root_fd:
             assert root_fd is not None
@@ -1048,6 +1079,7 @@ def clear_all(
             os.rmdir(cache.root)
         except OSError as e:
             result.errors.append(ItemError(cache.root, f"remove {cache.root}: {e.strerror or e}"))
+    _drop_index(result, cache, index, held)
     return result
 
 
@@ -1081,6 +1113,7 @@ def prune(
     lock_timeout: float = 30.0,
     cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    index: modindex.IndexScope | None = None,
 ) -> OpResult:
     """Remove the versions no workspace needs. Dry run by default.
 
@@ -1129,6 +1162,8 @@ def prune(
             counter[0] += 1
     except _Cancelled:
         result.cancelled = True
+    pruned = result.versions + result.mod_only
+    _drop_index(result, cache, index, [(v.path, v.version) for v in pruned])
     report(f"{'would free' if dry_run else 'freed'} {result.bytes_freed} bytes")
     return result
 
@@ -1593,8 +1628,10 @@ def redownload(
     lock_timeout: float = 30.0,
     cancel: threading.Event | None = None,
     progress: ProgressFn | None = None,
+    index: modindex.IndexScope | None = None,
 ) -> RedownloadResult:
-    """Clear ``path@version`` from the cache, then download it again.
+    """Clear ``path@version`` from the cache (with ``index``: and go's module index
+    entry of its directory), then download it again.
 
     Refused (nothing cleared) when ``env`` has ``GOPROXY=off``: go could not
     download it again. The download is skipped if the clear failed.
@@ -1611,8 +1648,9 @@ def redownload(
         lock_timeout=lock_timeout,
         cancel=cancel,
         progress=progress,
+        index=index,
     )
-    if not cleared.ok:
+    if cleared.errors or cleared.cancelled:  # (an index entry left is said, not fatal)
         return RedownloadResult(cleared, DownloadReport(errors=["not downloaded: clear failed"]))
     got = download(
         [(path, version)],

@@ -28,7 +28,7 @@ import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from gomod_doctor.cache import layout
 from gomod_doctor.cache.hashing import hash_gomod
@@ -143,6 +143,26 @@ class ModuleState:
     @property
     def extracted_dir(self) -> str:
         return self.files.extracted_dir if self.files is not None else ""
+
+    def to_fetch(
+        self, needs_zip: bool, *, with_info: bool = False
+    ) -> tuple[Literal["info", "mod", "zip"], ...]:
+        """The files the next go command downloads for this version, in go's order:
+        the ``.mod`` when it is absent, the zip when the build needs it and neither the
+        zip nor a complete extracted dir is there (and, ``with_info``, the ``.info``
+        beside another file). Empty when nothing is missing or the version is invalid."""
+        if self.files is None:
+            return ()
+        out: list[Literal["info", "mod", "zip"]] = []
+        if with_info and self.info is None:
+            out.append("info")
+        if self.mod is None:
+            out.append("mod")
+        if needs_zip and self.extracted.status != "complete" and self.zip is None:
+            out.append("zip")
+        if with_info and out == ["info"]:
+            return ()
+        return tuple(out)
 
 
 # --------------------------------------------------------------------------- listing

@@ -4,35 +4,32 @@ Quick facts (stats and small files) give ``cache-missing`` and ``cache-incomplet
 and the unreadable ``.mod``; full verification adds ``cache-corrupt`` for zips and
 ``.ziphash`` files that disagree, and ``cache-modified`` for extracted dirs whose
 files were edited, added or removed (which ``go build`` compiles without a word).
+
+A needed module version missing from the cache is no problem when the next go
+command can download it: a ``cache-missing`` hint on each of its lines, and one
+``cache-missing-summary`` (information) on the ``module`` line with the count and
+where they come from. When go cannot download it, one error on each line says why:
+``proxy-config`` here for what the settings alone decide (GOPROXY=off, an invalid
+GOPROXY), else the network check's finding (``proxy-*``, ``sumdb-untrusted``), and
+no hint beside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.cache.state import ModuleState
-from gomod_doctor.checks.locate import need_sites
+from gomod_doctor.checks.locate import Site, module_sites, need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.goenv.proxy import NO_ENTRIES, PROXY_OFF
 from gomod_doctor.workspace.needs import Need
 
 #: How many changed files a message names; the data carries them all.
 MESSAGE_FILES = 3
-
-
-def fetch_source(env: GoEnv, path: str) -> tuple[str, bool]:
-    """Where the go command fetches ``path`` from, and whether it can at all."""
-    if env.no_proxy(path):
-        return "its version control repository directly (GOPRIVATE/GONOPROXY)", True
-    proxies = env.proxy_list
-    if not proxies.entries:
-        return "nowhere: GOPROXY is empty", False
-    first = proxies.entries[0]
-    if first.kind == "off":
-        return "nowhere: module lookup disabled by GOPROXY=off", False
-    if first.kind == "direct":
-        return "its version control repository directly (GOPROXY=direct)", True
-    return first.redacted or first.url, True
 
 
 def _findings(need: Need, code: str, sev: Severity, message: str, **kw: object) -> list[Finding]:
@@ -57,30 +54,197 @@ def _findings(need: Need, code: str, sev: Severity, message: str, **kw: object) 
     ]
 
 
-def _missing(facts: Facts, need: Need, st: ModuleState) -> list[Finding]:
+@dataclass(frozen=True)
+class Route:
+    """Where the next go command fetches a missing module version from."""
+
+    #: for one module version ("https://proxy.golang.org", "its version control
+    #: repository directly (GOPRIVATE/GONOPROXY)")
+    one: str
+    #: the same for several ("their version control repositories directly (...)")
+    many: str
+    #: go's error when it cannot fetch it at all (GOPROXY=off, an invalid GOPROXY)
+    go_error: str | None = None
+
+
+def _direct(why: str) -> Route:
+    return Route(
+        f"its version control repository directly ({why})",
+        f"their version control repositories directly ({why})",
+    )
+
+
+def fetch_route(env: GoEnv, path: str) -> Route:
+    """Where GOPROXY, GONOPROXY and GOPRIVATE send the go command for ``path``
+    (modfetch.TryProxies): an invalid GOPROXY fails every lookup, a GONOPROXY path
+    goes to its repository, else the first entry decides."""
+    proxies = env.proxy_list
+    if proxies.errors:
+        return Route("nowhere", "nowhere", proxies.errors[0])
+    if env.no_proxy(path):
+        return _direct("GOPRIVATE/GONOPROXY")
+    if not proxies.entries:
+        return Route("nowhere", "nowhere", NO_ENTRIES)
+    first = proxies.entries[0]
+    if first.kind == "off":
+        return Route("nowhere", "nowhere", PROXY_OFF)
+    if first.kind == "direct":
+        return _direct("GOPROXY=direct")
+    url = first.redacted or first.url
+    return Route(url, url)
+
+
+def _network_route(facts: Facts, key: tuple[str, str]) -> Route | None:
+    """The route the network check saw go take for ``key``, when it differs from
+    GOPROXY's first entry (an earlier proxy answered "not found")."""
+    nf = facts.network
+    m = nf.availability.get(key) if nf is not None else None
+    v = m.outcome if m is not None else None
+    if v is None or v.entry is None or v.entry.index == 0:
+        return None
+    if v.kind == "found" and v.entry.kind == "proxy":
+        return Route(v.entry.url, v.entry.url)
+    if v.kind == "direct":
+        return _direct("the GOPROXY entries before direct answered not found")
+    return None
+
+
+def lacks_sum_line(facts: Facts, key: tuple[str, str], needs: Sequence[Need]) -> bool:
+    """go.sum lacks a line the build needs for ``key`` (go will ask the database)."""
+    if not facts.sum_lines(*key, gomod=True):
+        return True
+    return any(n.needs_zip for n in needs) and not facts.sum_lines(*key, gomod=False)
+
+
+def network_blocks(facts: Facts, key: tuple[str, str]) -> bool:
+    """The network check found that go cannot fetch ``key`` and reports it on its
+    lines (``proxy-unreachable``, ``proxy-error``, ``proxy-not-found``,
+    ``proxy-config``, ``sumdb-untrusted``): that finding carries the error, and
+    nothing else is said."""
+    nf = facts.network
+    if nf is None:
+        return False
+    rec = nf.sumdb.records.get(key) if nf.sumdb is not None else None
+    if rec is not None and rec.kind == "untrusted":
+        needs = [n for n in facts.needs.needs.values() if n.fetch == key]
+        if lacks_sum_line(facts, key, needs):
+            return True
+    m = nf.availability.get(key)
+    v = m.outcome if m is not None else None
+    if v is None or not v.fails or v.kind == "config":
+        return False
+    return v.kind in ("not-found", "off") or v.cause is not None
+
+
+def goproxy_off_message(mv: str, subject: str = "") -> str:
+    """The ``proxy-config`` message for a missing module version with GOPROXY=off
+    (the same from the settings alone and from the network check)."""
+    return f"{subject or mv} is not in the module cache and GOPROXY=off: {mv}: {PROXY_OFF}"
+
+
+def _files_words(files: Sequence[str]) -> str:
+    return " and ".join("its go.mod" if f == "mod" else "its source zip" for f in files)
+
+
+@dataclass
+class _Missing:
+    """A needed module version the next build downloads, and from where."""
+
+    module: str
+    version: str
+    files: tuple[str, ...]
+    route: Route
+    sites: list[Site]
+
+
+def _missing(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding], _Missing | None]:
     path, version = need.fetch or ("", "")
-    missing: list[str] = []
-    if st.mod is None:
-        missing.append("go.mod")
-    if need.needs_zip and st.extracted.status != "complete" and st.zip is None:
-        missing.append("zip")
-    if not missing:
-        return []
-    source, possible = fetch_source(facts.env, path)
-    what = " and ".join("its go.mod" if m == "go.mod" else "its source zip" for m in missing)
-    if not possible:
-        if "module lookup disabled by GOPROXY=off" in source:
-            message = f"{path}@{version}: module lookup disabled by GOPROXY=off"
+    files = st.to_fetch(need.needs_zip)
+    if not files or network_blocks(facts, (path, version)):
+        return [], None
+    mv = f"{path}@{version}"
+    route = _network_route(facts, (path, version)) or fetch_route(facts.env, path)
+    data: dict[str, object] = {"files": list(files)}
+    if route.go_error is not None:
+        # go cannot fetch it: the setting that stops it carries the error.
+        if route.go_error == PROXY_OFF:
+            message = goproxy_off_message(mv)
         else:
-            message = f"{path}@{version} is not in the module cache, and {source}"
-        sev = Severity.ERROR
-    else:
+            message = (
+                f"{mv} is not in the module cache, and GOPROXY is invalid, so the next build "
+                f"cannot download it: {route.go_error}"
+            )
+        data["goError"] = route.go_error
+        return _findings(need, "proxy-config", Severity.ERROR, message, data=data), None
+    message = (
+        f"{mv} is not in the module cache: the next build will download "
+        f"{_files_words(files)} from {route.one}"
+    )
+    data["from"] = route.one
+    found = _findings(need, "cache-missing", Severity.HINT, message, fixes=("download",), data=data)
+    return found, _Missing(path, version, files, route, need_sites(need))
+
+
+def _summaries(facts: Facts, missing: Sequence[_Missing]) -> list[Finding]:
+    """One ``cache-missing-summary`` on the ``module`` line of each go.mod whose
+    requires name module versions the next build downloads."""
+    homes = module_sites(facts)
+    if not homes:
+        return []
+    by_file = {s.path: s for s in homes}
+    grouped: dict[str, dict[tuple[str, str], _Missing]] = {}
+    for m in missing:
+        for site in m.sites:
+            home = by_file.get(site.path, homes[0])
+            grouped.setdefault(home.path, {})[(m.module, m.version)] = m
+    out: list[Finding] = []
+    for home in homes:
+        group = grouped.get(home.path)
+        if not group:
+            continue
+        ms = [group[k] for k in sorted(group)]
+        routes: dict[str, list[_Missing]] = {}
+        for m in ms:
+            routes.setdefault(m.route.many, []).append(m)
+        n = len(ms)
+        if len(routes) == 1:
+            it = "it" if n == 1 else "them"
+            whence = f"{it} from {ms[0].route.one if n == 1 else ms[0].route.many}"
+        else:
+            parts = [
+                f"{len(g)} from {g[0].route.one if len(g) == 1 else g[0].route.many}"
+                for g in sorted(routes.values(), key=lambda g: -len(g))
+            ]
+            whence = ", ".join(parts[:-1]) + " and " + parts[-1]
+        are = "version is" if n == 1 else "versions are"
         message = (
-            f"{path}@{version} is not in the module cache: "
-            f"the next build will download {what} from {source}"
+            f"{n} needed module {are} not in the module cache yet: the next build "
+            f"downloads {whence}"
         )
-        sev = Severity.WARNING
-    return _findings(need, "cache-missing", sev, message, fixes=("download",))
+        data: dict[str, object] = {
+            "count": n,
+            "modules": [
+                {
+                    "module": m.module,
+                    "version": m.version,
+                    "files": list(m.files),
+                    "from": m.route.one,
+                }
+                for m in ms
+            ],
+        }
+        out.append(
+            Finding(
+                home.path,
+                home.range,
+                "cache-missing-summary",
+                Severity.INFORMATION,
+                message,
+                fixes=("download-missing",),
+                data=data,
+            )
+        )
+    return out
 
 
 def _incomplete(need: Need, st: ModuleState) -> list[Finding]:
@@ -201,7 +365,9 @@ def _full(facts: Facts, need: Need, st: ModuleState, v: ModuleVerification) -> l
             )
         message = (
             f"{path} {version}: dir has been modified ({v.dir}){detail}. "
-            "go build compiles the modified files without a word."
+            "go build compiles the modified files without a word. "
+            "go's module index in GOCACHE may hold the changed file list: "
+            "the fix drops it too."
         )
         out += _findings(
             need,
@@ -214,18 +380,47 @@ def _full(facts: Facts, need: Need, st: ModuleState, v: ModuleVerification) -> l
     return out
 
 
+def _modcache_unusable(facts: Facts) -> list[Finding]:
+    """One error on the ``module`` line for a module cache go cannot use, when the
+    build has anything to read from it (instead of a finding per module)."""
+    error = facts.modcache_error
+    if error is None or not any(
+        n.fetch is not None and n.needs_gomod for n in facts.needs.needs.values()
+    ):
+        return []
+    setting = "GOMODCACHE" if facts.env.GOMODCACHE else "GOPATH"
+    message = error if not facts.env.GOMODCACHE else f"{error} (the GOMODCACHE setting)"
+    return [
+        Finding(
+            site.path,
+            site.range,
+            "modcache-unusable",
+            Severity.ERROR,
+            message,
+            data={"setting": setting, "GOMODCACHE": facts.env.GOMODCACHE},
+        )
+        for site in module_sites(facts)
+    ]
+
+
 def check(facts: Facts) -> list[Finding]:
-    out: list[Finding] = []
+    out: list[Finding] = _modcache_unusable(facts)
+    missing: list[_Missing] = []
     for need in facts.needs.needs.values():
         fetch = need.fetch
         if fetch is None:
             continue
+        if not need.needs_gomod:
+            continue  # a build never reads any file of it (graph pruning: go.mod read lazily)
         st = facts.cache.get(fetch)
         if st is None or st.files is None:
             continue  # an invalid path or version: the parse check reports it
-        out += _missing(facts, need, st)
+        found, fetched = _missing(facts, need, st)
+        out += found
+        if fetched is not None:
+            missing.append(fetched)
         out += _incomplete(need, st)
         out += _unreadable(need, st)
         if facts.full is not None and fetch in facts.full:
             out += _full(facts, need, st, facts.full[fetch])
-    return out
+    return out + _summaries(facts, missing)

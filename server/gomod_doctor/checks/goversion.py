@@ -17,6 +17,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import gover
 from gomod_doctor.position import Range
+from gomod_doctor.workspace.modgraph import ModuleVersion
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,24 @@ def check(facts: Facts) -> list[Finding]:
         v = _verdict(facts, "go.mod", m.mod.go.version)
         if v is not None:
             out.append(_finding(str(m.gomod.path), m.mod.go.syntax.range, v, m.mod.go.version))
+    graph = facts.needs.graph
     for need in facts.needs.needs.values():
+        if graph is not None and not need.needs_gomod:
+            continue  # go never reads its go.mod (graph pruning): its go line is not seen
         fetch = need.fetch
-        st = facts.cache.get(fetch) if fetch is not None else None
-        if fetch is None or st is None or not st.go_version:
+        if fetch is None:
+            # a directory replacement: go reads <dir>/go.mod (modgraph has its go line)
+            summary = graph.summaries.get(ModuleVersion(need.path, need.version)) if graph else None
+            if need.replace is None or summary is None or not summary.go:
+                continue
+            v = _dependency_verdict(facts, f"module {need.replace.stmt.new_path}", summary.go)
+            if v is None:
+                continue
+            for site in need_sites(need):
+                out.append(_finding(site.path, site.range, v, summary.go, need.path, need.version))
+            continue
+        st = facts.cache.get(fetch)
+        if st is None or not st.go_version:
             continue
         v = _dependency_verdict(facts, f"{fetch[0]}@{fetch[1]}", st.go_version)
         if v is None:

@@ -1,4 +1,5 @@
-"""Where a finding about a needed module goes: its require lines, or its replace line."""
+"""Where a finding goes: a needed module's require lines or replace line, the
+``module`` lines."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from gomod_doctor.position import Range
+from gomod_doctor.facts import Facts
+from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace.needs import Need
 
 
@@ -21,7 +23,24 @@ def need_sites(need: Need) -> list[Site]:
     finding is about the replacement target), else each ``require`` line."""
     if need.replace is not None and not need.replace.stmt.is_dir:
         return [Site(str(need.replace.file), need.replace.stmt.syntax.range)]
-    return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in need.requires]
+    # a module version only the module graph brings in: the require lines it comes through
+    requires = need.requires or need.via
+    return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in requires]
+
+
+def module_sites(facts: Facts) -> list[Site]:
+    """The ``module`` line of each module of the workspace (the first line of go.work
+    when none has one): where findings about the whole workspace go."""
+    out: list[Site] = []
+    for m in facts.snapshot.modules:
+        if m.mod is not None and m.mod.module is not None:
+            out.append(Site(str(m.gomod.path), m.mod.module.syntax.range))
+    if not out:
+        work = facts.snapshot.work_file
+        if work is not None:
+            zero = Range(Position(1, 1, 0), Position(1, 1, 0))
+            out.append(Site(str(work.path), zero))
+    return out
 
 
 def short_path(path: Path, cwd: Path) -> str:

@@ -6,7 +6,8 @@ mismatch sits on the require line and on the go.sum line, linked to each other.
 
 Placement follows what goes wrong. A download that will fail gives an error on
 each ``require`` (or ``replace``) line of the module version (``proxy-unreachable``,
-``proxy-error``, ``proxy-not-found``, ``proxy-config`` for GOPROXY=off). A broken
+``proxy-error``, ``proxy-not-found``, ``proxy-config`` for GOPROXY=off), in place
+of the ``cache-missing`` hint (:func:`gomod_doctor.checks.cache.network_blocks`). A broken
 entry that no pending download trips over gives a warning on the ``module`` line.
 Settings (invalid GOPROXY entries, ``insecure-setting``) sit on the ``module``
 line. Every message says what the go command will do. Without network facts (the
@@ -18,7 +19,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from gomod_doctor.checks.cache import goproxy_off_message, lacks_sum_line
 from gomod_doctor.checks.locate import Site, need_sites
+from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.network.model import (
@@ -32,7 +35,6 @@ from gomod_doctor.network.model import (
     Verdict,
 )
 from gomod_doctor.network.private import goprivate_argv, suggest_private_prefix
-from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace.needs import Need
 
 _FILE_WORDS = {"info": "version info", "mod": "go.mod", "zip": "source zip", "list": "version list"}
@@ -128,19 +130,6 @@ def consequence(nf: NetworkFacts, a: Attempt, *, pending: bool) -> str:
     )
 
 
-def _module_sites(facts: Facts) -> list[Site]:
-    out: list[Site] = []
-    for m in facts.snapshot.modules:
-        if m.mod is not None and m.mod.module is not None:
-            out.append(Site(str(m.gomod.path), m.mod.module.syntax.range))
-    if not out:
-        work = facts.snapshot.work_file
-        if work is not None:
-            zero = Range(Position(1, 1, 0), Position(1, 1, 0))
-            out.append(Site(str(work.path), zero))
-    return out
-
-
 def _needs_by_fetch(facts: Facts) -> dict[tuple[str, str], list[Need]]:
     out: dict[tuple[str, str], list[Need]] = {}
     for need in facts.needs.needs.values():
@@ -189,7 +178,9 @@ def _verdict_findings(
 ) -> tuple[list[Finding], set[int]]:
     """Findings for a failing verdict, and the entries they blame."""
     mv = f"{m.module}@{m.version}"
-    data: dict[str, object] = {"file": v.file, "goError": v.go_error}
+    # the files go must fetch (what checks.cache calls missing): this finding says
+    # that the version is not in the module cache, and why go cannot fetch it
+    data: dict[str, object] = {"file": v.file, "files": list(m.files), "goError": v.go_error}
     blamed: set[int] = set()
 
     def fail(code: str, message: str) -> tuple[list[Finding], set[int]]:
@@ -239,11 +230,7 @@ def _verdict_findings(
                 f"{mv}: module lookup disabled by GOPROXY=off"
             )
             return fail("proxy-not-found", message)
-        message = (
-            f"{subject} is not in the module cache and GOPROXY={nf.goproxy.strip()}: "
-            f"{mv}: module lookup disabled by GOPROXY=off"
-        )
-        return fail("proxy-config", message)
+        return fail("proxy-config", goproxy_off_message(mv, subject))
     return [], blamed
 
 
@@ -412,13 +399,6 @@ def cache_hashes(facts: Facts, key: tuple[str, str], gomod: bool) -> set[str]:
     if full is not None and full.zip_present and full.zip_h1:
         out.add(full.zip_h1)
     return out
-
-
-def _lacks_line(facts: Facts, key: tuple[str, str], needs: list[Need]) -> bool:
-    """go.sum lacks a line the build needs for ``key`` (go will ask the database)."""
-    if not facts.sum_lines(*key, gomod=True):
-        return True
-    return any(n.needs_zip for n in needs) and not facts.sum_lines(*key, gomod=False)
 
 
 def _is_hang(message: str) -> bool:
@@ -628,13 +608,22 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             out += _mismatch_findings(facts, sf, rec, needs)
         elif rec.kind == "untrusted":
             sites = [s for n in needs for s in need_sites(n)]
-            if sites and _lacks_line(facts, key, needs):
+            if sites and lacks_sum_line(facts, key, needs):
                 message = (
                     f"{key[0]}@{key[1]}: the checksum database {_sumdb_where(sf)} answered, "
                     f"but its answer fails verification: {_untrusted_words(rec.message)}. go "
                     "refuses such answers, so the download will fail (go.sum has no line for "
                     "it, so go must ask the database)"
                 )
+                data: dict[str, object] = {
+                    "reason": rec.reason,
+                    "goError": rec.go_error,
+                    "sumdb": sf.name,
+                }
+                st = facts.cache.get(key)
+                if st is not None:
+                    # it takes the place of cache-missing on the line: keep its fact
+                    data["files"] = list(st.to_fetch(any(n.needs_zip for n in needs)))
                 out += _emit(
                     sites,
                     "sumdb-untrusted",
@@ -642,7 +631,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
                     message,
                     module=key[0],
                     version=key[1],
-                    data={"reason": rec.reason, "goError": rec.go_error, "sumdb": sf.name},
+                    data=data,
                 )
             else:
                 untrusted_left.append(rec)
@@ -673,7 +662,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         lacking = [
             f"{r.module}@{r.version}"
             for r in down
-            if _lacks_line(facts, (r.module, r.version), by_fetch.get((r.module, r.version), []))
+            if lacks_sum_line(facts, (r.module, r.version), by_fetch.get((r.module, r.version), []))
         ]
         what = (
             "answers with an error"

@@ -3,6 +3,7 @@ replacements that the build never uses."""
 
 from __future__ import annotations
 
+from gomod_doctor.checks.imports import wanted_by_import
 from gomod_doctor.checks.locate import short_path
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
@@ -33,18 +34,20 @@ def _finding(site: ReplaceSite, code: str, sev: Severity, message: str, **data: 
 
 def check(facts: Facts) -> list[Finding]:
     out: list[Finding] = []
+    work_paths = {s.stmt.old_path for s in facts.needs.replaces if s.in_work}
     for site in facts.needs.replaces:
         stmt = site.stmt
         if not site.used_by:
             what = stmt.old_path + (f"@{stmt.old_version}" if stmt.old_version else "")
-            out.append(
-                _finding(
-                    site,
-                    "replace-unused",
-                    Severity.HINT,
-                    f"{what} is not in the build: this replace has no effect",
-                )
-            )
+            if not site.in_work and stmt.old_path in work_paths:
+                # modload makeMainModules: go.work's replacements of a path set aside
+                # every workspace module's own for that path.
+                message = f"{what}: overridden by go.work's replace"
+                out.append(_finding(site, "replace-unused", Severity.HINT, message))
+            elif not wanted_by_import(facts, site):
+                # (an import wanting it is import-missing, in go's words, at the import)
+                message = f"{what} is not in the build: this replace has no effect"
+                out.append(_finding(site, "replace-unused", Severity.HINT, message))
             continue
         target = site.target_dir
         if target is None:

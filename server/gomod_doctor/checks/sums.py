@@ -1,7 +1,7 @@
 """go.sum against what the build needs and what the module cache holds.
 
-``sum-missing``: a line the build needs is absent (go's own texts for the go.mod
-line and for a module providing an imported package). ``sum-mismatch``: the
+``sum-missing``: lines the build needs are absent (go's own texts for the go.mod
+line and for a module providing an imported package; one finding names both). ``sum-mismatch``: the
 cache agrees with itself but go.sum's hash differs (go's ``checksum mismatch``).
 ``sum-duplicate``: two hashes for one line; go uses the first, and the cache says
 which one is right.
@@ -22,62 +22,90 @@ from gomod_doctor.workspace.snapshot import FileText
 
 
 def _missing(facts: Facts, need: Need) -> list[Finding]:
+    """One ``sum-missing`` per site, naming every go.sum line the build needs and lacks
+    (the ``/go.mod`` line, then the zip's, as go asks for them), in go's words."""
     fetch = need.fetch
     if fetch is None:
         return []
     path, version = fetch
-    out: list[Finding] = []
-    data = {"module": path, "version": version, "goModule": need.path}
-
-    def emit(message: str, more: dict[str, object]) -> None:
-        for site in need_sites(need):
-            out.append(
-                Finding(
-                    site.path,
-                    site.range,
-                    "sum-missing",
-                    Severity.ERROR,
-                    message,
-                    module=path,
-                    version=version,
-                    fixes=("download",),
-                    data={**data, **more},
-                )
-            )
-
-    if not facts.sum_lines(path, version, gomod=True):
-        emit(
+    texts: list[str] = []
+    lines: list[dict[str, object]] = []
+    if need.needs_gomod and not facts.sum_lines(path, version, gomod=True):
+        texts.append(
             f"{path}@{version}: missing go.sum entry for go.mod file; to add it:\n"
-            f"\tgo mod download {need.path}",
-            {"kind": "go.mod"},
+            f"\tgo mod download {need.path}"
         )
+        lines.append({"kind": "go.mod", "line": f"{path} {version}/go.mod"})
     if need.needs_zip and not facts.sum_lines(path, version, gomod=False):
-        site0 = need.import_sites[0]
-        # go names the importing package (pkg.stack) and its module's version, "" for
-        # a workspace module; a dependency's test files are never loaded, so no -t there.
-        if site0.importer is not None:
-            importer: str | None = site0.importer
-            at = f"@{site0.importer_version}" if site0.importer_version else ""
-        else:
-            importer = facts.package_of(site0.file)
-            at = ""
-        pkg = _provided_package(facts, need, site0)
-        by = f" (imported by {importer})" if importer else ""
-        if _found_elsewhere(facts, need, pkg):
-            # Another module provides it; go needs this one's zip to rule out ambiguity.
-            message = (
-                f"missing go.sum entry needed to verify package {pkg}{by} is provided by "
-                "exactly one module"
-            )
-        else:
-            message = f"missing go.sum entry for module providing package {pkg}{by}"
-        if importer:
-            flag = " -t" if site0.test else ""
-            message += f"; to add:\n\tgo get{flag} {importer}{at}"
-        else:
-            message += f"; to add:\n\tgo mod download {need.path}"
-        emit(message, {"kind": "zip", "package": pkg})
-    return out
+        pkg, text = _zip_text(facts, need)
+        texts.append(text)
+        lines.append({"kind": "zip", "line": f"{path} {version}", "package": pkg})
+    if not lines:
+        return []
+    data = {"module": path, "version": version, "goModule": need.path, "lines": lines}
+    severity, message = Severity.ERROR, "\n".join(texts)
+    fills = _go_fills(facts)
+    if fills is not None:
+        # go adds the lines itself (and verifies them: a checksum database or proxy
+        # that stands in its way has its own finding)
+        severity = Severity.INFORMATION
+        message += (
+            f"\n(the next go command adds {'them' if len(lines) > 1 else 'it'} to {fills} itself)"
+        )
+        data["fills"] = fills
+    return [
+        Finding(
+            site.path,
+            site.range,
+            "sum-missing",
+            severity,
+            message,
+            module=path,
+            version=version,
+            fixes=("download",),
+            data=data,
+        )
+        for site in need_sites(need)
+    ]
+
+
+def _go_fills(facts: Facts) -> str | None:
+    """Where go writes missing go.sum lines by itself: go.work.sum in workspace mode,
+    go.sum with ``-mod=mod``; None when a missing line stops it."""
+    if facts.snapshot.work is not None:
+        return "go.work.sum"
+    if facts.env.mod_flag == "mod":
+        return "go.sum"
+    return None
+
+
+def _zip_text(facts: Facts, need: Need) -> tuple[str, str]:
+    """The package that needs the zip's go.sum line, and go's words for its absence."""
+    site0 = need.import_sites[0]
+    # go names the importing package (pkg.stack) and its module's version, "" for
+    # a workspace module; a dependency's test files are never loaded, so no -t there.
+    if site0.importer is not None:
+        importer: str | None = site0.importer
+        at = f"@{site0.importer_version}" if site0.importer_version else ""
+    else:
+        importer = facts.package_of(site0.file)
+        at = ""
+    pkg = _provided_package(facts, need, site0)
+    by = f" (imported by {importer})" if importer else ""
+    if _found_elsewhere(facts, need, pkg):
+        # Another module provides it; go needs this one's zip to rule out ambiguity.
+        message = (
+            f"missing go.sum entry needed to verify package {pkg}{by} is provided by "
+            "exactly one module"
+        )
+    else:
+        message = f"missing go.sum entry for module providing package {pkg}{by}"
+    if importer:
+        flag = " -t" if site0.test else ""
+        message += f"; to add:\n\tgo get{flag} {importer}{at}"
+    else:
+        message += f"; to add:\n\tgo mod download {need.path}"
+    return pkg, message
 
 
 def _found_elsewhere(facts: Facts, need: Need, pkg: str) -> bool:

@@ -1,4 +1,5 @@
-"""The module-cache subcommands: ``clear``, ``download``, ``redownload``, ``prune``.
+"""The module-cache subcommands: ``clear``, ``download``, ``redownload``, ``prune``,
+``drop-index``.
 
 ``register(subparsers)`` adds them to the ``gomod-doctor`` parser; each sets
 ``args.func(args) -> int`` (exit status: 0 done, 1 some item failed, 2 usage
@@ -7,6 +8,11 @@ error or refused). All the work is done by :mod:`gomod_doctor.cache.ops`.
 Broad deletions (``clear MODULE``, ``clear --all``, ``prune --apply``) ask for
 confirmation on a terminal; ``--yes`` answers it, and without a terminal and
 without ``--yes`` they are refused. ``--dry-run`` shows what would be removed.
+
+``clear``, ``redownload`` and ``prune`` also drop go's module index entry (in
+GOCACHE) of each directory they remove, as ``drop-index`` does alone: go keys
+it by the directory's path, so a directory downloaded again would otherwise be
+built with its old file list (:mod:`gomod_doctor.cache.modindex`).
 
 What a workspace needs from the cache (for ``prune`` and ``download
 --missing``) comes from :func:`workspace_needs`: the go.mod requirements (plus
@@ -28,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gomod_doctor.cache import ops
+from gomod_doctor.cache import modindex, ops
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.modfile.rules import ModFile, parse_mod
 from gomod_doctor.workspace import snapshot as snapshots
@@ -137,6 +143,11 @@ class _Ctx:
     genv: goenv.GoEnv
     gomodcache: str
 
+    @property
+    def index(self) -> modindex.IndexScope:
+        """Where the go on PATH keeps its module index."""
+        return modindex.scope(self.genv)
+
 
 def _context(args: argparse.Namespace) -> _Ctx:
     environ = dict(os.environ)
@@ -181,11 +192,25 @@ def _report_op(args: argparse.Namespace, result: ops.OpResult, *, verb: tuple[st
             print("nothing to remove")
         else:
             print(f"{'would free' if result.dry_run else 'freed'} {_human(result.bytes_freed)}")
+    _report_index(args, result.index, dry_run=result.dry_run)
     for e in result.errors:
         _err(e.message)
     if result.cancelled:
         _err("cancelled")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _report_index(args: argparse.Namespace, index: modindex.DropResult, *, dry_run: bool) -> None:
+    """The module index entries dropped (on stdout, unless JSON shows them), and on
+    stderr those that could not be (naming ``go clean -cache``)."""
+    if not args.json:
+        said = "would drop" if dry_run else "dropped"
+        for f in index.dropped:
+            print(f"{said} go's module index entry {f}")
+    for e in index.errors:
+        _err(e)
+    for n in index.notes:
+        _err(f"warning: {n}")
 
 
 def _report_download(args: argparse.Namespace, report: ops.DownloadReport) -> int:
@@ -358,13 +383,18 @@ def _cmd_clear(args: argparse.Namespace) -> int:
             size = ops.estimate_bytes(ctx.gomodcache)
             _confirm(args, f"remove the whole module cache {ctx.gomodcache} ({_human(size)})")
         result = ops.clear_all(
-            ctx.gomodcache, dry_run=args.dry_run, cancel=cancel, progress=progress
+            ctx.gomodcache,
+            dry_run=args.dry_run,
+            cancel=cancel,
+            progress=progress,
+            index=ctx.index,
         )
         if args.json:
             _print_json(result.to_json())
         else:
             would = "would free" if args.dry_run else "freed"
             print(f"{would} {_human(result.bytes_freed)} ({len(result.removed)} entries)")
+        _report_index(args, result.index, dry_run=args.dry_run)
         for e in result.errors:
             _err(e.message)
         return EXIT_OK if result.ok else EXIT_FAILED
@@ -382,6 +412,7 @@ def _cmd_clear(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 cancel=cancel,
                 progress=progress,
+                index=ctx.index,
             )
         else:
             r = ops.clear_version(
@@ -392,6 +423,7 @@ def _cmd_clear(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 cancel=cancel,
                 progress=progress,
+                index=ctx.index,
             )
         _merge(total, r)
     return _report_op(args, total, verb=("remove", "removed"))
@@ -405,6 +437,7 @@ def _merge(into: ops.OpResult, r: ops.OpResult) -> None:
     into.mod_only += r.mod_only
     into.notes += r.notes
     into.cancelled = into.cancelled or r.cancelled
+    into.index.extend(r.index)
 
 
 def _module_versions(verb: str, args: Sequence[str]) -> list[tuple[str, str]]:
@@ -468,6 +501,7 @@ def _cmd_redownload(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 cancel=cancel,
                 progress=progress,
+                index=ctx.index,
             ),
         )
     if args.dry_run:
@@ -491,6 +525,7 @@ def _cmd_redownload(args: argparse.Namespace) -> int:
         code = _errors_only(report)
     else:
         code = _report_download(args, report)
+    _report_index(args, cleared.index, dry_run=False)
     return EXIT_OK if cleared.ok and code == EXIT_OK else EXIT_FAILED
 
 
@@ -522,11 +557,28 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         cancel=threading.Event(),
         progress=progress,
+        index=ctx.index,
     )
     code = _report_op(args, result, verb=("prune", "pruned"))
     if dry_run and not args.json and (result.versions or result.mod_only):
         print("(dry run: pass --apply to remove them)")
     return code
+
+
+def _cmd_drop_index(args: argparse.Namespace) -> int:
+    wanted = _module_versions("drop-index", args.modules)
+    ctx = _context(args)
+    sc = ctx.index
+    if sc.unused is not None:
+        print(f"nothing to drop: {sc.unused}")
+        return EXIT_OK
+    result = modindex.drop(sc, ctx.gomodcache, wanted, dry_run=args.dry_run)
+    if args.json:
+        _print_json(result.to_json())
+    elif not result.dropped and not result.notes and not result.errors:
+        print("no module index entry to drop")
+    _report_index(args, result, dry_run=args.dry_run)
+    return EXIT_FAILED if result.errors or result.notes else EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -564,7 +616,8 @@ def _go_opts(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
-    """Add ``clear``, ``download``, ``redownload`` and ``prune`` to ``subparsers``."""
+    """Add ``clear``, ``download``, ``redownload``, ``drop-index`` and ``prune`` to
+    ``subparsers``."""
     c = subparsers.add_parser(
         "clear",
         help="remove module versions from the module cache",
@@ -603,6 +656,19 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     _common(r)
     _go_opts(r)
     r.set_defaults(func=_run(_cmd_redownload))
+
+    x = subparsers.add_parser(
+        "drop-index",
+        help="drop go's module index entry (in GOCACHE) of module versions' directories",
+        description="Remove the GOCACHE entry in which the go command keeps its index of "
+        "the module cache directory of each MODULE@VERSION (the build-cache-stale fix). "
+        "go indexes the directory afresh on its next build. No other GOCACHE entry is "
+        "touched.",
+    )
+    x.add_argument("modules", nargs="+", metavar="MODULE@VERSION")
+    x.add_argument("--dry-run", action="store_true", help="only show what would be dropped")
+    _common(x, lock=False)
+    x.set_defaults(func=_run(_cmd_drop_index))
 
     p = subparsers.add_parser(
         "prune",

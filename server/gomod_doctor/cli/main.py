@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a code's severity (error, warning, information, hint, off)",
     )
     c.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    c.add_argument(
+        "--hints",
+        action="store_true",
+        help="also print hints in the text output (e.g. each module the next build downloads)",
+    )
 
     sub.add_parser("demo", help="show gomod-doctor on a built-in example workspace")
 
@@ -179,7 +184,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif args.format == "sarif":
         sys.stdout.write(render_sarif(findings))
     else:
-        sys.stdout.write(render_text(findings, colour=_colour(args.color)))
+        sys.stdout.write(render_text(findings, colour=_colour(args.color), hints=args.hints))
     return EXIT_FINDINGS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
 
 

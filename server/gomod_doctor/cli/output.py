@@ -77,9 +77,15 @@ def render_json(findings: list[Finding]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_text(findings: list[Finding], *, colour: bool = False, cwd: str | None = None) -> str:
+def render_text(
+    findings: list[Finding], *, colour: bool = False, cwd: str | None = None, hints: bool = False
+) -> str:
+    """One compiler-style line per finding, then the counts. Hints are left out unless
+    ``hints`` (they are details, e.g. each module the next build downloads); the
+    counts say how many were left out."""
     lines: list[str] = []
-    for f in findings:
+    shown = [f for f in findings if hints or f.severity != Severity.HINT]
+    for f in shown:
         loc = f"{display_path(f.path, cwd)}:{f.range.start.line}:{f.range.start.col}"
         sev = f"{f.severity.label}[{f.code}]"
         message = f.message.replace("\n", "\n\t")
@@ -87,12 +93,19 @@ def render_text(findings: list[Finding], *, colour: bool = False, cwd: str | Non
             loc = f"{_BOLD}{loc}{_RESET}"
             sev = f"{_COLOURS[f.severity]}{sev}{_RESET}"
         lines.append(f"{loc}: {sev}: {message}")
-    counts = summary(findings)
-    if findings:
-        parts = [f"{n} {label}{'s' if n != 1 else ''}" for label, n in counts.items() if n]
-        lines.append(", ".join(parts))
-    else:
-        lines.append("no problems found")
+    counts = summary(shown)
+    # "information" is uncountable: "2 information", as "2 errors"
+    parts = [
+        f"{n} {label}{'s' if n != 1 and label != 'information' else ''}"
+        for label, n in counts.items()
+        if n
+    ]
+    hidden = len(findings) - len(shown)
+    if hidden:
+        parts.append(f"{hidden} hint{'s' if hidden != 1 else ''} not shown (--hints shows them)")
+    lines.append(", ".join(parts) if parts else "no problems found")
+    if not shown and hidden:
+        lines[-1] = "no problems found; " + lines[-1]
     return "\n".join(lines) + "\n"
 
 

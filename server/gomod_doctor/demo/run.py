@@ -106,6 +106,9 @@ def plan_fixes(findings: list[Finding]) -> Plan:
             _add(plan.redownload, (d["module"], d["version"]))
         elif f.code == "cache-missing":
             _add(plan.download, (d["module"], d["version"]))
+        elif f.code == "cache-missing-summary":
+            for m in d["modules"]:
+                _add(plan.download, (m["module"], m["version"]))
         elif f.code == "sum-mismatch":
             # The cache agrees with itself: redownload to re-verify it against the
             # proxy, then the go.sum line is the one to change.
@@ -168,7 +171,9 @@ class _Out:
             self.line(f"{n:3} | {ln}")
 
     def findings(self, findings: list[Finding]) -> None:
-        self.stream.write(self.show(render_text(findings, colour=self.colour, cwd=str(self.cwd))))
+        self.stream.write(
+            self.show(render_text(findings, colour=self.colour, cwd=str(self.cwd), hints=True))
+        )
 
     def rel(self, path: str | os.PathLike[str]) -> str:
         return os.path.relpath(path, self.cwd)

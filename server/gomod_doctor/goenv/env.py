@@ -52,6 +52,9 @@ KEYS = (
     "GOVERSION",
     "GOOS",
     "GOARCH",
+    "GOCACHE",
+    "GOCACHEPROG",
+    "GODEBUG",
 )
 
 #: Keys ``go env -w`` refuses, with go's reason. Of these, only GOROOT and GOWORK
@@ -222,30 +225,61 @@ def goenv_path(environ: Mapping[str, str], goos: str | None = None) -> tuple[str
     return osx.join(config, "go/env"), None
 
 
-def _user_config_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
-    """os.UserConfigDir."""
+def _user_dir(
+    environ: Mapping[str, str],
+    osx: _OS,
+    *,
+    windows: tuple[str, ...],
+    darwin: str,
+    plan9: str,
+    xdg: str,
+    home: str,
+) -> tuple[str, str | None]:
+    """os.UserConfigDir / os.UserCacheDir: (the directory, or "" and go's reason)."""
     if osx.windows:
-        d = environ.get("AppData", "") or environ.get("APPDATA", "")
-        return (d, None) if d else ("", "%AppData% is not defined")
+        d = next((v for k in windows if (v := environ.get(k, ""))), "")
+        return (d, None) if d else ("", f"%{windows[0]}% is not defined")
     if osx.goos in ("darwin", "ios"):
         d = environ.get("HOME", "")
-        if not d:
-            return "", "$HOME is not defined"
-        return d + "/Library/Application Support", None
+        return (d + darwin, None) if d else ("", "$HOME is not defined")
     if osx.goos == "plan9":
         d = environ.get("home", "")
-        if not d:
-            return "", "$home is not defined"
-        return d + "/lib", None
-    d = environ.get("XDG_CONFIG_HOME", "")
+        return (d + plan9, None) if d else ("", "$home is not defined")
+    d = environ.get(xdg, "")
     if not d:
         d = environ.get("HOME", "")
         if not d:
-            return "", "neither $XDG_CONFIG_HOME nor $HOME are defined"
-        return d + "/.config", None
+            return "", f"neither ${xdg} nor $HOME are defined"
+        return d + home, None
     if not d.startswith("/"):
-        return "", "path in $XDG_CONFIG_HOME is relative"
+        return "", f"path in ${xdg} is relative"
     return d, None
+
+
+def _user_config_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """os.UserConfigDir."""
+    return _user_dir(
+        environ,
+        osx,
+        windows=("AppData", "APPDATA"),
+        darwin="/Library/Application Support",
+        plan9="/lib",
+        xdg="XDG_CONFIG_HOME",
+        home="/.config",
+    )
+
+
+def _user_cache_dir(environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """os.UserCacheDir."""
+    return _user_dir(
+        environ,
+        osx,
+        windows=("LocalAppData",),
+        darwin="/Library/Caches",
+        plan9="/lib/cache",
+        xdg="XDG_CACHE_HOME",
+        home="/.cache",
+    )
 
 
 def goroot_for_go_env(
@@ -335,6 +369,11 @@ class GoEnv:
     GOVERSION: str = ""
     GOOS: str = ""
     GOARCH: str = ""
+    #: The build cache (``"off"`` when disabled or unusable, as ``go env`` prints it).
+    GOCACHE: str = ""
+    GOCACHEPROG: str = ""
+    #: From the process environment only.
+    GODEBUG: str = ""
     #: GOFLAGS split into flags as the go command splits it.
     goflags: list[str] = field(default_factory=list)
     #: Where each value came from.
@@ -366,6 +405,14 @@ class GoEnv:
 
     def as_dict(self) -> dict[str, str]:
         return {k: self.get(k) for k in KEYS}
+
+    @property
+    def mod_flag(self) -> str:
+        """The ``-mod`` value GOFLAGS sets (the last one wins), or "" when unset."""
+        for flag in reversed(self.goflags):
+            if flag.startswith("-mod="):
+                return flag.removeprefix("-mod=")
+        return ""
 
     @property
     def gopath_list(self) -> list[str]:
@@ -568,7 +615,17 @@ def resolve(
     env.goflags, flag_problems = goflags_problems(env.GOFLAGS)
     env.problems.extend(flag_problems)
 
-    # 6. GOWORK (its go.work file search depends on the working directory).
+    # 6. The build cache (cache.DefaultDir) and GODEBUG (the OS environment only).
+    gocache_setting, gocache_source = getenv("GOCACHE")
+    env.GOCACHE, gocache_error = _gocache(gocache_setting, environ, osx)
+    env.sources["GOCACHE"] = gocache_source or "default"
+    if gocache_error:
+        env.notes.append(f"GOCACHE is off: {gocache_error}")
+    env.GOCACHEPROG = env_or("GOCACHEPROG", "")
+    env.GODEBUG = os_getenv("GODEBUG")
+    env.sources["GODEBUG"] = "env" if env.GODEBUG else "default"
+
+    # 7. GOWORK (its go.work file search depends on the working directory).
     setting = env_or("GOWORK", "")
     env.gowork_setting = setting
     if setting == "off":
@@ -582,6 +639,18 @@ def resolve(
     else:
         env.GOWORK = setting
     return env
+
+
+def _gocache(setting: str, environ: Mapping[str, str], osx: _OS) -> tuple[str, str | None]:
+    """cache.DefaultDir: (the effective GOCACHE, why it is "off" when go turned it off)."""
+    if setting:
+        if setting == "off" or osx.is_abs(setting):
+            return setting, None
+        return "off", "GOCACHE is not an absolute path"
+    base, err = _user_cache_dir(environ, osx)
+    if err is not None:
+        return "off", f"GOCACHE is not defined and {err}"
+    return osx.join(base, "go-build"), None
 
 
 def _fatal(env: GoEnv, message: str) -> None:

@@ -27,6 +27,8 @@ EntryKind = Literal["proxy", "direct", "off"]
 
 
 NO_ENTRIES = "GOPROXY list is not the empty string, but contains no entries"
+#: go's error when an "off" entry stops a lookup (modfetch errProxyOff).
+PROXY_OFF = "module lookup disabled by GOPROXY=off"
 
 
 @dataclass(frozen=True)

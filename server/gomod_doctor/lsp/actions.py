@@ -7,11 +7,15 @@ the open buffer) computed from the editor's text; cache operations are
 Quick fixes, keyed by the diagnostic's ``data.code``:
 
 - ``cache-missing``: download M@V; download all missing modules.
+- ``cache-missing-summary`` (the ``module`` line): download all missing modules.
 - ``cache-incomplete``, ``cache-corrupt``, ``cache-modified``: redownload M@V;
-  clear M@V from the module cache.
+  clear M@V from the module cache (both also drop go's module index entry of its
+  directory from GOCACHE).
+- ``build-cache-stale``: drop go's module index entry of M@V's directory.
 - ``sum-missing``: add the missing go.sum entries (go in that module's directory).
 - ``sum-mismatch``: redownload M@V and re-verify.
 - ``sum-conflict``: resolve the go.sum merge conflict (an edit).
+- ``work-go-too-old``: raise go.work's go line to the module's (``go work use``'s edit).
 - ``sum-duplicate``: remove the wrong duplicate line, when the cache says which.
 - ``replace-missing``, ``replace-path-mismatch``: remove the replace; disable it
   (comment it out); point it at a local checkout of the module.
@@ -253,6 +257,18 @@ class _Builder:
             )
         )
 
+    def preferred_fix(
+        self, title: str, command: str, args: dict[str, Any], diag: types.Diagnostic
+    ) -> None:
+        """The preferred quick fix for ``diag``: run ``command`` with ``args``."""
+        self.add(
+            title,
+            QUICKFIX,
+            command=_command(title, command, args),
+            diagnostic=diag,
+            preferred=True,
+        )
+
     @property
     def trusted(self) -> bool:
         return bool(self.server.state.settings.trusted)
@@ -423,13 +439,7 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
                 diagnostic=diag,
                 preferred=True,
             )
-            uri = {"uri": b.doc.uri}
-            b.add(
-                "Download all missing modules",
-                QUICKFIX,
-                command=_command("Download all missing modules", cmd.DOWNLOAD_ALL, uri),
-                diagnostic=diag,
-            )
+            _download_all(b, diag)
         return
     if code == "sum-mismatch":
         if b.go():
@@ -457,6 +467,27 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
         b.add(title, QUICKFIX, command=_command(title, cmd.CLEAR, args), diagnostic=diag)
 
 
+def _download_all(b: _Builder, diag: types.Diagnostic, *, preferred: bool = False) -> None:
+    if not b.go():
+        return
+    title = "Download all missing modules"
+    b.add(
+        title,
+        QUICKFIX,
+        command=_command(title, cmd.DOWNLOAD_ALL, {"uri": b.doc.uri}),
+        diagnostic=diag,
+        preferred=preferred,
+    )
+
+
+def _stale_index(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    m, v = _str(data, "module"), _str(data, "version")
+    if m is None or v is None or not b.trusted:
+        return
+    title = f"Drop go's stale module index of {m}@{v} (GOCACHE)"
+    b.preferred_fix(title, cmd.DROP_INDEX, {"module": m, "version": v}, diag)
+
+
 def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
     if not b.go():
         return
@@ -479,6 +510,21 @@ def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> N
     args = {"module": required, "version": version, "dir": str(b.doc.path.parent)}
     title = "Add missing go.sum entries"
     b.add(title, QUICKFIX, command=_command(title, cmd.DOWNLOAD, args), diagnostic=diag)
+
+
+def _work_go(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    """go's fix, ``go work use``, raises go.work's go line to the module's: that edit."""
+    go = _str(data, "go")
+    f = b.doc.parsed()
+    if go is None or b.doc.kind != "work" or not isinstance(f, WorkFile):
+        return
+    b.add(
+        f"Set go.work's go line to {go} (as go work use does)",
+        QUICKFIX,
+        edits=modedit.set_go_version(f, go),
+        diagnostic=diag,
+        preferred=True,
+    )
 
 
 def _sum_conflict(b: _Builder, diag: types.Diagnostic) -> None:
@@ -628,13 +674,7 @@ def _private_path(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> 
         return
     title = f"Add {prefix} to GOPRIVATE"
     args = {"prefix": prefix, "module": data.get("module")}
-    b.add(
-        title,
-        QUICKFIX,
-        command=_command(title, cmd.SET_GOPRIVATE, args),
-        diagnostic=diag,
-        preferred=True,
-    )
+    b.preferred_fix(title, cmd.SET_GOPRIVATE, args, diag)
 
 
 _CACHE_CODES = (
@@ -654,8 +694,14 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
         code = data.get("code") or diag.code
         if code in _CACHE_CODES:
             _cache_fixes(b, diag, data, code)
+        elif code == "build-cache-stale":
+            _stale_index(b, diag, data)
         elif code == "sum-missing":
             _sum_missing(b, diag, data)
+        elif code == "cache-missing-summary":
+            _download_all(b, diag, preferred=True)
+        elif code == "work-go-too-old":
+            _work_go(b, diag, data)
         elif code == "sum-conflict":
             _sum_conflict(b, diag)
         elif code == "sum-duplicate":

@@ -11,6 +11,11 @@ re-diagnosed (``server.recheck``).
 Broad deletions (every version of a module, the whole cache, a prune) ask first
 with ``window/showMessageRequest``, saying how many bytes they free.
 
+Every command that removes a module directory also drops go's module index entry
+of that directory from GOCACHE (:mod:`gomod_doctor.cache.modindex`), and nothing
+else of GOCACHE; when the entry cannot be located, a warning says so and names
+``go clean -cache``.
+
 Nothing here runs go, touches the cache or sends a request when the workspace is not
 trusted; nothing sends a request with ``network: off``.
 
@@ -25,6 +30,9 @@ Arguments:
 ``gomod-doctor.redownload``     ``module``, ``version``; ``dir`` as for download (go
                                 then checks the new download against go.sum)
 ``gomod-doctor.clear``          ``module``, ``version``
+``gomod-doctor.dropIndex``      ``module``, ``version``: drop go's module index
+                                entry of M@V's directory from GOCACHE (the
+                                ``build-cache-stale`` fix)
 ``gomod-doctor.clearAllVersions`` ``module``
 ``gomod-doctor.clearCache``     (none)
 ``gomod-doctor.prune``          (none)
@@ -55,7 +63,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from lsprotocol import types
 
-from gomod_doctor.cache import ops
+from gomod_doctor.cache import modindex, ops
+from gomod_doctor.findings import Finding
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.convert import uri_to_path
 from gomod_doctor.network.model import Comparison
@@ -72,6 +81,7 @@ __all__ = [
     "COMPARE_PROXIES",
     "DOWNLOAD",
     "DOWNLOAD_ALL",
+    "DROP_INDEX",
     "PRUNE",
     "RECHECK",
     "REDOWNLOAD",
@@ -84,6 +94,7 @@ DOWNLOAD = "gomod-doctor.download"
 DOWNLOAD_ALL = "gomod-doctor.downloadAll"
 REDOWNLOAD = "gomod-doctor.redownload"
 CLEAR = "gomod-doctor.clear"
+DROP_INDEX = "gomod-doctor.dropIndex"
 CLEAR_ALL_VERSIONS = "gomod-doctor.clearAllVersions"
 CLEAR_CACHE = "gomod-doctor.clearCache"
 PRUNE = "gomod-doctor.prune"
@@ -94,9 +105,9 @@ SET_GOPRIVATE = "gomod-doctor.setGoprivate"
 
 #: The commands that run the go command.
 RUNS_GO = frozenset({DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, SET_GOPRIVATE})
-#: The commands that change the module cache (go or not).
+#: The commands that change the module cache (go or not), or go's index of it.
 CHANGES_CACHE = frozenset(
-    {DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, CLEAR, CLEAR_ALL_VERSIONS, CLEAR_CACHE, PRUNE}
+    {DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, CLEAR, CLEAR_ALL_VERSIONS, CLEAR_CACHE, PRUNE, DROP_INDEX}
 )
 
 T = TypeVar("T")
@@ -256,6 +267,18 @@ def _full_after(server: GomodDoctorServer) -> bool:
     return server.state.settings.verify == "full"
 
 
+def _index_scope(server: GomodDoctorServer) -> modindex.IndexScope:
+    """Where the go the server runs (goBinary, or go on PATH) keeps its module index."""
+    return modindex.scope(server.state.env)
+
+
+def _index_result(server: GomodDoctorServer, index: modindex.DropResult) -> dict[str, Any]:
+    """The module index entries dropped; a warning for those that could not be located."""
+    if index.notes:
+        _show(server, "gomod-doctor: " + "\n".join(index.notes), types.MessageType.Warning)
+    return {"dropped": list(index.dropped), "notes": list(index.notes)}
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -289,17 +312,34 @@ def _downloaded(report: ops.DownloadReport) -> list[str]:
     return [f"{m.path}@{m.version}" for m in report.modules if m.ok]
 
 
+def _missing_versions(f: Finding) -> list[tuple[str, str]]:
+    """The module versions a ``cache-missing`` finding (or the ``module`` line's
+    ``cache-missing-summary``) says the next build downloads."""
+    if f.code == "cache-missing":
+        items: list[object] = [f.data]
+    elif f.code == "cache-missing-summary":
+        listed = f.data.get("modules")
+        items = list(listed) if isinstance(listed, list) else []
+    else:
+        return []
+    out: list[tuple[str, str]] = []
+    for item in items:
+        m = item.get("module") if isinstance(item, dict) else None
+        v = item.get("version") if isinstance(item, dict) else None
+        if isinstance(m, str) and isinstance(v, str):
+            out.append((m, v))
+    return out
+
+
 async def download_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     go = _go(server)
     cache = _gomodcache(server)
     wanted: list[tuple[str, str]] = []
     for view in _views(server, args):
         for f in view.findings:
-            m, v = f.data.get("module"), f.data.get("version")
-            if f.code != "cache-missing" or not isinstance(m, str) or not isinstance(v, str):
-                continue
-            if (m, v) not in wanted:
-                wanted.append((m, v))
+            for m, v in _missing_versions(f):
+                if (m, v) not in wanted:
+                    wanted.append((m, v))
     if not wanted:
         _show(server, "gomod-doctor: no module is missing from the cache", types.MessageType.Info)
         return {"ok": True, "errors": [], "downloaded": []}
@@ -328,6 +368,8 @@ async def redownload(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     env = _environ(server)
     ops.validate_module_version(module, version)
 
+    index = _index_scope(server)
+
     def work(rep: _Reporter, cancel: threading.Event) -> ops.RedownloadResult:
         return ops.redownload(
             cache,
@@ -338,22 +380,29 @@ async def redownload(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
             cwd=cwd,
             cancel=cancel,
             progress=_progress(rep),
+            index=index,
         )
 
     result = await server.run_with_progress(f"Redownloading {module}@{version}", work)
-    errors = [e.message for e in result.clear.errors]
+    errors = [e.message for e in result.clear.errors] + result.clear.index.errors
     if result.clear.cancelled:
         errors.append("cancelled")
-    if result.clear.ok:
+    if not result.clear.errors and not result.clear.cancelled:
         errors += _download_errors(result.download)
     errors = _fail(server, errors, f"redownload of {module}@{version}")
+    dropped = _index_result(server, result.clear.index)
     # the point of a redownload is a cache that verifies: re-verify fully
     await _recheck(server, full=server.state.settings.verify != "off")
-    return {"ok": not errors, "errors": errors, "downloaded": _downloaded(result.download)}
+    return {
+        "ok": not errors,
+        "errors": errors,
+        "downloaded": _downloaded(result.download),
+        "index": dropped,
+    }
 
 
 def _op_errors(result: ops.OpResult) -> list[str]:
-    errors = [e.message for e in result.errors]
+    errors = [e.message for e in result.errors] + result.index.errors
     if result.cancelled:
         errors.append("cancelled")
     return errors
@@ -365,22 +414,52 @@ def _op_result(result: ops.OpResult, errors: list[str]) -> Result:
         "errors": errors,
         "bytesFreed": result.bytes_freed,
         "versions": [str(v) for v in result.versions + result.mod_only],
+        "index": {"dropped": list(result.index.dropped), "notes": list(result.index.notes)},
     }
 
 
-async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+def _op_done(server: GomodDoctorServer, result: ops.OpResult, what: str) -> list[str]:
+    """Show what went wrong (errors, then a warning for an index entry not located)."""
+    errors = _fail(server, _op_errors(result), what)
+    _index_result(server, result.index)
+    return errors
+
+
+def _cache_target(server: GomodDoctorServer, args: dict[str, Any]) -> tuple[str, str, str]:
+    """The ``module`` and ``version`` arguments (validated) and GOMODCACHE."""
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
     cache = _gomodcache(server)
     ops.validate_module_version(module, version)
+    return module, version, cache
+
+
+async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module, version, cache = _cache_target(server, args)
+    index = _index_scope(server)
 
     def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_version(cache, module, version, cancel=cancel, progress=_progress(rep))
+        return ops.clear_version(
+            cache, module, version, cancel=cancel, progress=_progress(rep), index=index
+        )
 
     result = await server.run_with_progress(f"Clearing {module}@{version}", work)
-    errors = _fail(server, _op_errors(result), f"clearing {module}@{version}")
+    errors = _op_done(server, result, f"clearing {module}@{version}")
     await _recheck(server, full=_full_after(server))
     return _op_result(result, errors)
+
+
+async def drop_index(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    module, version, cache = _cache_target(server, args)
+    index = _index_scope(server)
+    if index.unused is not None:
+        _show(server, f"gomod-doctor: nothing to drop: {index.unused}", types.MessageType.Info)
+        return {"ok": True, "errors": [], "index": {"dropped": [], "notes": []}}
+    result = await _measure(lambda: modindex.drop(index, cache, [(module, version)]))
+    errors = _fail(server, result.errors, f"dropping go's module index of {module}@{version}")
+    dropped = _index_result(server, result)
+    await _recheck(server)
+    return {"ok": not errors and not result.notes, "errors": errors, "index": dropped}
 
 
 async def _measure(fn: Callable[[], T]) -> T:
@@ -407,11 +486,13 @@ async def clear_all_versions(server: GomodDoctorServer, args: dict[str, Any]) ->
     if not await _confirm(server, question, "Clear"):
         return _declined()
 
+    index = _index_scope(server)
+
     def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_module(cache, module, cancel=cancel, progress=_progress(rep))
+        return ops.clear_module(cache, module, cancel=cancel, progress=_progress(rep), index=index)
 
     result = await server.run_with_progress(f"Clearing every version of {module}", work)
-    errors = _fail(server, _op_errors(result), f"clearing {module}")
+    errors = _op_done(server, result, f"clearing {module}")
     await _recheck(server, full=_full_after(server))
     return _op_result(result, errors)
 
@@ -427,11 +508,13 @@ async def clear_cache(server: GomodDoctorServer, args: dict[str, Any]) -> Result
     if not await _confirm(server, question, "Clear"):
         return _declined()
 
+    index = _index_scope(server)
+
     def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_all(cache, cancel=cancel, progress=_progress(rep))
+        return ops.clear_all(cache, cancel=cancel, progress=_progress(rep), index=index)
 
     result = await server.run_with_progress("Clearing the module cache", work)
-    errors = _fail(server, _op_errors(result), "clearing the module cache")
+    errors = _op_done(server, result, "clearing the module cache")
     await _recheck(server, full=_full_after(server))
     return _op_result(result, errors)
 
@@ -475,6 +558,8 @@ async def prune(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     if not await _confirm(server, question, "Prune"):
         return _declined()
 
+    index = _index_scope(server)
+
     def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
         return ops.prune(
             cache,
@@ -483,10 +568,11 @@ async def prune(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
             dry_run=False,
             cancel=cancel,
             progress=_progress(rep),
+            index=index,
         )
 
     result = await server.run_with_progress("Pruning the module cache", work)
-    errors = _fail(server, _op_errors(result), "prune")
+    errors = _op_done(server, result, "prune")
     await _recheck(server, full=_full_after(server))
     return _op_result(result, errors)
 
@@ -715,6 +801,7 @@ _HANDLERS: dict[str, Handler] = {
     DOWNLOAD_ALL: download_all,
     REDOWNLOAD: redownload,
     CLEAR: clear,
+    DROP_INDEX: drop_index,
     CLEAR_ALL_VERSIONS: clear_all_versions,
     CLEAR_CACHE: clear_cache,
     PRUNE: prune,

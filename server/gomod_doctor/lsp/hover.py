@@ -13,7 +13,11 @@ line), a quick inspection of the cache (stats and small files only):
 - the ``.info`` Time and Origin (VCS, URL, ref, hash);
 - which workspace packages import the module;
 - how a replacement resolves;
-- the files changed in the extracted directory (``cache-modified``).
+- the files changed in the extracted directory (``cache-modified``), and that go's
+  module index may hold the changed file list (the fix drops it too);
+- go's module index entry of the extracted directory (in GOCACHE) and, when it is
+  stale (``build-cache-stale``), the files it lists that the directory does not
+  hold and those it leaves out.
 """
 
 from __future__ import annotations
@@ -224,6 +228,33 @@ class _Hover:
                 f"**Changed files** in {_code(v.dir)} (go builds with them):",
                 *_bullets(changed, 50),
             )
+            self.add(
+                "go's module index of this directory (in GOCACHE) may hold the changed "
+                "file list: go keys it by the directory's path alone. Redownload and Clear "
+                "drop that entry too, so the next build indexes the directory afresh."
+            )
+
+    def index_section(self, path: str, version: str) -> None:
+        entries = self.facts.build_index.get((path, version)) if self.facts is not None else None
+        if not entries:
+            return
+        lines: list[str] = []
+        for f in entries:
+            since = " (the directory has not changed since go wrote it)" if f.unchanged else ""
+            lines.append(f"- {f.go_version}: {_code(f.action_file)}{since}")
+            if f.error is not None:
+                lines.append(f"  - unreadable: {f.error}")
+            for name in f.gone[:MAX_LIST]:
+                lines.append(f"  - lists {_code(name)}, which the directory no longer holds")
+            for name in f.unindexed[:MAX_LIST]:
+                lines.append(f"  - does not list {_code(name)}")
+        stale = any(f.stale or f.error for f in entries)
+        verdict = (
+            "go builds with the indexed file list, not the directory's"
+            if stale
+            else "it lists the files the directory holds"
+        )
+        self.add(f"**go's module index** (GOCACHE): {verdict}", *lines)
 
     def info_section(self, path: str, version: str) -> None:
         st = self.state(path, version)
@@ -296,6 +327,7 @@ class _Hover:
             )
             self.cache_section(*fetch)
             self.hash_section(*fetch, zip_line=zip_needed, mod_line=True)
+            self.index_section(*fetch)
             self.info_section(*fetch)
         self.importers_section(need)
         self.problems_section(self.findings_on(req.syntax))

@@ -34,6 +34,7 @@ from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.facts import Facts
 from gomod_doctor.goenv import gover
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.goenv.proxy import PROXY_OFF
 from gomod_doctor.network.model import (
     Attempt,
     EntryRef,
@@ -48,7 +49,6 @@ from gomod_doctor.position import Range
 TOOLCHAIN_MODULE = "golang.org/toolchain"
 TOOLCHAIN_VERSION_PREFIX = "v0.0.1"
 
-PROXY_OFF = "module lookup disabled by GOPROXY=off"
 NOPROXY_MISS = "path does not match GOPRIVATE/GONOPROXY"
 
 
@@ -148,18 +148,7 @@ def files_to_fetch(
 ) -> tuple[FileKind, ...]:
     """The files go will download for a needed module version, given the cache state
     (what ``checks.cache`` calls missing). Empty when nothing is missing."""
-    if st is None or st.files is None:
-        return ()
-    out: list[FileKind] = []
-    if with_info and st.info is None:
-        out.append("info")
-    if st.mod is None:
-        out.append("mod")
-    if needs_zip and st.extracted.status != "complete" and st.zip is None:
-        out.append("zip")
-    if with_info and out == ["info"]:
-        return ()
-    return tuple(out)
+    return () if st is None else st.to_fetch(needs_zip, with_info=with_info)
 
 
 def missing_modules(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gomod_doctor.cache.layout import extracted_dir
+from gomod_doctor.goenv import gover
 from gomod_doctor.modfile.rules import Replace, Require
 from gomod_doctor.module import semver
 from gomod_doctor.module.paths import check
@@ -29,6 +30,7 @@ from gomod_doctor.workspace.imports import (
     TransitiveImports,
     needed_modules,
 )
+from gomod_doctor.workspace.modgraph import PRUNING_VERSION, ModuleGraph, ModuleVersion
 from gomod_doctor.workspace.snapshot import ModuleFiles, Snapshot
 
 
@@ -71,6 +73,17 @@ class Need:
     #: the imports that need its packages: the workspace's own first, then those in
     #: dependency packages (``site.transitive``, naming the importing package)
     import_sites: list[ImportSite] = field(default_factory=list)
+    #: for a module version that only the module graph brings in (no require line of
+    #: its own): how it came in, from a workspace requirement down to it
+    chain: tuple[tuple[str, str], ...] = ()
+    #: the require lines of the chain's first module (where its findings go)
+    via: list[RequireSite] = field(default_factory=list)
+    #: go reads its go.mod when it loads the module graph at startup (unpruned
+    #: loading: every go.mod of the graph), not only when a package of it is loaded
+    graph_loaded: bool = False
+    #: a workspace requirement whose go.mod a build may read: what the dependencies'
+    #: packages import is not all known (their files are not in the module cache yet)
+    may_be_read: bool = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -90,6 +103,13 @@ class Need:
         """The build needs the zip and extracted dir, not only the ``.mod`` file."""
         return self.selected and bool(self.import_sites) and self.fetch is not None
 
+    @property
+    def needs_gomod(self) -> bool:
+        """A build reads its go.mod: at startup (unpruned loading), or because one of
+        its packages is loaded. With graph pruning (``go 1.17`` and later) go reads the
+        go.mod of a required module lazily, only when it provides a loaded package."""
+        return self.graph_loaded or self.may_be_read or (self.selected and bool(self.import_sites))
+
 
 @dataclass
 class BuildNeeds:
@@ -98,6 +118,11 @@ class BuildNeeds:
     replaces: list[ReplaceSite] = field(default_factory=list)
     #: the transitive import graph :func:`compute` was given, if any
     transitive: TransitiveImports | None = None
+    #: the module graph :func:`compute` was given, if any
+    graph: ModuleGraph | None = None
+    #: no workspace module has a ``.go`` file to read (a go.mod alone): what the
+    #: project's code imports is not known
+    no_code: bool = False
 
     def selected(self) -> list[Need]:
         return [n for n in self.needs.values() if n.selected]
@@ -167,12 +192,21 @@ def compute(
     snapshot: Snapshot,
     imports: Mapping[Path, ModuleImports],
     transitive: TransitiveImports | None = None,
+    graph: ModuleGraph | None = None,
 ) -> BuildNeeds:
     """The build needs of ``snapshot``, given each workspace module dir's imports and,
     optionally, the transitive import graph below them (computed from this function's
     own :meth:`BuildNeeds.build_list` without it): modules needed only by dependency
-    packages then need their zip too, with those import sites."""
+    packages then need their zip too, with those import sites.
+
+    With the module ``graph`` (:mod:`gomod_doctor.workspace.modgraph`), the selected
+    versions are the graph's (minimal version selection over every go.mod go reads),
+    and the module versions that only the graph brings in are needs too, placed on the
+    require line they come through. Without it, the workspace's own requirements
+    alone decide."""
     out = BuildNeeds()
+    out.graph = graph
+    out.no_code = not any(mi.files for mi in imports.values())
     for m in snapshot.modules:
         if m.mod is not None and m.mod.module is not None and m.mod.module.path:
             out.main_modules.setdefault(m.mod.module.path, m)
@@ -214,10 +248,16 @@ def compute(
                 site.used_by.append(need.key)
 
     best: dict[str, Need] = {}
-    for need in out.needs.values():
-        cur = best.get(need.path)
-        if cur is None or semver.compare(need.version, cur.version) > 0:
-            best[need.path] = need
+    if graph is not None:
+        _add_graph(out, graph, work_replaces)
+        for need in out.needs.values():
+            if graph.selected.get(need.path) == need.version:
+                best[need.path] = need
+    else:
+        for need in out.needs.values():
+            cur = best.get(need.path)
+            if cur is None or semver.compare(need.version, cur.version) > 0:
+                best[need.path] = need
     for need in best.values():
         need.selected = True
 
@@ -227,7 +267,59 @@ def compute(
         best[path].import_sites = sites
     if transitive is not None:
         add_transitive(out, transitive)
+    else:
+        _mark_unknown(out, True)
     return out
+
+
+def _mark_unknown(needs: BuildNeeds, unknown: bool) -> None:
+    """While what dependency packages import is not all known, every workspace
+    requirement may provide a package the build loads."""
+    for need in needs.needs.values():
+        need.may_be_read = unknown and bool(need.requires)
+
+
+def _add_graph(out: BuildNeeds, graph: ModuleGraph, work_replaces: list[ReplaceSite]) -> None:
+    """The module versions the graph brings in besides the require lines: the selected
+    version of every path, and with unpruned loading every go.mod go reads."""
+    unpruned = not graph.workspace and not _pruned(graph)
+    loaded = graph.loaded()
+    wanted: dict[ModuleVersion, bool] = {}
+    for path, version in graph.selected.items():
+        if path not in out.main_modules and version:
+            wanted[ModuleVersion(path, version)] = False
+    for mv in loaded:
+        if mv.version and mv.path not in out.main_modules:
+            wanted[mv] = unpruned
+    for mv, read in wanted.items():
+        if not _valid(mv.path, mv.version):
+            continue
+        need = out.needs.get((mv.path, mv.version))
+        if need is None:
+            need = Need(mv.path, mv.version)
+            out.needs[need.key] = need
+            chain = graph.chain(mv)
+            need.chain = tuple((c.path, c.version) for c in chain)
+            root = out.needs.get((chain[0].path, chain[0].version)) if chain else None
+            if root is not None:
+                need.via = root.requires or root.via
+            site = _find_replace(work_replaces, mv.path, mv.version) or _find_replace(
+                [r for r in out.replaces if not r.in_work], mv.path, mv.version
+            )
+            if site is not None:
+                need.replace = site
+                if need.key not in site.used_by:
+                    site.used_by.append(need.key)
+        need.graph_loaded = need.graph_loaded or read
+    if unpruned:
+        for need in out.needs.values():
+            if need.requires and ModuleVersion(need.path, need.version) in loaded:
+                need.graph_loaded = True
+
+
+def _pruned(graph: ModuleGraph) -> bool:
+    main = graph.main[0] if graph.main else None
+    return main is not None and bool(main.go) and gover.compare(main.go, PRUNING_VERSION) >= 0
 
 
 def add_transitive(needs: BuildNeeds, transitive: TransitiveImports) -> None:
@@ -237,6 +329,7 @@ def add_transitive(needs: BuildNeeds, transitive: TransitiveImports) -> None:
     if needs.transitive is not None:
         raise ValueError("build needs already have a transitive import graph")
     needs.transitive = transitive
+    _mark_unknown(needs, bool(transitive.unread) or needs.no_code)
     best = {n.path: n for n in needs.needs.values() if n.selected}
     for path, sites in transitive.needed.items():
         need = best.get(path)

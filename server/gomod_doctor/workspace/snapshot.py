@@ -87,6 +87,9 @@ class Snapshot:
     work_sum_file: FileText | None = None
     modules: tuple[ModuleFiles, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    #: ``vendor/modules.txt`` beside go.work (workspace) or the main go.mod; None when
+    #: there is no vendor directory (its text is None when the file is missing)
+    vendor: FileText | None = None
 
     @cached_property
     def work(self) -> WorkFile | None:
@@ -141,10 +144,18 @@ def load(
             modules.append(
                 ModuleFiles(d, read_file(gomod, overlays), read_file(sum_name_for(gomod), overlays))
             )
-        return Snapshot(location, work_file, work_sum_file, tuple(modules), env)
+        vendor = _vendor(location.gowork.parent)
+        return Snapshot(location, work_file, work_sum_file, tuple(modules), env, vendor)
     assert location.gomod is not None
     gomod = location.gomod
     module = ModuleFiles(
         gomod.parent, read_file(gomod, overlays), read_file(sum_name_for(gomod), overlays)
     )
-    return Snapshot(location, None, None, (module,), env)
+    return Snapshot(location, None, None, (module,), env, _vendor(gomod.parent))
+
+
+def _vendor(root: Path) -> FileText | None:
+    """The vendor directory's modules.txt (None: no vendor directory)."""
+    if not os.path.isdir(root / "vendor"):
+        return None
+    return read_file(root / "vendor" / "modules.txt")

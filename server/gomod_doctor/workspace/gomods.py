@@ -1,0 +1,154 @@
+"""Reading go.mod files for the module graph (the I/O edge of
+:mod:`gomod_doctor.workspace.modgraph`).
+
+A module version's go.mod comes from where the go command reads it without the
+network: ``GOMODCACHE/cache/download/<path>/@v/<version>.mod``, or for a directory
+replacement ``<dir>/go.mod`` (an editor's unsaved buffer counts). Dependencies'
+go.mod files are parsed as go parses them (``modfile.ParseLax``: unknown directives
+are ignored). Parsed summaries are memoized by the file's identity, so an edit of
+the workspace re-reads none of them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from gomod_doctor.cache.layout import CachePathError, cache_path
+from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.workspace.modgraph import (
+    MainModule,
+    Missing,
+    ModuleGraph,
+    ModuleVersion,
+    Reader,
+    ReadResult,
+    Summary,
+    Unreadable,
+    load,
+    main_module,
+    replace_rules,
+)
+from gomod_doctor.workspace.snapshot import Snapshot
+
+_lock = threading.Lock()
+_memo: dict[tuple[str, int, int, int], ReadResult] = {}
+_MEMO_MAX = 20_000
+#: modfetch's oldVgoPrefix: a cached .mod starting with it counts as not cached
+_OLD_VGO_PREFIX = b"//vgo 0.0."
+
+
+def _parse(text: str, name: str, shown: str) -> ReadResult:
+    """go's ``modfile.ParseLax(name, ...)``; its errors say ``parsing <shown>: ...``."""
+    f = parse_mod(text, name, lax=True)
+    errors = f.go_errors
+    if errors:
+        return Unreadable(f"parsing {shown}: " + "\n".join(e.go_text for e in errors))
+    return Summary.of(f)
+
+
+def read_file(path: str, name: str, shown: str) -> ReadResult:
+    """The summary of the go.mod at ``path`` (go parses it as ``name`` and calls it
+    ``shown``)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return Missing(path)
+    key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
+    with _lock:
+        hit = _memo.get(key)
+    if hit is not None:
+        return hit
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        # go treats an unreadable cached .mod as not cached and fetches it again; a
+        # replacement directory's go.mod that cannot be read is replace-missing
+        return Missing(path)
+    if not data or data.startswith(_OLD_VGO_PREFIX):
+        # a cached .mod cut short (cache-incomplete says so), or one go ignores
+        return Missing(path)
+    got = _parse(data.decode("utf-8", "surrogateescape"), name, shown)
+    with _lock:
+        if len(_memo) >= _MEMO_MAX:
+            _memo.clear()
+        _memo[key] = got
+    return got
+
+
+def reader(
+    gomodcache: str | None,
+    *,
+    cwd: Path | None = None,
+    overlays: Mapping[Path, str] | None = None,
+) -> Reader:
+    """A :data:`~gomod_doctor.workspace.modgraph.Reader` over ``gomodcache`` (None: no
+    usable module cache, so every module version is missing)."""
+
+    def read(m: ModuleVersion) -> ReadResult:
+        if m.version == "":
+            gomod = Path(m.path) / "go.mod"
+            short = _short(gomod, cwd)
+            if overlays is not None and gomod in overlays:
+                return _parse(overlays[gomod], str(gomod), short)
+            return read_file(str(gomod), str(gomod), short)
+        if not gomodcache:
+            return Missing("")
+        try:
+            path = cache_path(gomodcache, m.path, m.version, "mod")
+        except CachePathError as e:
+            return Unreadable(str(e))
+        return read_file(path, "go.mod", "go.mod")
+
+    return read
+
+
+def _short(path: Path, cwd: Path | None) -> str:
+    if cwd is None:
+        return str(path)
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:
+        return str(path)
+    return rel if len(rel) < len(str(path)) else str(path)
+
+
+def graph_of(
+    snapshot: Snapshot,
+    gomodcache: str | None,
+    *,
+    local_go: str = "",
+    overlays: Mapping[Path, str] | None = None,
+) -> ModuleGraph | None:
+    """The module graph of ``snapshot``'s workspace, its go.mod files read from
+    ``gomodcache`` (None: no usable module cache; the graph is then the workspace's own
+    requirements). None when there is no main module to start from."""
+    mains: list[MainModule] = []
+    for m in snapshot.modules:
+        if m.mod is None or m.mod.module is None or not m.mod.module.path:
+            continue
+        if any(x.path == m.mod.module.path for x in mains):
+            continue  # go stops at a module listed twice (the load check says it)
+        mains.append(main_module(m.mod.module.path, m.dir, m.mod, m.gomod.path))
+    if not mains:
+        return None
+    work = snapshot.work
+    workspace = work is not None and snapshot.work_file is not None
+    if not workspace and len(mains) != 1:
+        return None
+    work_replace = (
+        replace_rules(work.replace, snapshot.work_file.path)
+        if work is not None and snapshot.work_file is not None
+        else []
+    )
+    return load(
+        mains,
+        reader(gomodcache, cwd=snapshot.location.root, overlays=overlays),
+        workspace=workspace,
+        work_go=(work.go.version if work is not None and work.go is not None else ""),
+        work_replace=work_replace,
+        local_go=local_go,
+    )
