@@ -252,11 +252,11 @@ async def session(
     settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
     """``gomod-doctor serve`` with the ``preset`` client's capabilities, rooted at
-    ``root``, in the Go environment ``env`` (a fixture's); verification is full
-    and the network checks are off (these tests are about local findings; the
-    fixtures' GOSUMDB=off would add insecure-setting) unless ``settings`` say
-    otherwise (tests/test_lsp_network.py covers the network)."""
-    opts = {"verify": "full", "network": "off", **(settings or {})}
+    ``root``, in the Go environment ``env`` (a fixture's); verification is the
+    default (full, in the background) and the network checks are off (these tests
+    are about local findings; the fixtures' GOSUMDB=off would add insecure-setting)
+    unless ``settings`` say otherwise (tests/test_lsp_network.py covers the network)."""
+    opts = {"network": "off", **(settings or {})}
     async with lsp_session(
         server_env(env), workspace=root, preset=preset, init_options=opts, configuration=opts
     ) as client:

@@ -585,9 +585,10 @@ def test_cache_modified(sc: Scenario, cli: Callable[..., tuple[int, dict[str, An
         1,
         f"example.com/alpha v1.0.0: dir has been modified ({d})\n",
     )
-    # With the hash memo (under the fixture's XDG_CACHE_HOME), cold then warm: the same.
-    for _ in range(2):
-        code, doc = cli(sc, "--verify", "full", str(sc.ws))
+    # With the hash memo (under the fixture's XDG_CACHE_HOME), cold then warm: the same;
+    # full is check's default level.
+    for level in (["--verify", "full"], []):
+        code, doc = cli(sc, *level, str(sc.ws))
         assert [json_where(f) for f in doc["findings"]] == [
             ("cache-modified", "go.mod", ALPHA_LINE, "error")
         ]
