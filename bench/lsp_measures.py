@@ -15,6 +15,8 @@ RSS the server's ``VmHWM``; the figures judged are metrics (milliseconds, MiB):
 * ``lsp-change``: ``change_p95_ms``, didChange (a trailing comment added to or
   removed from a require line, incremental) to the publishDiagnostics of that
   version, p95 over 60 edits;
+* ``lsp-open-kube``: ``open_ms`` as ``lsp-open``, on a kubernetes-shaped workspace
+  over the same cache (:func:`kube_workspace`: a go.work of 30 modules, 300 requires);
 * ``lsp-hover-action``: ``p95_ms``, the larger of ``hover_p95_ms`` and
   ``action_p95_ms`` (60 of each on require lines);
 * ``lsp-rss``: ``rss_mib``, the server's VmRSS after open + 60 edits (its worker
@@ -148,11 +150,13 @@ def _require_lines(text: str) -> list[int]:
 class Session:
     """A started server with the workspace go.mod open (after :meth:`open`)."""
 
-    def __init__(self, ctx: Context, client: LspClient, t_spawn: float) -> None:
+    def __init__(
+        self, ctx: Context, client: LspClient, t_spawn: float, gomod: Path | None = None
+    ) -> None:
         self.ctx = ctx
         self.client = client
         self.t_spawn = t_spawn
-        self.gomod = ctx.corpus.workspace / "go.mod"
+        self.gomod = gomod or ctx.corpus.workspace / "go.mod"
         self.uri = self.gomod.as_uri()
         self.lines = self.gomod.read_text().splitlines()
         self.text = "\n".join(self.lines) + "\n"
@@ -275,14 +279,16 @@ async def _session(
     settings: dict[str, Any],
     env_extra: dict[str, str] | None = None,
     xdg: Path | None = None,
+    root: Path | None = None,
+    gomod: Path | None = None,
 ) -> Sample:
     env = _server_env(ctx, name, xdg, **(env_extra or {}))
-    ws = ctx.corpus.workspace
+    ws = root or ctx.corpus.workspace
     t0 = time.perf_counter()
     client = await LspClient.start(
         [*_doctor(), "serve"], env=env, cwd=ws, stderr=ctx.tmp / f"{name}.stderr", settings=settings
     )
-    s = Session(ctx, client, t0)
+    s = Session(ctx, client, t0, gomod)
     try:
         init_s = await client.initialize(ws, settings)
         metrics = await body(s)
@@ -322,6 +328,73 @@ def lsp_open(ctx: Context) -> Sample:
         return {"open_ms": first * 1000, "reopen_ms": again * 1000}
 
     return _run(_session(ctx, "lsp-open", body, settings=QUICK_OFF))
+
+
+KUBE_MODULES = 30
+KUBE_REQUIRES = 300
+
+
+def kube_workspace(ctx: Context) -> Path:
+    """A kubernetes-shaped workspace over the corpus's cache (built once per bench run):
+    a go.work using 30 modules whose go.mod files hold 300 requires in all (10 each,
+    taken round-robin from the corpus's modules, so many are required twice), each
+    module importing its requirements' packages, with the corpus's go.sum."""
+    made = ctx.state.get("kube-root")
+    if isinstance(made, Path):
+        return made
+    ws = ctx.corpus.workspace
+    reqs = [
+        m.group(1).split() for m in re.finditer(r"^\t(\S+ \S+)$", (ws / "go.mod").read_text(), re.M)
+    ]
+    packages = re.findall(r'^\t_ "([^"]+)"$', (ws / "deps.go").read_text(), re.M)
+    gosum = (ws / "go.sum").read_text()
+    root = ctx.scratch("kube")
+    per = KUBE_REQUIRES // KUBE_MODULES
+    use: list[str] = []
+    for i in range(KUBE_MODULES):
+        name = f"staging/m{i:02d}"
+        d = root / name
+        d.mkdir(parents=True)
+        mine = [reqs[(i * per + k * 7) % len(reqs)] for k in range(per)]
+        mine = list({p: (p, v) for p, v in mine}.values())
+        lines = [f"module example.com/kube/m{i:02d}", "", "go 1.21", "", "require ("]
+        lines += [f"\t{p} {v}" for p, v in mine] + [")", ""]
+        (d / "go.mod").write_text("\n".join(lines))
+        (d / "go.sum").write_text(gosum)
+        imports = sorted(
+            {pkg for pkg in packages for p, _ in mine if pkg == p or pkg.startswith(p + "/")}
+        )
+        body = f"package m{i:02d}\n\nimport (\n" + "".join(f'\t_ "{x}"\n' for x in imports)
+        (d / "deps.go").write_text(body + ")\n")
+        use.append(f"\t./{name}")
+    (root / "go.work").write_text("go 1.21\n\nuse (\n" + "\n".join(use) + "\n)\n")
+    ctx.state["kube-root"] = root
+    return root
+
+
+@register(
+    "lsp-open-kube",
+    "LSP didOpen → diagnostics, kubernetes-shaped go.work (30 modules, 300 requires)",
+    target=Target(150, metric="open_ms"),
+)
+def lsp_open_kube(ctx: Context) -> Sample:
+    root = kube_workspace(ctx)
+
+    async def body(s: Session) -> dict[str, float]:
+        first = await s.open()
+        return {"open_ms": first * 1000}
+
+    return _run(
+        _session(
+            ctx,
+            "lsp-open-kube",
+            body,
+            settings=QUICK_OFF,
+            env_extra={"GOFLAGS": ""},  # (-mod=mod is refused in workspace mode)
+            root=root,
+            gomod=root / "staging" / "m00" / "go.mod",
+        )
+    )
 
 
 @register(
