@@ -338,7 +338,7 @@ def kube_workspace(ctx: Context) -> Path:
     """A kubernetes-shaped workspace over the corpus's cache (built once per bench run):
     a go.work using 30 modules whose go.mod files hold 300 requires in all (10 each,
     taken round-robin from the corpus's modules, so many are required twice), each
-    module importing its requirements' packages, with the corpus's go.sum."""
+    module importing its requirements' packages, with the go.sum lines they need."""
     made = ctx.state.get("kube-root")
     if isinstance(made, Path):
         return made
@@ -360,7 +360,10 @@ def kube_workspace(ctx: Context) -> Path:
         lines = [f"module example.com/kube/m{i:02d}", "", "go 1.21", "", "require ("]
         lines += [f"\t{p} {v}" for p, v in mine] + [")", ""]
         (d / "go.mod").write_text("\n".join(lines))
-        (d / "go.sum").write_text(gosum)
+        # its own go.sum: the lines of what it requires (as each staging module has)
+        wanted = {f"{p} {v}" for p, v in mine} | {f"{p} {v}/go.mod" for p, v in mine}
+        own = [x for x in gosum.splitlines(True) if " ".join(x.split()[:2]) in wanted]
+        (d / "go.sum").write_text("".join(own))
         imports = sorted(
             {pkg for pkg in packages for p, _ in mine if pkg == p or pkg.startswith(p + "/")}
         )

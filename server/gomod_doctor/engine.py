@@ -99,7 +99,18 @@ class Result:
 # --------------------------------------------------------------------------- I/O edge
 
 
-def _dir_info(d: Path, overlays: Mapping[Path, str] | None) -> DirInfo:
+def _dir_info(
+    d: Path,
+    overlays: Mapping[Path, str] | None,
+    known: Mapping[Path, snapshots.ModuleFiles] | None = None,
+) -> DirInfo:
+    """What a ``replace``/``use`` directory holds; a workspace module's (``known``) is
+    taken from the snapshot, already read and parsed."""
+    m = known.get(d) if known is not None else None
+    if m is not None and m.gomod.text is not None:
+        mod = m.mod
+        module_path = mod.module.path if mod is not None and mod.module is not None else None
+        return DirInfo(d, True, m.gomod, module_path)
     try:
         exists = d.is_dir()
     except OSError:
@@ -107,7 +118,7 @@ def _dir_info(d: Path, overlays: Mapping[Path, str] | None) -> DirInfo:
     if not exists:
         return DirInfo(d, False)
     gomod = snapshots.read_file(d / "go.mod", overlays)
-    module_path: str | None = None
+    module_path = None
     if gomod.text is not None:
         parsed = parse_mod(gomod.text, str(gomod.path))
         module_path = parsed.module.path if parsed.module is not None else None
@@ -345,7 +356,8 @@ def _gather_rest(
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
-    facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
+    known = {m.dir: m for m in snap.modules}
+    facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
     if verify != "off" and gomodcache:
         wanted = wanted_versions(needs)
