@@ -317,11 +317,15 @@ def gather(
 
 
 def wanted_versions(needs: build_needs.BuildNeeds) -> dict[tuple[str, str], bool]:
-    """The module versions fetched, each with whether the build needs its zip."""
+    """The module versions of the module graph that matter, each with whether the build
+    needs the zip: every workspace requirement, and the versions only the graph brings
+    in whose files a build reads (with pruning, not the go.mod of a module no loaded
+    package comes from). What the cache state, full verification and the watch
+    targets cover."""
     wanted: dict[tuple[str, str], bool] = {}
     for need in needs.needs.values():
         fetch = need.fetch
-        if fetch is not None:
+        if fetch is not None and (need.requires or need.needs_gomod or need.needs_zip):
             wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
     return wanted
 
