@@ -287,8 +287,9 @@ CATALOG: dict[str, CodeInfo] = {
             Severity.ERROR,
             "A GOPROXY entry cannot be reached: connection refused, DNS failure, TLS "
             "failure, timeout or hang, connection closed. An error on each `require` whose "
-            "download will fail (the message says what go will do: stop after `,`, go on "
-            "after `|`, wait forever on a proxy that never answers); a warning on the "
+            "download will fail; the message starts with go's error, which names the full "
+            "URL, then says what go will do: stop after `,`, go on "
+            "after `|`, wait forever on a proxy that never answers. A warning on the "
             "`module` line when nothing needs fetching. On a `require` line it takes the "
             "place of `cache-missing`.",
             "Fix the proxy, or separate it with `|` so that go falls back.",
@@ -304,7 +305,10 @@ CATALOG: dict[str, CodeInfo] = {
             "proxy-not-found",
             Severity.ERROR,
             "Every GOPROXY entry answers 404/410 for a needed version that is not in the "
-            "module cache (on its `require` line, in place of `cache-missing`).",
+            "module cache (on its `require` line, in place of `cache-missing`), in go's "
+            "words (`reading <full URL>: 404 Not Found`). When a proxy knows the module "
+            "path (its `@v/list` or `@latest`), the version is wrong: the message names "
+            "the versions it knows.",
             "Check the version; for a private module, set GOPRIVATE.",
         ),
         CodeInfo(
@@ -359,9 +363,10 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "private-path-exposed",
             Severity.WARNING,
-            'A needed module every proxy (and the checksum database) answers "not found" '
-            "for, not covered by GOPRIVATE/GONOSUMDB: its path goes to public services on "
-            "every lookup.",
+            "A needed module path no proxy knows any version of (the version, `@v/list` "
+            'and `@latest` answer "not found"), nor the checksum database, not covered by '
+            "GOPRIVATE/GONOSUMDB: its path goes to public services on every lookup. "
+            "Never for an unknown version of a path a proxy knows (`proxy-not-found`).",
             "`go env -w GOPRIVATE=<prefix>` (after confirmation).",
         ),
     )
