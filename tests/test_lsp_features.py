@@ -599,13 +599,13 @@ async def test_cache_corrupt_zip_redownloaded(ws: Ws, proxy: GoProxy) -> None:
 
 
 @pytest.mark.asyncio
-async def test_cache_incomplete_cleared_then_downloaded(ws: Ws, proxy: GoProxy) -> None:
+async def test_cache_corrupt_cleared_then_downloaded(ws: Ws, proxy: GoProxy) -> None:
     f = ws.files(*ALPHA)
-    os.unlink(f.ziphash)  # an interrupted download: a zip without its .ziphash
+    os.unlink(f.ziphash)  # a zip without its .ziphash: go mod verify rejects it
     async with session(NEOVIM, ws.dir, ws.env(GOPROXY=proxy.url), {"verify": "quick"}) as s:
         uri = s.open(ws.gomod)
         diags = await s.diagnostics(uri, lambda d: bool(d))
-        assert codes(diags) == [("cache-incomplete", ALPHA_LINE)]
+        assert codes(diags) == [("cache-corrupt", ALPHA_LINE)]
         fixes = by_title(await s.actions(uri, ALPHA_LINE))
         clear = fixes["Clear example.com/alpha@v1.0.0 from the module cache"]
         result = await s.run(clear.command)  # type: ignore[arg-type]

@@ -137,15 +137,27 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "cache-incomplete",
             Severity.WARNING,
-            "An interrupted download or extraction: `.partial` or temp leftovers, a zip "
-            "without `.ziphash`, a zero-byte `.mod`.",
+            "An interrupted download or extraction: `.partial` or temp leftovers, a "
+            "zero-byte `.mod`.",
             "`redownload`; `clear`.",
+        ),
+        CodeInfo(
+            "download-rejected",
+            Severity.INFORMATION,
+            "A `.zip*.tmp` that is a whole module zip hashing to another value than "
+            "go.sum's: go downloaded it and refused it (`verifying M@V: checksum "
+            "mismatch` ... SECURITY ERROR), not an interrupted download. go removes it on "
+            "its next download of the version, which fails the same way while the source "
+            "serves those bits.",
+            "`compare-proxies`: find out where the bits come from.",
         ),
         CodeInfo(
             "cache-corrupt",
             Severity.ERROR,
             "An unreadable zip, a zip that does not hash to its `.ziphash` (or an altered "
-            "`.ziphash`), an unreadable cached `.mod`.",
+            "`.ziphash`), a zip without its `.ziphash` (go mod verify: `missing ziphash: "
+            "open …: no such file or directory`; go build writes it again), an unreadable "
+            "cached `.mod`.",
             "`redownload`; `clear`.",
         ),
         CodeInfo(
