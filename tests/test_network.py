@@ -233,6 +233,7 @@ GARBAGE = Response(body=b"\x00\xffnot what go expects", content_type="applicatio
 def fault(name: str) -> Response | None:
     """The Response that injects ``name`` (None: serve normally)."""
     return {
+        "403": Response(403, b"forbidden\n", "text/plain; charset=utf-8"),
         "404": Response(404, b"not found\n", "text/plain; charset=utf-8"),
         "410": Response(410, b"gone\n", "text/plain; charset=utf-8"),
         "500": Response(500, b"boom\n", "text/plain; charset=utf-8"),
@@ -289,6 +290,7 @@ def bad() -> Iterator[GoProxy]:
         ("refused", "proxy-unreachable", "connect: connection refused"),
         ("404", "proxy-not-found", "404 Not Found"),
         ("410", "proxy-not-found", "410 Gone"),
+        ("403", "proxy-error", "403 Forbidden"),
         ("500", "proxy-error", "500 Internal Server Error"),
         ("503", "proxy-error", "503 Service Unavailable"),
         ("hang", "proxy-unreachable", "will hang"),
@@ -361,6 +363,12 @@ def test_broken_entry_with_nothing_to_fetch_warns_on_the_module_line(
     code = "proxy-error" if name == "500" else "proxy-unreachable"
     assert run.codes() == [(code, "warning", MODULE_LINE)]
     (f,) = run.find(code)
+    # the full URL of the request go makes, in go's words
+    assert f.message.startswith(f"GOPROXY entry {url}: ")
+    if name == "500":
+        assert f"reading {url}/{M}/@v/{V}.info: 500 Internal Server Error. " in f.message
+    elif name == "refused":
+        assert f'Get "{url}/{M}/@v/{V}.info": dial tcp ' in f.message
     if name == "hang":
         assert "no timeout" in f.message and "will hang" in f.message
     else:
@@ -452,7 +460,8 @@ def asked(proxy: GoProxy) -> set[str]:
 
 @pytest.mark.parametrize("sep", [",", "|"])
 @pytest.mark.parametrize(
-    "name", ["404", "410", "500", "503", "reset", "truncated", "garbage", "refused", "tls", "hang"]
+    "name",
+    ["403", "404", "410", "500", "503", "reset", "truncated", "garbage", "refused", "tls", "hang"],
 )
 def test_prediction_matches_the_real_go(
     tmp_path: Path, cert: Cert, good: GoProxy, name: str, sep: str
@@ -498,7 +507,10 @@ def test_prediction_matches_the_real_go(
     go_error: str = obj["Error"]
     assert outcome.fails
     assert outcome.entry is not None and outcome.entry.index == 0
-    if name in ("500", "503", "truncated", "refused", "tls") or (name, sep) == ("garbage", ","):
+    if name in ("403", "500", "503", "truncated", "refused", "tls") or (name, sep) == (
+        "garbage",
+        ",",
+    ):
         assert go_error == f"{MV}: {outcome.go_error}"
     elif name == "garbage":  # "|": the .info falls through, the garbage zip does not
         assert go_error == outcome.go_error == "zip: not a valid zip file"
