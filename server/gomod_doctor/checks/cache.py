@@ -249,14 +249,26 @@ def _summaries(facts: Facts, missing: Sequence[_Missing]) -> list[Finding]:
     return out
 
 
-#: go's words after a download that differs from go.sum (modfetch checkModSum).
+#: go's words after a download that differs from go.sum (modfetch goSumMismatch).
 GOSUM_SECURITY_ERROR = (
-    "SECURITY ERROR\n"
+    "\n\nSECURITY ERROR\n"
     "This download does NOT match an earlier download recorded in go.sum.\n"
     "The bits may have been replaced on the origin server, or an attacker may\n"
     "have intercepted the download attempt.\n\n"
     "For more information, see 'go help module-auth'."
 )
+
+
+def gosum_mismatch_words(
+    path: str, version: str, gomod: bool, downloaded: str, gosum_hash: str
+) -> str:
+    """go's error when a download differs from go.sum (modfetch checkModSum)."""
+    shown = version + ("/go.mod" if gomod else "")
+    return (
+        f"verifying {path}@{shown}: checksum mismatch\n"
+        f"\tdownloaded: {downloaded}\n"
+        f"\tgo.sum:     {gosum_hash}" + GOSUM_SECURITY_ERROR
+    )
 
 
 def _rejected(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding], set[str]]:
@@ -278,11 +290,7 @@ def _rejected(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding],
         if h1 is None or h1 in sums:
             continue
         files.add(lo.file)
-        go_error = (
-            f"verifying {path}@{version}: checksum mismatch\n"
-            f"\tdownloaded: {h1}\n"
-            f"\tgo.sum:     {sums[0]}\n\n" + GOSUM_SECURITY_ERROR
-        )
+        go_error = gosum_mismatch_words(path, version, False, h1, sums[0])
         message = (
             f"{path}@{version}: a download go rejected, not an interrupted one: {lo.file} is "
             f"a whole zip that hashes to {h1}, but go.sum says {sums[0]} (go: verifying "

@@ -19,7 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from gomod_doctor.checks.cache import goproxy_off_message, lacks_sum_line
+from gomod_doctor.checks.cache import (
+    GOSUM_SECURITY_ERROR,
+    goproxy_off_message,
+    gosum_mismatch_words,
+    lacks_sum_line,
+)
 from gomod_doctor.checks.locate import Site, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.facts import Facts
@@ -379,13 +384,6 @@ def comparison_findings(facts: Facts, c: Comparison) -> list[Finding]:
 
 #: go's words after a go.sum mismatch (modfetch goSumMismatch) and after a checksum
 #: database mismatch (modfetch sumdbMismatch).
-GOSUM_SECURITY_ERROR = (
-    "\n\nSECURITY ERROR\n"
-    "This download does NOT match an earlier download recorded in go.sum.\n"
-    "The bits may have been replaced on the origin server, or an attacker may\n"
-    "have intercepted the download attempt.\n\n"
-    "For more information, see 'go help module-auth'."
-)
 SUMDB_SECURITY_ERROR = (
     "\n\nSECURITY ERROR\n"
     "This download does NOT match the one reported by the checksum server.\n"
@@ -413,18 +411,6 @@ def sumdb_mismatch_words(
         f"{path}@{version}: verifying {noun}: checksum mismatch\n"
         f"\tdownloaded: {downloaded}\n"
         f"\t{db_name}: {db_hash}" + SUMDB_SECURITY_ERROR
-    )
-
-
-def gosum_mismatch_words(
-    path: str, version: str, gomod: bool, downloaded: str, gosum_hash: str
-) -> str:
-    """go's error when a download differs from go.sum (modfetch checkModSum)."""
-    shown = version + ("/go.mod" if gomod else "")
-    return (
-        f"verifying {path}@{shown}: checksum mismatch\n"
-        f"\tdownloaded: {downloaded}\n"
-        f"\tgo.sum:     {gosum_hash}" + GOSUM_SECURITY_ERROR
     )
 
 
