@@ -375,7 +375,9 @@ def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> Modul
             break
         if layout._TMP_DIR.match(name):
             st.leftovers.append(Leftover("tmp-dir", os.path.join(parent, name), path, version))
-    for left in st.leftovers:
+    # go removes its temp zips when it next downloads the zip: one beside a missing
+    # zip may be a download go refused (hashed to tell); beside a zip it is not
+    for left in st.leftovers if "zip" not in raw else ():
         if left.kind == "tmp" and left.of == "zip":
             h1 = _whole_zip_h1(left.file, f"{path}@{version}")
             if h1 is not None:
