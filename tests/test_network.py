@@ -737,6 +737,30 @@ def test_an_unknown_version_of_a_known_path_is_a_wrong_version_not_a_private_pat
     assert res.returncode == 0 and res.stdout.split() == [M, V], res
 
 
+def test_a_path_known_only_by_its_latest_pseudo_version_is_a_wrong_version(
+    tmp_path: Path,
+) -> None:
+    """No tagged version (an empty @v/list), but @latest answers: the proxy knows the
+    path, so a missing pseudo-version is a wrong version."""
+    have = ModuleSpec(
+        "example.com/p", "v0.0.0-20240102030405-abcdefabcdef", {"p.go": b"package p\n"}
+    )
+    wrong = "v0.0.0-20240102030405-000000000000"
+    with GoProxy([have]) as proxy:
+        ws = tmp_path / "w"
+        write_workspace(ws, [have], [(have.path, wrong)])
+        environ = env_for(tmp_path, proxy.url)
+        run = check(ws, environ, with_info=True)
+        assert run.codes() == [("proxy-not-found", "error", REQUIRE_LINE)], run.findings
+        assert run.net.known_paths == {have.path: (have.version,)}
+        assert {f"/{have.path}/@v/list", f"/{have.path}/@latest"} <= set(proxy.requests)
+        # go: the list is empty, @latest names the pseudo-version
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        res = run_go(["list", "-m", f"{have.path}@latest"], outside, environ)
+        assert res.returncode == 0 and res.stdout.split() == [have.path, have.version], res
+
+
 def test_a_path_no_proxy_knows_is_private_path_exposed(tmp_path: Path, good: GoProxy) -> None:
     other = "example.org/nobody/knows"
     ws = tmp_path / "w"
