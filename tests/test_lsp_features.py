@@ -599,13 +599,13 @@ async def test_cache_corrupt_zip_redownloaded(ws: Ws, proxy: GoProxy) -> None:
 
 
 @pytest.mark.asyncio
-async def test_cache_incomplete_cleared_then_downloaded(ws: Ws, proxy: GoProxy) -> None:
+async def test_cache_corrupt_cleared_then_downloaded(ws: Ws, proxy: GoProxy) -> None:
     f = ws.files(*ALPHA)
-    os.unlink(f.ziphash)  # an interrupted download: a zip without its .ziphash
+    os.unlink(f.ziphash)  # a zip without its .ziphash: go mod verify rejects it
     async with session(NEOVIM, ws.dir, ws.env(GOPROXY=proxy.url), {"verify": "quick"}) as s:
         uri = s.open(ws.gomod)
         diags = await s.diagnostics(uri, lambda d: bool(d))
-        assert codes(diags) == [("cache-incomplete", ALPHA_LINE)]
+        assert codes(diags) == [("cache-corrupt", ALPHA_LINE)]
         fixes = by_title(await s.actions(uri, ALPHA_LINE))
         clear = fixes["Clear example.com/alpha@v1.0.0 from the module cache"]
         result = await s.run(clear.command)  # type: ignore[arg-type]
@@ -785,11 +785,16 @@ async def test_sum_mismatch_redownload_refused_by_go_when_the_proxy_lies(
         assert "verifying example.com/alpha@v1.0.0: checksum mismatch" in shown
         assert "SECURITY ERROR" in shown
         # go kept the lie out of the cache (leaving its temp file, as go does): the
-        # next build must download alpha's zip again
-        await s.diagnostics(
+        # next build must download alpha's zip again, and the temp file is the download
+        # go rejected, not an interrupted one
+        diags = await s.diagnostics(
             uri,
-            lambda d: codes(d) == [("cache-incomplete", ALPHA_LINE), *MISSING_ALPHA],
+            lambda d: codes(d) == sorted([("download-rejected", ALPHA_LINE), *MISSING_ALPHA]),
         )
+        (rejected,) = [d for d in diags if d.code == "download-rejected"]
+        assert "checksum mismatch" in rejected.message
+        fixes = by_title(await s.actions(uri, ALPHA_LINE, [rejected]))
+        assert "Compare the proxies' copies of example.com/alpha@v1.0.0" in fixes
     assert not os.path.exists(ws.files(*ALPHA).zip)
 
 

@@ -14,6 +14,7 @@ import datetime
 import http.server
 import ipaddress
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -232,6 +233,7 @@ GARBAGE = Response(body=b"\x00\xffnot what go expects", content_type="applicatio
 def fault(name: str) -> Response | None:
     """The Response that injects ``name`` (None: serve normally)."""
     return {
+        "403": Response(403, b"forbidden\n", "text/plain; charset=utf-8"),
         "404": Response(404, b"not found\n", "text/plain; charset=utf-8"),
         "410": Response(410, b"gone\n", "text/plain; charset=utf-8"),
         "500": Response(500, b"boom\n", "text/plain; charset=utf-8"),
@@ -285,15 +287,16 @@ def bad() -> Iterator[GoProxy]:
 @pytest.mark.parametrize(
     ("name", "code", "words"),
     [
-        ("refused", "proxy-unreachable", "connection refused"),
-        ("404", "proxy-not-found", "404/410"),
-        ("410", "proxy-not-found", "404/410"),
-        ("500", "proxy-error", "HTTP 500 Internal Server Error"),
-        ("503", "proxy-error", "HTTP 503 Service Unavailable"),
+        ("refused", "proxy-unreachable", "connect: connection refused"),
+        ("404", "proxy-not-found", "404 Not Found"),
+        ("410", "proxy-not-found", "410 Gone"),
+        ("403", "proxy-error", "403 Forbidden"),
+        ("500", "proxy-error", "500 Internal Server Error"),
+        ("503", "proxy-error", "503 Service Unavailable"),
         ("hang", "proxy-unreachable", "will hang"),
         ("reset", "proxy-unreachable", "connection reset"),
-        ("truncated", "proxy-error", "truncated response"),
-        ("garbage", "proxy-error", "garbage"),
+        ("truncated", "proxy-error", "unexpected EOF"),
+        ("garbage", "proxy-error", "not a go.mod file"),
         ("slow", None, ""),
         ("tls", "proxy-unreachable", "certificate signed by unknown authority"),
     ],
@@ -336,6 +339,11 @@ def test_fault_gives_the_right_finding_on_the_require_line(
     (f,) = run.find(code)
     assert words in f.message
     assert f.message.startswith(f"{MV}: ")
+    # go's words name the full URL of the request, not host:port
+    assert f"{url}/{M}/@v/{V}." in f.message
+    if name != "hang":  # go has no words for a proxy that never answers
+        said = str(f.data["goError"]).split("\n", 1)[0]
+        assert f.message.startswith(f"{MV}: {said}. ")
     assert f.module == M and f.version == V
     # one GOPROXY entry: it is the last one, so the download fails (or hangs)
     if name == "hang":
@@ -355,6 +363,12 @@ def test_broken_entry_with_nothing_to_fetch_warns_on_the_module_line(
     code = "proxy-error" if name == "500" else "proxy-unreachable"
     assert run.codes() == [(code, "warning", MODULE_LINE)]
     (f,) = run.find(code)
+    # the full URL of the request go makes, in go's words
+    assert f.message.startswith(f"GOPROXY entry {url}: ")
+    if name == "500":
+        assert f"reading {url}/{M}/@v/{V}.info: 500 Internal Server Error. " in f.message
+    elif name == "refused":
+        assert f'Get "{url}/{M}/@v/{V}.info": dial tcp ' in f.message
     if name == "hang":
         assert "no timeout" in f.message and "will hang" in f.message
     else:
@@ -446,7 +460,8 @@ def asked(proxy: GoProxy) -> set[str]:
 
 @pytest.mark.parametrize("sep", [",", "|"])
 @pytest.mark.parametrize(
-    "name", ["404", "410", "500", "503", "reset", "truncated", "garbage", "refused", "tls", "hang"]
+    "name",
+    ["403", "404", "410", "500", "503", "reset", "truncated", "garbage", "refused", "tls", "hang"],
 )
 def test_prediction_matches_the_real_go(
     tmp_path: Path, cert: Cert, good: GoProxy, name: str, sep: str
@@ -492,7 +507,10 @@ def test_prediction_matches_the_real_go(
     go_error: str = obj["Error"]
     assert outcome.fails
     assert outcome.entry is not None and outcome.entry.index == 0
-    if name in ("500", "503", "truncated", "refused", "tls") or (name, sep) == ("garbage", ","):
+    if name in ("403", "500", "503", "truncated", "refused", "tls") or (name, sep) == (
+        "garbage",
+        ",",
+    ):
         assert go_error == f"{MV}: {outcome.go_error}"
     elif name == "garbage":  # "|": the .info falls through, the garbage zip does not
         assert go_error == outcome.go_error == "zip: not a valid zip file"
@@ -502,6 +520,15 @@ def test_prediction_matches_the_real_go(
         )
     codes = run.codes(line=REQUIRE_LINE)
     assert len(codes) == 1 and codes[0][1] == "error"
+    # our message says what go prints, the full URL included
+    (f,) = [x for x in run.findings if x.code == codes[0][0]]
+    said = go_error.split("\n", 1)[0]
+    # the one thing we cannot know: go's local port in "read tcp LOCAL->REMOTE: read: ..."
+    said = re.sub(r"read tcp \S+->\S+: read: ", "read: ", said)
+    if said.startswith(f"{MV}: "):
+        assert f.message.startswith(f"{said}. "), (f.message, said)
+    else:
+        assert f.message.startswith(f"{MV}: {said}. "), (f.message, said)
 
 
 def test_all_not_found_and_off_match_the_real_go(
@@ -526,6 +553,8 @@ def test_all_not_found_and_off_match_the_real_go(
             ("private-path-exposed", "warning", REQUIRE_LINE),
             ("proxy-not-found", "error", REQUIRE_LINE),
         ]
+        (f,) = run.find("proxy-not-found")
+        assert f.message.startswith(obj["Error"].split("\n", 1)[0] + ". ")
 
 
 def test_a_cache_miss_names_the_entry_go_fetches_from(
@@ -673,6 +702,85 @@ def test_private_path_exposed_and_its_fix(tmp_path: Path, good: GoProxy, bad: Go
     assert not [x for x in network_check.check(facts) if x.code == "private-path-exposed"]
     facts.network.sumdb_not_found = frozenset({(M, V)})
     assert [x for x in network_check.check(facts) if x.code == "private-path-exposed"]
+
+
+def test_an_unknown_version_of_a_known_path_is_a_wrong_version_not_a_private_path(
+    tmp_path: Path, good: GoProxy
+) -> None:
+    """The proxy has example.com/m (v1.0.0), not v1.9.9: go fails on the version, and
+    the path is public, so GOPRIVATE is never advised."""
+    wrong = "v1.9.9"
+    ws = workspace(tmp_path, requires=[(M, wrong)])
+    environ = env_for(tmp_path, good.url, GOFLAGS="-mod=mod")
+    run = check(ws, environ, with_info=True)
+    assert run.codes() == [("proxy-not-found", "error", REQUIRE_LINE)], run.findings
+    (f,) = run.find("proxy-not-found")
+    assert run.net.known_paths == {M: (V,)}
+    assert f.data["knownVersions"] == [V]
+    assert "v1.0.0" in f.message and "version is wrong" in f.message
+    assert "GOPRIVATE" not in f.message
+    # bounded: the version's files, then the path's list, once
+    asked_list = [r for r in good.requests if r == f"/{M}/@v/list"]
+    assert len(asked_list) == 1
+    # go's verdict: the version does not exist, in the words our message starts with
+    good.requests.clear()
+    res = run_go(["mod", "download", "-json", f"{M}@{wrong}"], ws, environ)
+    obj = parse_json_stream(res.stdout)[0]
+    assert res.returncode != 0
+    said = obj["Error"].split("\n", 1)[0]
+    assert said == f"{M}@{wrong}: reading {good.url}/{M}/@v/{wrong}.info: 404 Not Found"
+    assert f.message.startswith(said + ". ")
+    # go itself knows the path: its version list names v1.0.0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    res = run_go(["list", "-m", "-versions", f"{M}@latest"], outside, environ)
+    assert res.returncode == 0 and res.stdout.split() == [M, V], res
+
+
+def test_a_path_known_only_by_its_latest_pseudo_version_is_a_wrong_version(
+    tmp_path: Path,
+) -> None:
+    """No tagged version (an empty @v/list), but @latest answers: the proxy knows the
+    path, so a missing pseudo-version is a wrong version."""
+    have = ModuleSpec(
+        "example.com/p", "v0.0.0-20240102030405-abcdefabcdef", {"p.go": b"package p\n"}
+    )
+    wrong = "v0.0.0-20240102030405-000000000000"
+    with GoProxy([have]) as proxy:
+        ws = tmp_path / "w"
+        write_workspace(ws, [have], [(have.path, wrong)])
+        environ = env_for(tmp_path, proxy.url)
+        run = check(ws, environ, with_info=True)
+        assert run.codes() == [("proxy-not-found", "error", REQUIRE_LINE)], run.findings
+        assert run.net.known_paths == {have.path: (have.version,)}
+        assert {f"/{have.path}/@v/list", f"/{have.path}/@latest"} <= set(proxy.requests)
+        # go: the list is empty, @latest names the pseudo-version
+        outside = tmp_path / "outside"
+        outside.mkdir()
+        res = run_go(["list", "-m", f"{have.path}@latest"], outside, environ)
+        assert res.returncode == 0 and res.stdout.split() == [have.path, have.version], res
+
+
+def test_a_path_no_proxy_knows_is_private_path_exposed(tmp_path: Path, good: GoProxy) -> None:
+    other = "example.org/nobody/knows"
+    ws = tmp_path / "w"
+    write_workspace(ws, [MOD], [(other, "v0.1.0")])
+    environ = env_for(tmp_path, good.url)
+    run = check(ws, environ, with_info=True)
+    assert run.codes() == [
+        ("private-path-exposed", "warning", REQUIRE_LINE),
+        ("proxy-not-found", "error", REQUIRE_LINE),
+    ], run.findings
+    assert run.net.unknown_paths == frozenset({other}) and run.net.known_paths == {}
+    (p,) = run.find("private-path-exposed")
+    assert f"no version of {other}" in p.message
+    assert f"/{other}/@v/list" in good.requests
+    # go: the proxy knows no version of it
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    res = run_go(["list", "-m", "-versions", f"{other}@latest"], outside, environ)
+    assert res.returncode != 0
+    assert f"reading {good.url}/{other}/@v/list: 404 Not Found" in res.stderr, res
 
 
 def test_private_prefix_and_argv() -> None:

@@ -394,11 +394,6 @@ def _zip_tmp(sc: Scenario) -> str:
     return f"a download was interrupted ({tmp} is left over)"
 
 
-def _no_ziphash(sc: Scenario) -> str:
-    os.unlink(sc.files().ziphash)
-    return "missing ziphash: the zip has no .ziphash, its download did not finish"
-
-
 def _empty_mod(sc: Scenario) -> str:
     Path(sc.files().mod).write_bytes(b"")
     return (
@@ -409,7 +404,7 @@ def _empty_mod(sc: Scenario) -> str:
 
 @pytest.mark.parametrize(
     "damage",
-    [_partial, _partial_half_extracted, _zip_tmp, _no_ziphash, _empty_mod],
+    [_partial, _partial_half_extracted, _zip_tmp, _empty_mod],
     ids=lambda f: f.__name__[1:],
 )
 def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> None:
@@ -436,15 +431,6 @@ def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> No
         assert (verify_rc, verify_out) == (0, ALL_VERIFIED)
         assert (build_rc, build_out) == (0, "")
         assert os.path.exists(files.zip + "123456789.tmp")
-    elif damage is _no_ziphash:
-        # go mod verify fails in our words; go build rehashes the zip.
-        assert verify_rc == 1
-        assert verify_out == (
-            f"example.com/alpha v1.0.0: missing ziphash: open {files.ziphash}: "
-            "no such file or directory\n"
-        )
-        assert build_rc == 0
-        assert Path(files.ziphash).read_text().strip() == ALPHA_H1
     else:
         # Both fail with the checksum mismatch of the empty file.
         for rc, out in ((verify_rc, verify_out), (build_rc, build_out)):
@@ -452,10 +438,88 @@ def test_cache_incomplete(sc: Scenario, damage: Callable[[Scenario], str]) -> No
             assert "verifying example.com/alpha@v1.0.0/go.mod: checksum mismatch\n" in out
             assert f"\tgo.sum:     {ALPHA_MOD_H1}\n" in out
     after = summary(sc.doctor())
-    if damage in (_partial, _partial_half_extracted, _no_ziphash):
+    if damage in (_partial, _partial_half_extracted):
         assert after == []  # go build repaired it
     else:
         assert after == [("cache-incomplete", "go.mod", ALPHA_LINE, Severity.WARNING)]
+
+
+def test_missing_ziphash_is_what_go_mod_verify_rejects(sc: Scenario) -> None:
+    """A zip without its .ziphash: go mod verify fails with "missing ziphash", so it is
+    an error in go's words (cache-corrupt), not a guess about a download."""
+    files = sc.files()
+    os.unlink(files.ziphash)
+    said = (
+        f"example.com/alpha v1.0.0: missing ziphash: open {files.ziphash}: "
+        "no such file or directory"
+    )
+    for level in LEVELS:
+        findings = sc.doctor(level)
+        # one finding for the problem on the line (no cache-incomplete beside it)
+        assert summary(findings) == [("cache-corrupt", "go.mod", ALPHA_LINE, Severity.ERROR)]
+        f = findings[0]
+        assert f.message.startswith(said + ". ")
+        assert "go mod verify fails" in f.message
+        assert (f.module, f.version, f.fixes) == (*ALPHA, ("redownload", "clear"))
+        assert f.data["goError"] == said
+    # go's verdicts: go mod verify fails in these words; go build hashes the zip again
+    assert sc.go("mod", "verify") == (1, said + "\n")
+    build_rc, _ = sc.go("build", "./...")
+    assert build_rc == 0
+    assert Path(files.ziphash).read_text().strip() == ALPHA_H1
+    assert sc.go("mod", "verify") == (0, ALL_VERIFIED)
+    assert summary(sc.doctor()) == []
+
+
+def test_a_download_go_rejected_is_not_an_interrupted_one(sc: Scenario) -> None:
+    """go downloads a zip that differs from go.sum, refuses it (checksum mismatch) and
+    leaves the whole zip as a .tmp file; its next download removes it."""
+    alpha = next(m for m in sample_modules() if (m.path, m.version) == ALPHA)
+    altered = ModuleSpec(
+        alpha.path, alpha.version, {**alpha.files, "alpha.go": b"package alpha\n\nvar X = 2\n"}
+    )
+    sc.remove_from_cache("info", "mod", "zip", "ziphash")
+    files = sc.files()
+    dl = Path(files.zip).parent
+    with GoProxy([altered]) as bad:
+        rc, out = sc.go("build", "./...", GOPROXY=bad.url, GOSUMDB="off")
+        # go's verdict: the download is refused ...
+        assert rc == 1
+        assert "verifying example.com/alpha@v1.0.0: checksum mismatch\n" in out
+        assert f"\tgo.sum:     {ALPHA_H1}\n" in out and SECURITY_ERROR in out
+        downloaded = out.split("\tdownloaded: ", 1)[1].split("\n", 1)[0]
+        # ... and the whole zip is left beside the zip's place
+        (tmp,) = [p for p in dl.iterdir() if p.name.endswith(".tmp")]
+        assert tmp.name.startswith("v1.0.0.zip") and not os.path.exists(files.zip)
+
+        findings = sc.doctor(GOPROXY=bad.url)
+        assert summary(findings) == [
+            ("cache-missing", "go.mod", ALPHA_LINE, Severity.HINT),
+            ("cache-missing-summary", "go.mod", 1, Severity.INFORMATION),
+            ("download-rejected", "go.mod", ALPHA_LINE, Severity.INFORMATION),
+        ]
+        f = only(findings, "download-rejected")
+        assert f.data["zipHash"] == downloaded and f.data["goSumHash"] == ALPHA_H1
+        assert f.data["file"] == str(tmp)
+        assert str(f.data["goError"]).startswith(
+            "verifying example.com/alpha@v1.0.0: checksum mismatch\n"
+            f"\tdownloaded: {downloaded}\n\tgo.sum:     {ALPHA_H1}\n"
+        )
+        assert "not an interrupted one" in f.message and "interrupted (" not in f.message
+        assert f.fixes == ("compare-proxies",)
+
+        # go's next download removes it and fails the same way
+        rc, out = sc.go("build", "./...", GOPROXY=bad.url, GOSUMDB="off")
+        assert rc == 1 and f"downloaded: {downloaded}" in out
+        assert not tmp.exists()
+    # from a proxy serving the right bits, go builds, and nothing is left to say
+    with GoProxy(sample_modules()) as good:
+        assert sc.go("build", "./...", GOPROXY=good.url, GOSUMDB="off") == (
+            0,
+            "go: downloading example.com/alpha v1.0.0\n",
+        )
+        assert [p for p in dl.iterdir() if p.name.endswith(".tmp")] == []
+        assert summary(sc.doctor(GOPROXY=good.url)) == []
 
 
 # --------------------------------------------------------------------------- cache-corrupt

@@ -137,15 +137,27 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "cache-incomplete",
             Severity.WARNING,
-            "An interrupted download or extraction: `.partial` or temp leftovers, a zip "
-            "without `.ziphash`, a zero-byte `.mod`.",
+            "An interrupted download or extraction: `.partial` or temp leftovers, a "
+            "zero-byte `.mod`.",
             "`redownload`; `clear`.",
+        ),
+        CodeInfo(
+            "download-rejected",
+            Severity.INFORMATION,
+            "A `.zip*.tmp` that is a whole module zip hashing to another value than "
+            "go.sum's: go downloaded it and refused it (`verifying M@V: checksum "
+            "mismatch` ... SECURITY ERROR), not an interrupted download. go removes it on "
+            "its next download of the version, which fails the same way while the source "
+            "serves those bits.",
+            "`compare-proxies`: find out where the bits come from.",
         ),
         CodeInfo(
             "cache-corrupt",
             Severity.ERROR,
             "An unreadable zip, a zip that does not hash to its `.ziphash` (or an altered "
-            "`.ziphash`), an unreadable cached `.mod`.",
+            "`.ziphash`), a zip without its `.ziphash` (go mod verify: `missing ziphash: "
+            "open …: no such file or directory`; go build writes it again), an unreadable "
+            "cached `.mod`.",
             "`redownload`; `clear`.",
         ),
         CodeInfo(
@@ -302,8 +314,9 @@ CATALOG: dict[str, CodeInfo] = {
             Severity.ERROR,
             "A GOPROXY entry cannot be reached: connection refused, DNS failure, TLS "
             "failure, timeout or hang, connection closed. An error on each `require` whose "
-            "download will fail (the message says what go will do: stop after `,`, go on "
-            "after `|`, wait forever on a proxy that never answers); a warning on the "
+            "download will fail; the message starts with go's error, which names the full "
+            "URL, then says what go will do: stop after `,`, go on "
+            "after `|`, wait forever on a proxy that never answers. A warning on the "
             "`module` line when nothing needs fetching. On a `require` line it takes the "
             "place of `cache-missing`.",
             "Fix the proxy, or separate it with `|` so that go falls back.",
@@ -319,7 +332,10 @@ CATALOG: dict[str, CodeInfo] = {
             "proxy-not-found",
             Severity.ERROR,
             "Every GOPROXY entry answers 404/410 for a needed version that is not in the "
-            "module cache (on its `require` line, in place of `cache-missing`).",
+            "module cache (on its `require` line, in place of `cache-missing`), in go's "
+            "words (`reading <full URL>: 404 Not Found`). When a proxy knows the module "
+            "path (its `@v/list` or `@latest`), the version is wrong: the message names "
+            "the versions it knows.",
             "Check the version; for a private module, set GOPRIVATE.",
         ),
         CodeInfo(
@@ -374,9 +390,10 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "private-path-exposed",
             Severity.WARNING,
-            'A needed module every proxy (and the checksum database) answers "not found" '
-            "for, not covered by GOPRIVATE/GONOSUMDB: its path goes to public services on "
-            "every lookup.",
+            "A needed module path no proxy knows any version of (the version, `@v/list` "
+            'and `@latest` answer "not found"), nor the checksum database, not covered by '
+            "GOPRIVATE/GONOSUMDB: its path goes to public services on every lookup. "
+            "Never for an unknown version of a path a proxy knows (`proxy-not-found`).",
             "`go env -w GOPRIVATE=<prefix>` (after confirmation).",
         ),
     )

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from gomod_doctor.cache import layout
-from gomod_doctor.cache.hashing import hash_gomod
+from gomod_doctor.cache.hashing import ZipError, hash_gomod, hash_zip
 from gomod_doctor.cache.layout import ExtractedState, Leftover, ModuleFiles
 from gomod_doctor.module.escape import escape_path, escape_version
 
@@ -112,6 +112,9 @@ class ModuleState:
     info_data: InfoData | None = None
     info_error: str | None = None  # the .info is not the JSON object go expects
     errors: list[str] = field(default_factory=list)
+    #: the ``h1:`` hash of each ``.zip*.tmp`` leftover that is a whole module zip (by
+    #: its file); absent when it is not (an interrupted download)
+    tmp_zip_h1: dict[str, str] = field(default_factory=dict)
 
     def has(self, suffix: str) -> bool:
         return suffix in self.stats
@@ -372,7 +375,30 @@ def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> Modul
             break
         if layout._TMP_DIR.match(name):
             st.leftovers.append(Leftover("tmp-dir", os.path.join(parent, name), path, version))
+    # go removes its temp zips when it next downloads the zip: one beside a missing
+    # zip may be a download go refused (hashed to tell); beside a zip it is not
+    for left in st.leftovers if "zip" not in raw else ():
+        if left.kind == "tmp" and left.of == "zip":
+            h1 = _whole_zip_h1(left.file, f"{path}@{version}")
+            if h1 is not None:
+                st.tmp_zip_h1[left.file] = h1
     return st
+
+
+#: A ``.tmp`` zip larger than go's limit for a module zip is not hashed.
+_MAX_TMP_ZIP = 500 << 20
+
+
+def _whole_zip_h1(file: str, prefix: str) -> str | None:
+    """The ``h1:`` hash of a temp zip go left behind, when it is a whole module zip:
+    go wrote it completely, hashed it, and rejected it (a checksum mismatch) instead
+    of renaming it into place. ``None`` for a partial download."""
+    try:
+        if os.stat(file).st_size > _MAX_TMP_ZIP:
+            return None
+        return hash_zip(file, prefix)
+    except (OSError, ZipError, ValueError):
+        return None
 
 
 def _extracted(

@@ -1,7 +1,8 @@
 """The module cache against what the build needs: missing, incomplete, corrupt, modified.
 
-Quick facts (stats and small files) give ``cache-missing`` and ``cache-incomplete``
-and the unreadable ``.mod``; full verification adds ``cache-corrupt`` for zips and
+Quick facts (stats and small files) give ``cache-missing``, ``cache-incomplete``,
+``download-rejected`` (a temp zip go refused for a checksum mismatch), a zip without
+its ``.ziphash`` and the unreadable ``.mod`` (``cache-corrupt``); full verification adds ``cache-corrupt`` for zips and
 ``.ziphash`` files that disagree, and ``cache-modified`` for extracted dirs whose
 files were edited, added or removed (which ``go build`` compiles without a word).
 
@@ -17,6 +18,7 @@ no hint beside it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from gomod_doctor.cache.results import ModuleVerification
@@ -265,10 +267,99 @@ def _summaries(facts: Facts, missing: Sequence[_Missing]) -> list[Finding]:
     return out
 
 
-def _incomplete(need: Need, st: ModuleState) -> list[Finding]:
+#: go's words after a download that differs from go.sum (modfetch goSumMismatch).
+GOSUM_SECURITY_ERROR = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match an earlier download recorded in go.sum.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+def gosum_mismatch_words(
+    path: str, version: str, gomod: bool, downloaded: str, gosum_hash: str
+) -> str:
+    """go's error when a download differs from go.sum (modfetch checkModSum)."""
+    shown = version + ("/go.mod" if gomod else "")
+    return (
+        f"verifying {path}@{shown}: checksum mismatch\n"
+        f"\tdownloaded: {downloaded}\n"
+        f"\tgo.sum:     {gosum_hash}" + GOSUM_SECURITY_ERROR
+    )
+
+
+def _rejected(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding], set[str]]:
+    """``download-rejected`` for each ``.zip*.tmp`` that is a whole module zip hashing to
+    another value than go.sum's: go downloaded it, found the checksum mismatch and
+    refused it (the temp file stays). Not an interrupted download. go removes the file
+    on its next download of the version, which fails the same way while the source
+    serves those bits."""
+    path, version = need.fetch or ("", "")
+    sums = [
+        e.hash for _, e in facts.sum_lines(path, version, gomod=False) if e.hash.startswith("h1:")
+    ]
+    out: list[Finding] = []
+    files: set[str] = set()
+    if not sums:
+        return out, files
+    for lo in st.leftovers:
+        h1 = st.tmp_zip_h1.get(lo.file) if lo.kind == "tmp" else None
+        if h1 is None or h1 in sums:
+            continue
+        files.add(lo.file)
+        go_error = gosum_mismatch_words(path, version, False, h1, sums[0])
+        message = (
+            f"{path}@{version}: a download go rejected, not an interrupted one: {lo.file} is "
+            f"a whole zip that hashes to {h1}, but go.sum says {sums[0]} (go: verifying "
+            f"{path}@{version}: checksum mismatch ... SECURITY ERROR). go removes this file "
+            "on its next download of the version, which fails the same way while the "
+            "source serves these bits: find out where they come from"
+        )
+        out += _findings(
+            need,
+            "download-rejected",
+            Severity.INFORMATION,
+            message,
+            fixes=("compare-proxies",),
+            data={"file": lo.file, "zipHash": h1, "goSumHash": sums[0], "goError": go_error},
+        )
+    return out, files
+
+
+def _missing_ziphash(need: Need, st: ModuleState) -> list[Finding]:
+    """A zip without its ``.ziphash``: go mod verify fails on it, in these words (go
+    build hashes the zip again, checks it against go.sum and writes the file)."""
+    if st.files is None or st.zip is None or st.ziphash is not None:
+        return []
+    if any(e.startswith(f"open {st.files.ziphash}:") for e in st.errors):
+        return []  # unreadable, not missing: _unreadable says so
+    path, version = need.fetch or ("", "")
+    go_error = (
+        f"{path} {version}: missing ziphash: open {st.files.ziphash}: no such file or directory"
+    )
+    message = (
+        f"{go_error}. go mod verify fails with this error; go build hashes the zip again, "
+        "checks it against go.sum and writes the .ziphash"
+    )
+    return _findings(
+        need,
+        "cache-corrupt",
+        Severity.ERROR,
+        message,
+        fixes=("redownload", "clear"),
+        data={"goError": go_error, "file": st.files.ziphash},
+    )
+
+
+def _incomplete(
+    need: Need, st: ModuleState, rejected: AbstractSet[str] = frozenset()
+) -> list[Finding]:
     path, version = need.fetch or ("", "")
     reasons: list[str] = []
     for lo in st.leftovers:
+        if lo.file in rejected:
+            continue  # download-rejected says what it is
         if lo.kind == "partial":
             reasons.append(f"extraction was interrupted ({lo.file} is left over)")
         elif lo.kind == "tmp":
@@ -276,16 +367,13 @@ def _incomplete(need: Need, st: ModuleState) -> list[Finding]:
         else:
             reasons.append(f"an old extraction was interrupted ({lo.file} is left over)")
     no_ziphash = st.zip is not None and st.ziphash is None
-    if no_ziphash:
-        # go mod verify's words; the zip was renamed into place, its hash never written
-        reasons.append("missing ziphash: the zip has no .ziphash, its download did not finish")
     if st.mod is not None and st.mod_empty:
         reasons.append(
             "the cached go.mod is empty (zero bytes): go fails on it with "
             f"'verifying {path}@{version}/go.mod: checksum mismatch'"
         )
-    # A .partial leftover or a missing .ziphash already says why go will not use the
-    # extracted dir.
+    # A .partial leftover or a missing .ziphash (cache-corrupt) already says why go
+    # will not use the extracted dir.
     explained = any(lo.kind == "partial" for lo in st.leftovers) or (
         no_ziphash and st.extracted.reason == "ziphash file is missing"
     )
@@ -437,7 +525,10 @@ def check(facts: Facts) -> list[Finding]:
         out += found
         if fetched is not None:
             missing.append(fetched)
-        out += _incomplete(need, st)
+        rejected, rejected_files = _rejected(facts, need, st)
+        out += rejected
+        out += _missing_ziphash(need, st)
+        out += _incomplete(need, st, rejected_files)
         out += _unreadable(need, st)
         if facts.full is not None and fetch in facts.full:
             out += _full(facts, need, st, facts.full[fetch])

@@ -19,11 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from gomod_doctor.checks.cache import goproxy_off_message, lacks_sum_line
+from gomod_doctor.checks.cache import (
+    GOSUM_SECURITY_ERROR,
+    goproxy_off_message,
+    gosum_mismatch_words,
+    lacks_sum_line,
+)
 from gomod_doctor.checks.locate import Site, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
+from gomod_doctor.goenv.proxy import PROXY_OFF
 from gomod_doctor.network.model import (
     Attempt,
     Comparison,
@@ -102,7 +108,7 @@ def _next_name(nf: NetworkFacts, e: EntryRef) -> str | None:
     if not nxt:
         return None
     n = nxt[0]
-    return "direct" if n.kind == "direct" else ("off" if n.kind == "off" else n.name)
+    return n.url  # "direct", "off", or the proxy's URL (credentials redacted)
 
 
 def consequence(nf: NetworkFacts, a: Attempt, *, pending: bool) -> str:
@@ -173,11 +179,40 @@ def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
 
 
+def go_words(a: Attempt, nf: NetworkFacts | None = None) -> str:
+    """What the go command prints for this failed request: the first line of its error,
+    which names the full URL (credentials redacted), e.g. ``reading
+    https://proxy.example/example.com/m/@v/v1.2.0.info: 403 Forbidden``. go has no
+    words for a proxy that never answers (it waits): then the URL and what happened."""
+    if a.kind == "hang":
+        total = nf.total_timeout if nf is not None else 5.0
+        return f"{a.url}: connected, but no answer within {_secs(total)}"
+    return _first_line(a.go_error) or f"{a.url}: {describe(a, nf)}"
+
+
+def _urls(attempts: Iterable[Attempt]) -> str:
+    return ", ".join(dict.fromkeys(a.url for a in attempts))
+
+
+def _known_words(nf: NetworkFacts, path: str) -> str:
+    """What the proxies know of ``path`` when they lack the wanted version."""
+    known = nf.known_paths.get(path)
+    if known is None:
+        return ""
+    if known:
+        shown = ", ".join(known[-3:])
+        return (
+            f". The proxies know {path} (versions: {shown}) but not this version: the "
+            "version is wrong. Check it (go list -m -versions " + path + ")"
+        )
+    return f". The proxies know {path} but not this version: the version is wrong. Check it"
+
+
 def _verdict_findings(
     nf: NetworkFacts, m: ModuleAvailability, v: Verdict, sites: list[Site], subject: str
 ) -> tuple[list[Finding], set[int]]:
-    """Findings for a failing verdict, and the entries they blame."""
-    mv = f"{m.module}@{m.version}"
+    """Findings for a failing verdict, and the entries they blame. Each message starts
+    with what go prints (``M@V: <go's error>``), then says what go does next."""
     # the files go must fetch (what checks.cache calls missing): this finding says
     # that the version is not in the module cache, and why go cannot fetch it
     data: dict[str, object] = {"file": v.file, "files": list(m.files), "goError": v.go_error}
@@ -189,29 +224,36 @@ def _verdict_findings(
         )
         return found, blamed
 
+    said = _first_line(v.go_error)
     if v.kind in ("error", "hang"):
         a = v.cause
         if a is None:
             return [], blamed
         blamed.add(a.entry.index)
-        data.update(proxy=a.entry.url, reason=a.reason or a.kind, latency=round(a.latency, 3))
+        data.update(
+            proxy=a.entry.url, url=a.url, reason=a.reason or a.kind, latency=round(a.latency, 3)
+        )
         if v.kind == "error" and a.kind == "error" and a.entry.fallback_on_any_error:
             # every later entry failed too: go reports this one's error
-            head = f"{subject}: every GOPROXY entry failed; the download will fail with"
-            message = f"{head} go's error from {a.entry.name}: {_first_line(v.go_error)}"
-        else:
             message = (
-                f"{subject}: {a.entry.name}: {describe(a, nf)}. {consequence(nf, a, pending=True)}"
+                f"{subject}: {said or go_words(a, nf)}. Every GOPROXY entry failed (after '|' "
+                "the go command tries the next one), and go reports this error: the download "
+                "will fail"
             )
-            if a.kind == "error":
-                message += f" (go: {_first_line(v.go_error)})"
+        else:
+            words = said if a.kind == "error" and said else go_words(a, nf)
+            message = f"{subject}: {words}. {consequence(nf, a, pending=True)}"
         return fail(code_for(a), message)
     proxies = [a for a in v.steps if a.entry.kind == "proxy"]
-    hosts = ", ".join(a.entry.name for a in proxies)
+    if proxies:
+        data["urls"] = list(dict.fromkeys(a.url for a in proxies))
+    known = _known_words(nf, m.module)
+    if known:
+        data["knownVersions"] = list(nf.known_paths.get(m.module, ()))
     if v.kind == "not-found":
         message = (
-            f"{subject}: not found on any GOPROXY entry ({hosts} answered 404/410), so the "
-            f"download will fail (go: {_first_line(v.go_error) or 'not found'})"
+            f'{subject}: {said or "not found"}. Every GOPROXY entry answers "not found" '
+            f"({_urls(proxies)}), so the download will fail{known}"
         )
         return fail("proxy-not-found", message)
     if v.kind == "off":
@@ -219,27 +261,31 @@ def _verdict_findings(
         if failed is not None:
             blamed.add(failed.entry.index)
             message = (
-                f"{subject}: {failed.entry.name}: {describe(failed, nf)}; after '|' the go "
-                f"command goes on to off, which stops: the download will fail "
-                f"(go: {_first_line(v.go_error)})"
+                f"{subject}: {said or go_words(failed, nf)}. After '|' the go command goes "
+                "on to off, which stops: the download will fail"
             )
             return fail(code_for(failed), message)
         if proxies:
             message = (
-                f"{subject}: not found on {hosts}, and GOPROXY then says off: "
-                f"{mv}: module lookup disabled by GOPROXY=off"
+                f"{subject}: {said or PROXY_OFF}. The GOPROXY entries before off answer "
+                f'"not found" ({_urls(proxies)}), and off stops the lookup{known}'
             )
             return fail("proxy-not-found", message)
+        mv = f"{m.module}@{m.version}"
         return fail("proxy-config", goproxy_off_message(mv, subject))
     return [], blamed
 
 
 def _exposed(facts: Facts, nf: NetworkFacts, m: ModuleAvailability) -> bool:
-    """Every proxy said "not found" (and the checksum database, when it answered), and
-    no GOPRIVATE/GONOSUMDB pattern covers the path."""
+    """No proxy knows any version of the path (every proxy said "not found", for the
+    version and for its ``@v/list``/``@latest``), nor does the checksum database know
+    the version, and no GOPRIVATE/GONOSUMDB pattern covers the path. A single unknown
+    version of a path a proxy knows is a wrong version (``proxy-not-found``)."""
     env = facts.env
     if m.private or env.is_private(m.module) or env.no_sumdb(m.module):
         return False
+    if m.module in nf.known_paths:
+        return False  # a proxy knows the path: a wrong version, not a private path
     key = (m.module, m.version)
     if nf.sumdb_not_found is not None and key not in nf.sumdb_not_found:
         rec = nf.sumdb.records.get(key) if nf.sumdb is not None else None
@@ -268,10 +314,13 @@ def _private_findings(
         if nf.sumdb_not_found is not None and key in nf.sumdb_not_found
         else ""
     )
+    what = (
+        f"no version of {m.module}" if m.module in nf.unknown_paths else f"{m.module}@{m.version}"
+    )
     message = (
-        f'{m.module}@{m.version}: {hosts}{also} answer "not found": if this is a private '
-        "module, its path is sent to them on every lookup. Add its prefix to GOPRIVATE: "
-        + " ".join(argv)
+        f'{m.module}@{m.version}: {hosts}{also} answer "not found" for {what}: if this is a '
+        "private module, its path is sent to them on every lookup. Add its prefix to "
+        "GOPRIVATE: " + " ".join(argv)
     )
     data: dict[str, object] = {
         "prefix": prefix,
@@ -335,13 +384,6 @@ def comparison_findings(facts: Facts, c: Comparison) -> list[Finding]:
 
 #: go's words after a go.sum mismatch (modfetch goSumMismatch) and after a checksum
 #: database mismatch (modfetch sumdbMismatch).
-GOSUM_SECURITY_ERROR = (
-    "\n\nSECURITY ERROR\n"
-    "This download does NOT match an earlier download recorded in go.sum.\n"
-    "The bits may have been replaced on the origin server, or an attacker may\n"
-    "have intercepted the download attempt.\n\n"
-    "For more information, see 'go help module-auth'."
-)
 SUMDB_SECURITY_ERROR = (
     "\n\nSECURITY ERROR\n"
     "This download does NOT match the one reported by the checksum server.\n"
@@ -369,18 +411,6 @@ def sumdb_mismatch_words(
         f"{path}@{version}: verifying {noun}: checksum mismatch\n"
         f"\tdownloaded: {downloaded}\n"
         f"\t{db_name}: {db_hash}" + SUMDB_SECURITY_ERROR
-    )
-
-
-def gosum_mismatch_words(
-    path: str, version: str, gomod: bool, downloaded: str, gosum_hash: str
-) -> str:
-    """go's error when a download differs from go.sum (modfetch checkModSum)."""
-    shown = version + ("/go.mod" if gomod else "")
-    return (
-        f"verifying {path}@{shown}: checksum mismatch\n"
-        f"\tdownloaded: {downloaded}\n"
-        f"\tgo.sum:     {gosum_hash}" + GOSUM_SECURITY_ERROR
     )
 
 
@@ -745,16 +775,16 @@ def check(facts: Facts) -> list[Finding]:
             found, who = _verdict_findings(nf, tc.availability, v, sites, subject)
             if v.kind == "not-found":
                 # toolchain.Exec's words when no entry has it
-                go_words = f"download {tc.toolchain} for {tc.platform}: toolchain not available"
-                found = [replace(f, message=f"{f.message}; go says: {go_words}") for f in found]
+                tc_words = f"download {tc.toolchain} for {tc.platform}: toolchain not available"
+                found = [replace(f, message=f"{f.message}; go says: {tc_words}") for f in found]
             out += found
             blamed |= who
     for index, a in sorted(nf.entry_failures().items()):
         if index in blamed:
             continue
-        message = f"{a.entry.name}: {describe(a, nf)}. {consequence(nf, a, pending=False)}"
-        if a.kind == "error":
-            message += f" (go: {_first_line(a.go_error)})"
+        message = (
+            f"GOPROXY entry {a.entry.url}: {go_words(a, nf)}. {consequence(nf, a, pending=False)}"
+        )
         out += _emit(
             module_sites,
             code_for(a),
@@ -762,6 +792,7 @@ def check(facts: Facts) -> list[Finding]:
             message,
             data={
                 "proxy": a.entry.url,
+                "url": a.url,
                 "reason": a.reason or a.kind,
                 "latency": round(a.latency, 3),
                 "goError": a.go_error,
@@ -783,6 +814,7 @@ __all__ = [
     "comparison_findings",
     "consequence",
     "describe",
+    "go_words",
     "gosum_mismatch_words",
     "sumdb_findings",
     "sumdb_mismatch_words",

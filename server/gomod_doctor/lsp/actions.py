@@ -23,6 +23,7 @@ Quick fixes, keyed by the diagnostic's ``data.code``:
   database's value" (an edit of go.sum, from either diagnostic, offered only for a
   verified record), "Redownload M@V" (the cache is wrong), "Compare the proxies'
   copies of M@V" (go.sum and the cache agree, the database differs).
+- ``download-rejected``: "Compare the proxies' copies of M@V".
 - ``private-path-exposed``: "Add <prefix> to GOPRIVATE" (``go env -w``, after asking).
 
 On the lines under the cursor (``refactor.rewrite``): "Use local checkout DIR" on a
@@ -708,7 +709,7 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
             _sum_duplicate(b, diag, data)
         elif code in ("replace-missing", "replace-path-mismatch"):
             _replace_fixes(b, diag, data, handled)
-        elif code == "sumdb-mismatch":
+        elif code in ("sumdb-mismatch", "download-rejected"):
             _sumdb_mismatch(b, diag, data)
         elif code == "private-path-exposed":
             _private_path(b, diag, data)

@@ -45,6 +45,7 @@ from gomod_doctor.network.availability import (
 from gomod_doctor.network.checksums import gather_sumdb
 from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
 from gomod_doctor.network.model import (
+    EntryRef,
     FileKind,
     ModuleAvailability,
     NetworkFacts,
@@ -216,6 +217,8 @@ async def gather_network(
                 nf.sumdb_not_found = frozenset(
                     k for k, r in nf.sumdb.records.items() if r.kind == "not-found"
                 )
+        if pool is not None:
+            await _path_knowledge(nf, asker, facts, private)
         if tc is not None and tc_task is not None:
             nf.toolchain = ToolchainAvailability(
                 tc.toolchain,
@@ -247,6 +250,68 @@ async def gather_network(
             "unknown"
         )
     return nf
+
+
+#: At most this many module paths are asked about (``@v/list``, ``@latest``) in one gather.
+MAX_PATH_LOOKUPS = 16
+
+
+def _unknown_everywhere(m: ModuleAvailability) -> bool:
+    """Every proxy go asked answered "not found" for the version."""
+    v = m.outcome
+    if v is None or v.kind not in ("not-found", "direct", "off"):
+        return False
+    steps = [a for w in m.verdicts for a in w.steps]
+    return bool(steps) and all(a.kind == "not-found" for a in steps)
+
+
+async def _path_knowledge(
+    nf: NetworkFacts, asker: Asker, facts: Facts, private: Callable[[str], bool]
+) -> None:
+    """For each public module path every proxy lacks the wanted version of: does any
+    of those proxies know the path at all (``@v/list``, then ``@latest`` when the list
+    is empty, as ``go list -m -versions`` and ``@latest`` queries ask)? A known path
+    is a wrong version; an unknown one may be a private path sent to public services.
+    The path was already sent with the version: nothing new leaves the machine, and
+    GOPRIVATE/GONOPROXY/GONOSUMDB paths are never asked about."""
+    env = facts.env
+    paths: dict[str, list[EntryRef]] = {}
+    for m in nf.availability.values():
+        p = m.module
+        if m.private or private(p) or env.is_private(p) or env.no_sumdb(p):
+            continue
+        if not _unknown_everywhere(m):
+            continue
+        entries = paths.setdefault(p, [])
+        for w in m.verdicts:
+            for a in w.steps:
+                if a.entry not in entries:
+                    entries.append(a.entry)
+    chosen = sorted(paths)[:MAX_PATH_LOOKUPS]
+
+    async def one(path: str) -> tuple[str, str, tuple[str, ...]]:
+        """(path, "known"|"unknown"|"undetermined", the versions known)."""
+        unknown = True
+        for e in paths[path]:
+            listed = await asker.ask(e, path, "", "list")
+            if listed.kind == "ok" and listed.versions:
+                return path, "known", listed.versions
+            if listed.kind == "ok":
+                latest = await asker.ask(e, path, "", "latest")
+                if latest.kind == "ok":
+                    return path, "known", latest.versions
+                unknown = unknown and latest.kind == "not-found"
+            else:
+                unknown = unknown and listed.kind == "not-found"
+        return path, ("unknown" if unknown else "undetermined"), ()
+
+    unknown: set[str] = set()
+    for path, what, versions in await asyncio.gather(*(one(p) for p in chosen)):
+        if what == "unknown":
+            unknown.add(path)
+        elif what == "known":
+            nf.known_paths[path] = versions
+    nf.unknown_paths = frozenset(unknown)
 
 
 def _result(

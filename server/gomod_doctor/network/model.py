@@ -23,8 +23,9 @@ from gomod_doctor.position import Range
 #: ``skipped``      not asked (the deadline ran out, or offline)
 AttemptKind = Literal["ok", "not-found", "error", "hang", "bad-content", "skipped"]
 
-#: The file of a module version that go fetches (``@v/list`` for the list probe).
-FileKind = Literal["info", "mod", "zip", "list"]
+#: The file of a module version that go fetches (``@v/list`` and ``@latest``: what
+#: the proxy knows of a module path).
+FileKind = Literal["info", "mod", "zip", "list", "latest"]
 
 #: What the go command will do for one file of a module version.
 #:
@@ -83,6 +84,8 @@ class Attempt:
     latency: float = 0.0
     #: reused from an earlier request (the cache, or the entry's known failure)
     cached: bool = False
+    #: the versions a ``list`` (or ``latest``) answer names, in semver order
+    versions: tuple[str, ...] = ()
 
     @property
     def unreachable(self) -> bool:
@@ -342,6 +345,12 @@ class NetworkFacts:
     sumdb_not_found: frozenset[tuple[str, str]] | None = None
     #: the checksum database's answers (None: not asked: GOSUMDB=off, offline...)
     sumdb: SumdbFacts | None = None
+    #: module paths a proxy knows (its ``@v/list`` or ``@latest`` answers) although it
+    #: lacks the wanted version, with the versions it lists: a wrong version, not a
+    #: private path. Asked only for public paths every proxy answered "not found" for.
+    known_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: module paths every proxy asked answered "not found" for, list and latest too
+    unknown_paths: frozenset[str] = frozenset()
     #: the overall deadline cut some work short
     deadline_hit: bool = False
     #: the limits in force (for messages: "timed out after 3 s")

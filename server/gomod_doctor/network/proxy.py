@@ -28,8 +28,10 @@ from dataclasses import dataclass, replace
 
 from gomod_doctor.goenv.proxy import ProxyEntry, ProxyList
 from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.module import semver
 from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.goquote import go_quote
+from gomod_doctor.module.semver import sort_versions
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, Fetched, HttpPool, safe_url
 from gomod_doctor.network.model import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
 
@@ -66,6 +68,8 @@ def module_url(base: str, path: str, version: str, file: FileKind) -> str:
     esc = escape_path(path)
     if file == "list":
         return f"{root}/{esc}/@v/list"
+    if file == "latest":
+        return f"{root}/{esc}/@latest"
     return f"{root}/{esc}/@v/{escape_version(version)}.{file}"
 
 
@@ -153,8 +157,8 @@ def classify(entry: EntryRef, file: FileKind, version: str, f: Fetched) -> Attem
             return att(
                 "hang",
                 "timeout",
-                f"no answer from {entry.name} within {_secs(f.elapsed)}: the go command "
-                "has no timeout and would wait forever",
+                f"{f.url}: connected, but no answer within {_secs(f.elapsed)}: the go "
+                "command has no timeout and would wait forever",
             )
         if err.kind == "truncated":
             return att("error", "truncated", f'read "{f.url}": unexpected EOF')
@@ -196,7 +200,23 @@ def classify(entry: EntryRef, file: FileKind, version: str, f: Fetched) -> Attem
             )
     elif file == "zip" and not f.body.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return att("bad-content", "garbage", "zip: not a valid zip file")
+    elif file in ("list", "latest"):
+        return replace(att("ok"), versions=_versions(file, f.body))
     return att("ok")
+
+
+def _versions(file: FileKind, body: bytes) -> tuple[str, ...]:
+    """The valid versions a ``@v/list`` (one a line) or ``@latest`` (.info) names."""
+    text = body.decode("utf-8", "replace")
+    if file == "latest":
+        try:
+            got = json.loads(text).get("Version")
+        except (ValueError, AttributeError):
+            return ()
+        found = [got] if isinstance(got, str) else []
+    else:
+        found = [line.split(" ", 1)[0] for line in text.splitlines() if line.strip()]
+    return tuple(sort_versions([v for v in dict.fromkeys(found) if semver.is_valid(v)]))
 
 
 def _info_problem(body: bytes, version: str) -> str | None:
