@@ -33,3 +33,20 @@ def test_quick_start_is_the_two_commands() -> None:
     block = re.search(r"```sh\n(.*?)```", section, re.S)
     assert block is not None
     assert block.group(1).split("\n")[:-1] == ["make demo", "make test"]
+
+
+def test_vscode_setting_lists_every_code() -> None:
+    """The extension's severity setting offers every catalog code, with its default
+    (vscode-extension/scripts/sync_codes.py writes it)."""
+    import json
+
+    pkg = json.loads(
+        (README.parent / "vscode-extension" / "package.json").read_text(encoding="utf-8")
+    )
+    props = pkg["contributes"]["configuration"]["properties"]["gomodDoctor.diagnostics.severity"]
+    listed = props["properties"]
+    assert list(listed) == list(CATALOG)
+    for code, info in CATALOG.items():
+        assert listed[code]["markdownDescription"].endswith(
+            f"Default: `{info.severity.name.lower()}`."
+        )
