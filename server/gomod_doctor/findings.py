@@ -350,6 +350,21 @@ CATALOG: dict[str, CodeInfo] = {
             "Stop using that proxy and report it; `redownload` from a good one.",
         ),
         CodeInfo(
+            "version-retracted",
+            Severity.WARNING,
+            "A selected version that the latest go.mod of its module retracts (go's "
+            "`retracted by module author: <rationale>`), from the module cache as `go list "
+            "-m -u` reads it, on the require line (or the one it comes through).",
+            "`go get M@latest` (go's advice: the latest unretracted version).",
+        ),
+        CodeInfo(
+            "module-deprecated",
+            Severity.INFORMATION,
+            "A directly required module whose latest go.mod says `// Deprecated:` (go's "
+            "`module M is deprecated: <message>`), from the module cache.",
+            "Move to what the message names.",
+        ),
+        CodeInfo(
             "insecure-setting",
             Severity.INFORMATION,
             "GOSUMDB=off, GOINSECURE, GONOSUMCHECK, a very broad GONOSUMDB pattern, or "
