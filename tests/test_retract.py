@@ -240,8 +240,11 @@ def test_replaced_module_is_not_looked_up(latest_cache: CacheFixture) -> None:
     assert by_code(found, "module-deprecated") == []
 
 
-def test_nothing_cached_beyond_the_version_used_is_quiet(make_cache: MakeCache) -> None:
-    """Only the required version in the cache, and it retracts nothing: go says nothing."""
+def test_nothing_cached_beyond_the_version_used_is_quiet_until_go_downloads_more(
+    make_cache: MakeCache,
+) -> None:
+    """Only the required version in the cache, and it retracts nothing: go says nothing.
+    Once go downloads the version that retracts it (and rewrites @v/list), both say so."""
     fx = make_cache(MODULES, ROOTS)
     ws = fx.workspace
     go = go_list_u(fx, ws)
@@ -249,6 +252,39 @@ def test_nothing_cached_beyond_the_version_used_is_quiet(make_cache: MakeCache) 
     found = doctor(fx, ws)
     assert by_code(found, "version-retracted") == []
     assert by_code(found, "module-deprecated") == []
+    with GoProxy(MODULES) as proxy:
+        res = run_go(
+            ["mod", "download", "example.com/r@v1.4.0"], fx.root, fx.env_with(GOPROXY=proxy.url)
+        )
+        assert res.returncode == 0, res.stderr
+    assert go_list_u(fx, ws)["example.com/r"]["Retracted"] == ["bad one"]
+    [f] = by_code(doctor(fx, ws), "version-retracted")
+    assert f.message.startswith("example.com/r@v1.1.0: retracted by module author: bad one\n")
+
+
+def test_deprecation_of_a_replacement_directory_is_read_afresh(
+    latest_cache: CacheFixture,
+) -> None:
+    """The latest version replaced by a directory: go reads the directory's go.mod."""
+    fx = latest_cache
+    ws = fx.workspace
+    lib = ws.parent / "lib-d"
+    lib.mkdir()
+    (lib / "d.go").write_text("package d\n")
+    (lib / "go.mod").write_text("module example.com/d\n\ngo 1.21\n")
+    write(
+        ws,
+        ["example.com/d v1.0.0"],
+        ["example.com/d"],
+        extra="\nreplace example.com/d v1.1.0 => ../lib-d\n",
+    )
+    sums(fx, ws)
+    assert "Deprecated" not in go_list_u(fx, ws)["example.com/d"]
+    assert by_code(doctor(fx, ws), "module-deprecated") == []
+    (lib / "go.mod").write_text("// Deprecated: local says so\nmodule example.com/d\n\ngo 1.21\n")
+    assert go_list_u(fx, ws)["example.com/d"]["Deprecated"] == "local says so"
+    [f] = by_code(doctor(fx, ws), "module-deprecated")
+    assert f.message == "module example.com/d is deprecated: local says so"
 
 
 def test_latest_query() -> None:

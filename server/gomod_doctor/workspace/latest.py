@@ -18,6 +18,7 @@ re-reads nothing.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Iterable
@@ -59,6 +60,7 @@ _lock = threading.Lock()
 _Key = tuple[str, int, int, int]
 _lists: dict[_Key, tuple[str, ...]] = {}
 _mods: dict[_Key, tuple[tuple[Retraction, ...], str] | None] = {}
+_answers: dict[tuple[object, ...], tuple[Latest | None, str | None, _Key | None]] = {}
 _MEMO_MAX = 20_000
 
 
@@ -108,7 +110,9 @@ def _read_mod(path: str) -> tuple[tuple[Retraction, ...], str] | None:
             data = fh.read()
     except OSError:
         data = b""
-    if data:
+    if data and b"retract" not in data and b"Deprecated" not in data:
+        got = ((), "")  # nothing to say (most go.mod files): not worth parsing
+    elif data:
         f = parse_mod(data.decode("utf-8", "surrogateescape"), "go.mod", lax=True)
         if not f.go_errors:
             got = (
@@ -161,35 +165,68 @@ def _replacement(sites: Iterable[ReplaceSite], path: str, version: str) -> Repla
     return None
 
 
+@functools.lru_cache(maxsize=65536)
+def _list_path(gomodcache: str, path: str) -> str | None:
+    try:
+        return os.path.join(download_dir(gomodcache, path), "list")
+    except ValueError:
+        return None
+
+
 def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()) -> Latest | None:
     """The latest go.mod of ``path`` as go finds it offline (None: no answer: nothing
     cached, an unreadable go.mod, or every version of ``path`` replaced, where go looks
-    nothing up)."""
-    sites = list(replaces)
-    if any(s.stmt.old_path == path and not s.stmt.old_version for s in sites):
+    nothing up).
+
+    A cached ``.mod`` never changes once written, and a new one rewrites ``@v/list``:
+    the answer is kept while the list file's identity and the replacements are the
+    same (a replacement directory's go.mod is checked each time)."""
+    sites = [s for s in replaces if s.stmt.old_path == path]
+    if any(not s.stmt.old_version for s in sites):
         return None  # CheckRetractions / CheckDeprecation: all versions replaced
-    try:
-        listed = _read_list(os.path.join(download_dir(gomodcache, path), "list"))
-    except ValueError:
+    list_path = _list_path(gomodcache, path)
+    if list_path is None:
         return None
-    replaced = [s.stmt.old_version for s in sites if s.stmt.old_path == path]
-    version = latest_version(listed or (), replaced)
-    if not version:
+    list_key = _key(list_path)
+    if list_key is None and not sites:
         return None
-    rep = _replacement(sites, path, version)
-    try:
-        if rep is None:
-            gomod = cache_path(gomodcache, path, version, "mod")
-        elif rep.target_dir is not None:
-            gomod = str(Path(rep.target_dir) / "go.mod")
-        else:
-            gomod = cache_path(gomodcache, rep.stmt.new_path, rep.stmt.new_version, "mod")
-    except ValueError:
-        return None
-    got = _read_mod(gomod)
-    if got is None:
-        return None
-    return Latest(path, version, gomod, got[0], got[1])
+    memo_key = (
+        gomodcache,
+        path,
+        list_key,
+        tuple(
+            (s.in_work, s.stmt.old_version, s.stmt.new_path, s.stmt.new_version, str(s.file))
+            for s in sites
+        ),
+    )
+    with _lock:
+        hit = _answers.get(memo_key)
+    if hit is not None and (hit[1] is None or _key(hit[1]) == hit[2]):
+        return hit[0]
+    listed = _read_list(list_path) if list_key is not None else None
+    version = latest_version(listed or (), [s.stmt.old_version for s in sites])
+    got: Latest | None = None
+    checked: str | None = None  # a go.mod outside the cache: checked on every use
+    if version:
+        rep = _replacement(sites, path, version)
+        gomod: str | None = None
+        try:
+            if rep is None:
+                gomod = cache_path(gomodcache, path, version, "mod")
+            elif rep.target_dir is not None:
+                gomod = checked = str(Path(rep.target_dir) / "go.mod")
+            else:
+                gomod = cache_path(gomodcache, rep.stmt.new_path, rep.stmt.new_version, "mod")
+        except ValueError:
+            gomod = None
+        read = _read_mod(gomod) if gomod is not None else None
+        if gomod is not None and read is not None:
+            got = Latest(path, version, gomod, read[0], read[1])
+    with _lock:
+        if len(_answers) >= _MEMO_MAX:
+            _answers.clear()
+        _answers[memo_key] = (got, checked, _key(checked) if checked is not None else None)
+    return got
 
 
 def gather(gomodcache: str, needs: BuildNeeds) -> dict[str, Latest]:
