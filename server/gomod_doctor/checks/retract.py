@@ -16,12 +16,13 @@ go builds with either without complaint, so neither is an error.
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.module import semver
 from gomod_doctor.workspace.latest import Latest
-from gomod_doctor.workspace.needs import Need
+from gomod_doctor.workspace.needs import Need, RequireSite
 
 _MAX_LEN = 500
 
@@ -59,6 +60,29 @@ def _chain(need: Need) -> str:
     return "".join(f"{p}@{v} requires\n\t" for p, v in need.chain[:-1])
 
 
+def _on(
+    requires: list[RequireSite],
+    code: str,
+    severity: Severity,
+    message: str,
+    need: Need,
+    data: dict[str, Any],
+) -> list[Finding]:
+    return [
+        Finding(
+            str(r.module.gomod.path),
+            r.stmt.syntax.range,
+            code,
+            severity,
+            message,
+            module=need.path,
+            version=need.version,
+            data={"module": need.path, "version": need.version, **data},
+        )
+        for r in requires
+    ]
+
+
 def check(facts: Facts) -> list[Finding]:
     needs = facts.needs
     out: list[Finding] = []
@@ -66,7 +90,7 @@ def check(facts: Facts) -> list[Finding]:
         latest = facts.latest.get(need.path)
         if latest is None or need.path in needs.main_modules:
             continue
-        requires = need.requires or need.via
+        found = {"latest": latest.version, "gomod": latest.gomod}
         why = retracted(latest, need.version)
         # go get warns of the modules of named packages; go list -m -u of every one
         if why is not None and (need.requires or need.import_sites):
@@ -78,45 +102,19 @@ def check(facts: Facts) -> list[Finding]:
                 "to switch to the latest unretracted version, run:\n"
                 f"\tgo get {need.path}@latest"
             )
-            for r in requires:
-                out.append(
-                    Finding(
-                        str(r.module.gomod.path),
-                        r.stmt.syntax.range,
-                        "version-retracted",
-                        Severity.WARNING,
-                        message,
-                        module=need.path,
-                        version=need.version,
-                        data={
-                            "module": need.path,
-                            "version": need.version,
-                            "rationale": why,
-                            "latest": latest.version,
-                            "gomod": latest.gomod,
-                            "chain": [f"{p}@{v}" for p, v in need.chain],
-                        },
-                    )
-                )
+            chain = [f"{p}@{v}" for p, v in need.chain]
+            data = {"rationale": why, "chain": chain, **found}
+            out += _on(
+                need.requires or need.via,
+                "version-retracted",
+                Severity.WARNING,
+                message,
+                need,
+                data,
+            )
         direct = [r for r in need.requires if not r.stmt.indirect]
         if latest.deprecated and direct:
             message = f"module {need.path} is deprecated: " + short_message(latest.deprecated, "")
-            for r in direct:
-                out.append(
-                    Finding(
-                        str(r.module.gomod.path),
-                        r.stmt.syntax.range,
-                        "module-deprecated",
-                        Severity.INFORMATION,
-                        message,
-                        module=need.path,
-                        version=need.version,
-                        data={
-                            "module": need.path,
-                            "deprecated": latest.deprecated,
-                            "latest": latest.version,
-                            "gomod": latest.gomod,
-                        },
-                    )
-                )
+            data = {"deprecated": latest.deprecated, **found}
+            out += _on(direct, "module-deprecated", Severity.INFORMATION, message, need, data)
     return out
