@@ -143,3 +143,36 @@ def test_tool_module_not_in_cache(tool_ws: CacheFixture) -> None:
     assert found, "the tool's module is needed"
     assert {f.code for f in found} & {"cache-missing", "proxy-config"}
     assert all(line_of(fx, f) == "example.com/t v1.0.0 // indirect" for f in found)
+
+
+def test_tool_of_the_main_module(tool_ws: CacheFixture) -> None:
+    """A tool in the workspace's own module: its imports are needs (u's zip here)."""
+    ws = tool_ws.workspace
+    (ws / "go.mod").write_text(
+        GOMOD.format(tool="tool example.com/workspace/cmd/gen\n\n").replace(
+            "\texample.com/t v1.0.0 // indirect\n", ""
+        )
+    )
+    (ws / "cmd" / "gen").mkdir(parents=True)
+    (ws / "cmd" / "gen" / "main.go").write_text(
+        'package main\n\nimport _ "example.com/u"\n\nfunc main() {}\n'
+    )
+    assert go_tool(tool_ws) == (0, "")
+    assert loud(doctor(tool_ws)) == []
+    drop_sum(tool_ws, "example.com/u v1.0.0 h1:")
+    code, err = go_tool(tool_ws)
+    assert code == 1 and "missing go.sum entry for module providing package example.com/u" in err
+    [f] = loud(doctor(tool_ws))
+    assert (f.code, f.module) == ("sum-missing", "example.com/u")
+
+
+def test_tool_no_module_provides(tool_ws: CacheFixture) -> None:
+    ws = tool_ws.workspace
+    (ws / "go.mod").write_text(GOMOD.format(tool="tool example.com/zzz/cmd/x\n\n"))
+    code, err = go_tool(tool_ws)
+    want = "no required module provides package example.com/zzz/cmd/x; to add it:\n\tgo get example.com/zzz/cmd/x"
+    assert code == 1 and want in err
+    [f] = loud(doctor(tool_ws))
+    assert (f.code, f.severity.label, f.message) == ("import-missing", "error", want)
+    line = (ws / "go.mod").read_text().splitlines()[f.range.start.line - 1]
+    assert line[f.range.start.col - 1 : f.range.end.col - 1] == "example.com/zzz/cmd/x"
