@@ -187,8 +187,8 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "import-missing",
             Severity.ERROR,
-            "An import of the workspace's own code that no module of the build list "
-            "provides, at the import (go's `no required module provides package`, or "
+            "An import of the workspace's own code (or a go.mod `tool` package, on its "
+            "line) that no module of the build list provides, at the import (go's `no required module provides package`, or "
             "`is replaced but not required` when only a `replace` names the module). A "
             "warning in test files; information with `-mod=mod`, where go adds it itself.",
             "`go get` the package (go's own advice, in the message).",
