@@ -89,37 +89,32 @@ def test_tool_state_go_builds_is_quiet(tool_ws: CacheFixture) -> None:
     assert loud(doctor(tool_ws)) == []
 
 
-def test_tool_module_zip_sum_missing(tool_ws: CacheFixture) -> None:
-    drop_sum(tool_ws, "example.com/t v1.0.0 h1:")
+@pytest.mark.parametrize(
+    ("module", "want"),
+    [
+        (
+            "example.com/t",
+            "missing go.sum entry for module providing package example.com/t/cmd/foo; to add:\n"
+            "\tgo mod download example.com/t",
+        ),
+        (  # the tool package's own import needs its zip too
+            "example.com/u",
+            "missing go.sum entry for module providing package example.com/u (imported by "
+            "example.com/t/cmd/foo); to add:\n\tgo get example.com/t/cmd/foo@v1.0.0",
+        ),
+    ],
+)
+def test_tool_zip_sum_missing(tool_ws: CacheFixture, module: str, want: str) -> None:
+    drop_sum(tool_ws, f"{module} v1.0.0 h1:")
     code, err = go_tool(tool_ws)
-    want = (
-        "missing go.sum entry for module providing package example.com/t/cmd/foo; to add:\n"
-        "\tgo mod download example.com/t"
-    )
     assert code == 1 and want in err
     # go build ./... does not load the tool
-    assert (
-        run_go(["build", "./..."], tool_ws.workspace, tool_ws.env_with(GOFLAGS="")).returncode == 0
-    )
+    res = run_go(["build", "./..."], tool_ws.workspace, tool_ws.env_with(GOFLAGS=""))
+    assert res.returncode == 0, res.stderr
     [f] = loud(doctor(tool_ws))
-    assert (f.code, f.severity.label, f.module) == ("sum-missing", "error", "example.com/t")
+    assert (f.code, f.severity.label, f.module) == ("sum-missing", "error", module)
     assert want in f.message
-    assert line_of(tool_ws, f) == "example.com/t v1.0.0 // indirect"
-
-
-def test_tool_dependency_zip_sum_missing(tool_ws: CacheFixture) -> None:
-    """The tool package's own import (u) needs its zip too."""
-    drop_sum(tool_ws, "example.com/u v1.0.0 h1:")
-    code, err = go_tool(tool_ws)
-    want = (
-        "missing go.sum entry for module providing package example.com/u (imported by "
-        "example.com/t/cmd/foo); to add:\n\tgo get example.com/t/cmd/foo@v1.0.0"
-    )
-    assert code == 1 and want in err
-    [f] = loud(doctor(tool_ws))
-    assert (f.code, f.module) == ("sum-missing", "example.com/u")
-    assert want in f.message
-    assert line_of(tool_ws, f) == "example.com/u v1.0.0 // indirect"
+    assert line_of(tool_ws, f) == f"{module} v1.0.0 // indirect"
 
 
 def test_without_the_tool_line_the_zip_is_not_needed(tool_ws: CacheFixture) -> None:
