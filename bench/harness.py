@@ -66,18 +66,23 @@ class Sample:
 @dataclass(frozen=True)
 class Target:
     """``metric`` (median) at most ``limit``, in seconds (or the metric's unit), or
-    times the same metric of measurement ``relative_to``."""
+    times the ``base_metric`` (default: the same metric) of measurement
+    ``relative_to``."""
 
     limit: float
     relative_to: str | None = None
     metric: str = "wall"
+    base_metric: str | None = None
 
     def describe(self, labels: Mapping[str, str]) -> str:
         what = "" if self.metric == "wall" else f"{self.metric} "
         if self.relative_to is None:
             unit = " s" if self.metric in ("wall", "cpu") else ""
             return f"{what}≤ {self.limit:g}{unit}"
-        return f"{what}≤ {self.limit:g} × {labels.get(self.relative_to, self.relative_to)}"
+        base = labels.get(self.relative_to, self.relative_to)
+        if self.base_metric not in (None, self.metric):
+            base += f" ({self.base_metric})"
+        return f"{what}≤ {self.limit:g} × {base}"
 
 
 @dataclass
@@ -173,6 +178,12 @@ class Measurement:
     warmup: int = 1
     default: bool = True
     note: str = ""
+    #: targets besides ``target`` (a measurement judged on several metrics)
+    more_targets: tuple[Target, ...] = ()
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        return ((self.target,) if self.target is not None else ()) + self.more_targets
 
 
 REGISTRY: dict[str, Measurement] = {}
@@ -188,6 +199,7 @@ def register(
     warmup: int = 1,
     default: bool = True,
     note: str = "",
+    more_targets: tuple[Target, ...] = (),
 ) -> Callable[[Run], Run]:
     """Decorator: register ``run`` as measurement ``name`` (shown as ``label``)."""
 
@@ -195,7 +207,7 @@ def register(
         if name in REGISTRY:
             raise ValueError(f"measurement {name!r} registered twice")
         REGISTRY[name] = Measurement(
-            name, label, run, target, setup, teardown, warmup, default, note
+            name, label, run, target, setup, teardown, warmup, default, note, more_targets
         )
         return run
 
@@ -223,9 +235,12 @@ class Result:
         return self.error is None and bool(self.samples)
 
 
-def judge(r: Result, results: Mapping[str, Result]) -> tuple[float | None, bool | None]:
-    """(the value compared with the limit, met?) for a result's target."""
-    t = r.m.target
+def judge(
+    r: Result, results: Mapping[str, Result], target: Target | None = None
+) -> tuple[float | None, bool | None]:
+    """(the value compared with the limit, met?) for a result's target (default: its
+    first)."""
+    t = target if target is not None else r.m.target
     if t is None or not r.ok:
         return None, None if t is None else False
     value = r.median(t.metric)
@@ -233,7 +248,7 @@ def judge(r: Result, results: Mapping[str, Result]) -> tuple[float | None, bool 
         base = results.get(t.relative_to)
         if base is None or not base.ok:
             return None, None
-        value /= base.median(t.metric)
+        value /= base.median(t.base_metric or t.metric)
     return value, value <= t.limit
 
 
@@ -356,7 +371,7 @@ def table(results: Mapping[str, Result], baseline: str | None) -> tuple[str, lis
     records: list[dict[str, Any]] = []
     for name, r in results.items():
         rec: dict[str, Any] = {"name": name, "label": r.m.label, "runs": len(r.samples)}
-        target = r.m.target.describe(labels) if r.m.target else ""
+        target = "; ".join(t.describe(labels) for t in r.m.targets)
         shown = target or ("baseline" if r is base else "")
         if not r.ok:
             rows.append((r.m.label, "error", "", "", "", "", shown, "ERROR"))
@@ -373,10 +388,20 @@ def table(results: Mapping[str, Result], baseline: str | None) -> tuple[str, lis
             rec["cpu_ratio_to_baseline"] = cpu / base.median("cpu")
             ratio = f"{rec['ratio_to_baseline']:.3f}"
             cpu_ratio = f"{rec['cpu_ratio_to_baseline']:.3f}"
-        value, met = judge(r, results)
-        verdict = "" if r.m.target is None else {True: "met", False: "NOT MET"}.get(met, "n/a")
-        if value is not None and r.m.target is not None and r.m.target.relative_to is None:
-            verdict += f" ({value:.3g})" if r.m.target.metric not in ("wall",) else ""
+        verdicts: list[str] = []
+        judged: list[dict[str, Any]] = []
+        for t in r.m.targets:
+            value, ok = judge(r, results, t)
+            v = "n/a" if ok is None else "met" if ok else "NOT MET"
+            if value is not None and (t.relative_to is not None or t.metric != "wall"):
+                v += f" ({value:.3g})"
+            verdicts.append(v)
+            judged.append({"target": t.describe(labels), "value": value, "met": ok})
+        verdict = "; ".join(verdicts)
+        oks = [j["met"] for j in judged]
+        met = None if not oks or None in oks else all(oks)
+        if len(judged) > 1:
+            rec["targets"] = judged
         rows.append(
             (
                 r.m.label,

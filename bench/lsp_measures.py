@@ -4,7 +4,8 @@ Each run starts a fresh ``gomod-doctor serve`` (stdio) in the corpus's isolated 
 environment (GOMODCACHE = the corpus's cache, GOTOOLCHAIN=local, GOFLAGS=-mod=mod,
 GOSUMDB=off; XDG dirs of the measurement's own, kept across its runs), drives it
 with :mod:`bench.lspclient`, and shuts it down. Settings: ``verify: quick`` and
-``network: off``, except in ``lsp-hanging-proxy``. In the table, wall is the
+``network: off``, except in ``lsp-hanging-proxy`` and ``lsp-background`` (the
+default ``verify``, full). In the table, wall is the
 whole session (spawn to exit), CPU the server's (and its reaped children's), peak
 RSS the server's ``VmHWM``; the figures judged are metrics (milliseconds, MiB):
 
@@ -14,6 +15,8 @@ RSS the server's ``VmHWM``; the figures judged are metrics (milliseconds, MiB):
 * ``lsp-change``: ``change_p95_ms``, didChange (a trailing comment added to or
   removed from a require line, incremental) to the publishDiagnostics of that
   version, p95 over 60 edits;
+* ``lsp-open-kube``: ``open_ms`` as ``lsp-open``, on a kubernetes-shaped workspace
+  over the same cache (:func:`kube_workspace`: a go.work of 30 modules, 300 requires);
 * ``lsp-hover-action``: ``p95_ms``, the larger of ``hover_p95_ms`` and
   ``action_p95_ms`` (60 of each on require lines);
 * ``lsp-rss``: ``rss_mib``, the server's VmRSS after open + 60 edits (its worker
@@ -21,7 +24,16 @@ RSS the server's ``VmHWM``; the figures judged are metrics (milliseconds, MiB):
 * ``lsp-hanging-proxy``: GOPROXY is a local server that accepts connections and
   never answers (:mod:`bench.hangproxy`), ``network: auto``: ``p95_ms`` of hovers
   and codeActions sent while the server's requests to it are pending, then
-  ``shutdown_ms``, shutdown request to process exit, still pending.
+  ``shutdown_ms``, shutdown request to process exit, still pending;
+* ``lsp-background``: default settings (``verify`` full) but ``network: off``, and
+  an empty memo (XDG dirs of each run's own): the workspace go.mod opened, then
+  rounds of an edit (as in ``lsp-change``), a hover and a codeAction, one round
+  started every 150 ms (a typist's pace), while the server's cold full
+  verification of every module runs in the background, until
+  ``gomodDoctor/status`` says every module is verified. ``change_p95_ms`` and
+  ``request_p95_ms`` (the larger of the hover and codeAction p95s) are over the
+  rounds that ended before that; ``verify_s`` is didOpen to that status, judged
+  against the CLI's cold full verification (``full-cold``'s wall).
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import asyncio
 import math
 import os
 import re
+import shutil
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -100,8 +113,11 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _server_env(ctx: Context, name: str, **extra: str) -> dict[str, str]:
-    xdg = ctx.state.get(f"{name}-xdg")
+def _server_env(ctx: Context, name: str, xdg: Path | None = None, **extra: str) -> dict[str, str]:
+    """The server's environment; XDG dirs under ``xdg``, default the measurement's
+    own (kept across its runs)."""
+    if xdg is None:
+        xdg = ctx.state.get(f"{name}-xdg")
     if xdg is None:
         xdg = ctx.state[f"{name}-xdg"] = ctx.scratch(f"{name}-xdg")
     dirs = {k: xdg / k.lower() for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME")}
@@ -134,11 +150,13 @@ def _require_lines(text: str) -> list[int]:
 class Session:
     """A started server with the workspace go.mod open (after :meth:`open`)."""
 
-    def __init__(self, ctx: Context, client: LspClient, t_spawn: float) -> None:
+    def __init__(
+        self, ctx: Context, client: LspClient, t_spawn: float, gomod: Path | None = None
+    ) -> None:
         self.ctx = ctx
         self.client = client
         self.t_spawn = t_spawn
-        self.gomod = ctx.corpus.workspace / "go.mod"
+        self.gomod = gomod or ctx.corpus.workspace / "go.mod"
         self.uri = self.gomod.as_uri()
         self.lines = self.gomod.read_text().splitlines()
         self.text = "\n".join(self.lines) + "\n"
@@ -260,14 +278,17 @@ async def _session(
     *,
     settings: dict[str, Any],
     env_extra: dict[str, str] | None = None,
+    xdg: Path | None = None,
+    root: Path | None = None,
+    gomod: Path | None = None,
 ) -> Sample:
-    env = _server_env(ctx, name, **(env_extra or {}))
-    ws = ctx.corpus.workspace
+    env = _server_env(ctx, name, xdg, **(env_extra or {}))
+    ws = root or ctx.corpus.workspace
     t0 = time.perf_counter()
     client = await LspClient.start(
         [*_doctor(), "serve"], env=env, cwd=ws, stderr=ctx.tmp / f"{name}.stderr", settings=settings
     )
-    s = Session(ctx, client, t0)
+    s = Session(ctx, client, t0, gomod)
     try:
         init_s = await client.initialize(ws, settings)
         metrics = await body(s)
@@ -307,6 +328,76 @@ def lsp_open(ctx: Context) -> Sample:
         return {"open_ms": first * 1000, "reopen_ms": again * 1000}
 
     return _run(_session(ctx, "lsp-open", body, settings=QUICK_OFF))
+
+
+KUBE_MODULES = 30
+KUBE_REQUIRES = 300
+
+
+def kube_workspace(ctx: Context) -> Path:
+    """A kubernetes-shaped workspace over the corpus's cache (built once per bench run):
+    a go.work using 30 modules whose go.mod files hold 300 requires in all (10 each,
+    taken round-robin from the corpus's modules, so many are required twice), each
+    module importing its requirements' packages, with the go.sum lines they need."""
+    made = ctx.state.get("kube-root")
+    if isinstance(made, Path):
+        return made
+    ws = ctx.corpus.workspace
+    reqs = [
+        m.group(1).split() for m in re.finditer(r"^\t(\S+ \S+)$", (ws / "go.mod").read_text(), re.M)
+    ]
+    packages = re.findall(r'^\t_ "([^"]+)"$', (ws / "deps.go").read_text(), re.M)
+    gosum = (ws / "go.sum").read_text()
+    root = ctx.scratch("kube")
+    per = KUBE_REQUIRES // KUBE_MODULES
+    use: list[str] = []
+    for i in range(KUBE_MODULES):
+        name = f"staging/m{i:02d}"
+        d = root / name
+        d.mkdir(parents=True)
+        mine = [reqs[(i * per + k * 7) % len(reqs)] for k in range(per)]
+        mine = list({p: (p, v) for p, v in mine}.values())
+        lines = [f"module example.com/kube/m{i:02d}", "", "go 1.21", "", "require ("]
+        lines += [f"\t{p} {v}" for p, v in mine] + [")", ""]
+        (d / "go.mod").write_text("\n".join(lines))
+        # its own go.sum: the lines of what it requires (as each staging module has)
+        wanted = {f"{p} {v}" for p, v in mine} | {f"{p} {v}/go.mod" for p, v in mine}
+        own = [x for x in gosum.splitlines(True) if " ".join(x.split()[:2]) in wanted]
+        (d / "go.sum").write_text("".join(own))
+        imports = sorted(
+            {pkg for pkg in packages for p, _ in mine if pkg == p or pkg.startswith(p + "/")}
+        )
+        body = f"package m{i:02d}\n\nimport (\n" + "".join(f'\t_ "{x}"\n' for x in imports)
+        (d / "deps.go").write_text(body + ")\n")
+        use.append(f"\t./{name}")
+    (root / "go.work").write_text("go 1.21\n\nuse (\n" + "\n".join(use) + "\n)\n")
+    ctx.state["kube-root"] = root
+    return root
+
+
+@register(
+    "lsp-open-kube",
+    "LSP didOpen → diagnostics, kubernetes-shaped go.work (30 modules, 300 requires)",
+    target=Target(150, metric="open_ms"),
+)
+def lsp_open_kube(ctx: Context) -> Sample:
+    root = kube_workspace(ctx)
+
+    async def body(s: Session) -> dict[str, float]:
+        first = await s.open()
+        return {"open_ms": first * 1000}
+
+    return _run(
+        _session(
+            ctx,
+            "lsp-open-kube",
+            body,
+            settings=QUICK_OFF,
+            env_extra={"GOFLAGS": ""},  # (-mod=mod is refused in workspace mode)
+            root=root,
+            gomod=root / "staging" / "m00" / "go.mod",
+        )
+    )
 
 
 @register(
@@ -406,3 +497,67 @@ def lsp_hanging_proxy(ctx: Context) -> Sample:
             )
 
     return _run(go())
+
+
+BACKGROUND_PACE = 0.15  # seconds from the start of a round to the next
+BACKGROUND_MIN_ROUNDS = 20
+BACKGROUND_TIMEOUT = 900.0
+
+
+def _all_verified(s: Session) -> float | None:
+    """When ``gomodDoctor/status`` first said every module was verified."""
+    for t, p in s.client.statuses:
+        if p.get("modules", 0) > 0 and p.get("verified", 0) >= p["modules"]:
+            return t
+    return None
+
+
+@register(
+    "lsp-background",
+    "LSP while a cold full verification runs",
+    target=Target(30, metric="change_p95_ms"),
+    more_targets=(
+        Target(20, metric="request_p95_ms"),
+        Target(2.5, "full-cold", metric="verify_s", base_metric="wall"),
+    ),
+)
+def lsp_background(ctx: Context) -> Sample:
+    async def body(s: Session) -> dict[str, float]:
+        t0 = time.perf_counter()
+        await s.open()
+        changes: list[float] = []
+        hovers: list[float] = []
+        actions: list[float] = []
+        k = 0
+        while _all_verified(s) is None:
+            started = time.perf_counter()
+            if started - t0 > BACKGROUND_TIMEOUT:
+                raise BenchError(f"not every module verified in {BACKGROUND_TIMEOUT:.0f} s")
+            c, h, a = await s.edit(k), await s.hover(k), await s.action(k)
+            if _all_verified(s) is None:  # the round ended while it still ran
+                changes.append(c)
+                hovers.append(h)
+                actions.append(a)
+            k += 1
+            await asyncio.sleep(max(0.0, BACKGROUND_PACE - (time.perf_counter() - started)))
+        done = _all_verified(s)
+        assert done is not None
+        if len(changes) < BACKGROUND_MIN_ROUNDS:
+            raise BenchError(
+                f"the verification ended after {len(changes)} rounds: too few to judge"
+            )
+        h, a = p95(hovers) * 1000, p95(actions) * 1000
+        return {
+            "change_p95_ms": p95(changes) * 1000,
+            "request_p95_ms": max(h, a),
+            "hover_p95_ms": h,
+            "action_p95_ms": a,
+            "verify_s": done - t0,
+            "rounds": float(len(changes)),
+        }
+
+    xdg = ctx.scratch("lsp-background-xdg")  # an empty memo: a cold verification
+    try:
+        return _run(_session(ctx, "lsp-background", body, settings={"network": "off"}, xdg=xdg))
+    finally:
+        shutil.rmtree(xdg, ignore_errors=True)

@@ -3,8 +3,8 @@
 Lighter than pytest-lsp: an asyncio subprocess, Content-Length framing, plain
 dicts. It answers the server's requests (``workspace/configuration`` with the
 settings, everything else with ``null``), records every
-``textDocument/publishDiagnostics`` with the time it was read, and times requests
-from the write to the read of the response.
+``textDocument/publishDiagnostics`` and ``gomodDoctor/status`` with the time it was
+read, and times requests from the write to the read of the response.
 
     client = await LspClient.start(argv, env=env, cwd=ws, stderr=path)
     await client.initialize(ws, {"verify": "quick", "network": "off"})
@@ -26,6 +26,7 @@ from typing import Any
 from bench.harness import BenchError
 
 PUBLISH = "textDocument/publishDiagnostics"
+STATUS = "gomodDoctor/status"
 
 
 class LspClient:
@@ -33,6 +34,8 @@ class LspClient:
         self.proc = proc
         self.settings = settings
         self.published: list[tuple[float, dict[str, Any]]] = []
+        #: gomodDoctor/status notifications (modules, verified, problems, ...)
+        self.statuses: list[tuple[float, dict[str, Any]]] = []
         self.errors: list[str] = []  # window/logMessage and showMessage of type Error
         self._next_id = 0
         self._pending: dict[int, asyncio.Future[tuple[float, dict[str, Any]]]] = {}
@@ -121,6 +124,8 @@ class LspClient:
             self.published.append((t, params))
             self._publish_event.set()
             self._publish_event = asyncio.Event()
+        elif method == STATUS:
+            self.statuses.append((t, params))
         elif method in ("window/logMessage", "window/showMessage") and (
             (params or {}).get("type") == 1
         ):

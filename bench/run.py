@@ -86,9 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     # A target relative to another measurement needs that one too.
     for m in list(selected):
-        rel = m.target.relative_to if m.target else None
-        if rel is not None and rel in REGISTRY and REGISTRY[rel] not in selected:
-            selected.append(REGISTRY[rel])
+        for t in m.targets:
+            rel = t.relative_to
+            if rel is not None and rel in REGISTRY and REGISTRY[rel] not in selected:
+                selected.append(REGISTRY[rel])
     # Keep registration order (the baseline first).
     selected.sort(key=lambda m: list(REGISTRY).index(m.name))
     if args.runs < 1:
@@ -153,19 +154,24 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(text)
     print()
-    judged = [r for r in records if r.get("target")]
-    met = [r for r in judged if r.get("met")]
-    for r in judged:
+    judged = [
+        (r, t)
+        for r in records
+        if r.get("target")
+        for t in r.get("targets") or [{"target": r["target"], "met": r.get("met")}]
+    ]
+    met = [t for _, t in judged if t.get("met")]
+    for r, t in judged:
         state = (
             "ERROR"
             if r.get("error")
             else "met"
-            if r.get("met")
+            if t.get("met")
             else "not judged"
-            if r.get("met") is None
+            if t.get("met") is None
             else "NOT met"
         )
-        print(f"target {r['label']}: {r['target']}: {state}")
+        print(f"target {r['label']}: {t['target']}: {state}")
     print(f"targets met: {len(met)} of {len(judged)}")
     cores = int(info["usable_cores"] or 1)
     if busy(load_before, cores) or busy(load_after, cores):

@@ -37,6 +37,7 @@ PSEUDO = ("example.com/pseudo", "v0.0.0-20240102030405-abcdefabcdef")
 CASE = ("github.com/Upper/Case", "v2.1.0+incompatible")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 HOUR_AGO_NS = time.time_ns() - 3600 * 10**9
+IDLE_CLASS = hasattr(os, "SCHED_IDLE") and hasattr(os, "sched_getscheduler")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -710,6 +711,87 @@ def test_default_memo_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 
 # --------------------------------------------------------------------------- progress, cancel
+
+
+def test_background_verification_workers(
+    sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """background=True (the language server's): cores - 1 worker processes, at least
+    one (so that the hashing leaves the caller's process even on 2 cores), each at a
+    lower CPU priority; the foreground pool keeps the caller's priority. Same hashes."""
+    fx = sample_cache
+    monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
+    for cores, workers in ((1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(verify_mod, "usable_cores", lambda c=cores: c)
+        assert verify_mod.background_workers() == workers
+    pools: list[Any] = []
+
+    class Recording(verify_mod.ProcessPoolExecutor):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.niceness = self.submit(os.nice, 0)  # a worker's, once it started
+            self.policy = self.submit(os.sched_getscheduler, 0) if IDLE_CLASS else None
+            pools.append(self)
+
+    monkeypatch.setattr(verify_mod, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(verify_mod, "usable_cores", lambda: 2)
+    background = verify(fx.gomodcache, _reqs(fx), no_memo=True, background=True)
+    foreground = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=2)
+    assert (background.stats.workers, foreground.stats.workers) == (1, 2)
+    bg, fg = pools
+    mine = os.nice(0)
+    assert bg.niceness.result() == max(mine, verify_mod.BACKGROUND_NICE)
+    assert fg.niceness.result() == mine
+    if IDLE_CLASS:  # Linux: the idle scheduling class
+        assert bg.policy.result() == os.SCHED_IDLE
+        assert fg.policy.result() == os.sched_getscheduler(0) != os.SCHED_IDLE
+    assert background.modules == foreground.modules
+    assert all(m.zip_h1 and m.dir_h1 == m.zip_h1 for m in background.modules.values())
+
+
+def test_verify_in_background_process(
+    sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The language server's verification runs in a process of its own: the same
+    results, its progress relayed, a cancel honoured, a failure raised."""
+    fx = sample_cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # (the child's memo)
+    calls: list[tuple[int, int]] = []
+    res = verify_mod.verify_in_background(
+        fx.gomodcache, _reqs(fx), progress=lambda d, t, c: calls.append((d, t))
+    )
+    direct = verify(fx.gomodcache, _reqs(fx), no_memo=True)
+    assert not res.cancelled
+    assert {k: (m.zip_h1, m.dir_h1) for k, m in res.modules.items()} == {
+        k: (m.zip_h1, m.dir_h1) for k, m in direct.modules.items()
+    }
+    assert calls and calls[-1][0] == calls[-1][1] > 0
+    assert (tmp_path / "xdg" / "gomod-doctor" / "memo.sqlite3").exists()
+
+    stop = threading.Event()
+    stop.set()
+    assert verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), cancel=stop).cancelled
+
+    fork = multiprocessing.get_context("fork")
+
+    def broken(*args: Any, **kwargs: Any) -> VerifyResult:
+        raise OSError("no")
+
+    monkeypatch.setattr(verify_mod, "verify", broken)
+    with pytest.raises(RuntimeError, match="the verification failed: OSError: no"):
+        verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), mp_context=fork)
+
+    # A cancelled one that does not answer (starved of CPU) is given up after a grace.
+    def stuck(*args: Any, **kwargs: Any) -> VerifyResult:
+        time.sleep(60)
+        raise AssertionError("not reached")
+
+    monkeypatch.setattr(verify_mod, "verify", stuck)
+    monkeypatch.setattr(verify_mod, "CANCEL_GRACE", 0.3)
+    t0 = time.monotonic()
+    res = verify_mod.verify_in_background(fx.gomodcache, _reqs(fx), cancel=stop, mp_context=fork)
+    assert time.monotonic() - t0 < 3.0
+    assert res.cancelled and not res.modules and sorted(res.unfinished) == sorted(_mvs(fx))
 
 
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:

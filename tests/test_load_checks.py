@@ -394,3 +394,53 @@ def test_unusable_module_cache_is_one_error(tmp_path: Path, how: str) -> None:
     ]
     assert [(f.code, f.range.start.line) for f in found] == [("modcache-unusable", 1)]
     assert found[0].message.startswith(text)
+
+
+def test_module_outside_the_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.work": "go 1.21\n\nuse ./one\n",
+            "one/go.mod": "module example.com/one\n\ngo 1.21\n",
+            "three/go.mod": "module example.com/three\n\ngo 1.21\n",
+            "three/t.go": "package three\n",
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    three = root / "three"
+    res = run_go(["build", "."], three, env)
+    found = [f for f in doctor(three, env) if f.severity.label == "error"]
+    assert [(f.code, f.path) for f in found] == [("work-module-outside", str(three / "go.mod"))]
+    assert res.returncode != 0 and found[0].message in res.stderr
+    # a module the workspace uses is fine, and so is GOWORK=off
+    assert doctor(root / "one", env) == []
+    assert run_go(["build", "."], three, {**env, "GOWORK": "off"}).returncode == 0
+    assert doctor(three, {**env, "GOWORK": "off"}) == []
+
+
+def test_incompatible_suffix_on_a_compatible_version(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    write(
+        root,
+        {
+            "go.mod": "module example.com/m\n\ngo 1.21\n\nrequire (\n\texample.com/x v0.1.1+incompatible\n"
+            "\texample.com/y v2.0.0+incompatible\n)\n"
+        },
+    )
+    env = isolated_env(tmp_path / "go", GOFLAGS="")
+    found = [f for f in doctor(root, env) if f.code == "version-invalid"]
+    # go's words: GOROOT/src/cmd/go/testdata/script/mod_invalid_version.txt
+    script = (GOROOT / "src/cmd/go/testdata/script/mod_invalid_version.txt").read_text()
+    assert (
+        "invalid version: \\+incompatible suffix not allowed: major version v0 is compatible"
+        in script
+    )
+    assert [(f.range.start.line, f.severity.label, f.message) for f in found] == [
+        (
+            6,
+            "warning",
+            "example.com/x@v0.1.1+incompatible: invalid version: +incompatible suffix not "
+            "allowed: major version v0 is compatible",
+        )
+    ]

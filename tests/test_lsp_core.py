@@ -74,7 +74,7 @@ async def test_scenarios_on_the_right_lines(sample_cache) -> None:
     gomod = fx.workspace / "go.mod"
     gomod.write_text(gomod.read_text() + "\nreplace example.com/Mixed/Big => ../nowhere\n")
     env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace, init_options={"verify": "full"}) as client:
+    async with lsp_session(env, workspace=fx.workspace) as client:  # default settings
         uri = open_doc(client, gomod)
         ds = await wait_for_diagnostics(
             client, uri, lambda ds: {"cache-modified", "sum-mismatch"} <= set(codes(ds))
@@ -197,7 +197,8 @@ async def test_full_verification_progress(sample_cache) -> None:
     fx = sample_cache
     _sparse_files(fx, 16, 32 << 20)
     env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace, init_options={"verify": "full"}) as client:
+    # default settings: verify is full
+    async with lsp_session(env, workspace=fx.workspace) as client:
         uri = open_doc(client, fx.workspace / "go.mod")
         # quick results come first, without waiting for the verification
         ds = await wait_for_diagnostics(client, uri)
@@ -226,7 +227,7 @@ async def test_cancelling_the_progress_stops_verification(sample_cache) -> None:
     fx = sample_cache
     _sparse_files(fx, 32, 64 << 20)
     env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace, init_options={"verify": "full"}) as client:
+    async with lsp_session(env, workspace=fx.workspace) as client:
         open_doc(client, fx.workspace / "go.mod")
         token = await _progress_token(client)
         assert await wait_until(
@@ -253,7 +254,7 @@ async def test_shutdown_during_verification_is_prompt(sample_cache) -> None:
     fx = sample_cache
     _sparse_files(fx, 8, 1 << 30)
     env = server_env(fx.env)
-    async with lsp_session(env, workspace=fx.workspace, init_options={"verify": "full"}) as client:
+    async with lsp_session(env, workspace=fx.workspace) as client:
         open_doc(client, fx.workspace / "go.mod")
         await _progress_token(client)
         await asyncio.sleep(0.3)  # the hashing is under way
@@ -266,6 +267,80 @@ async def test_shutdown_during_verification_is_prompt(sample_cache) -> None:
         assert elapsed < 3.0, elapsed
 
 
+@contextlib.asynccontextmanager
+async def _verifying(fx, *, folder: bool = True):
+    """A server with default settings, the workspace go.mod open and its background
+    verification begun: (client, uri, the progress token)."""
+    env = server_env(fx.env)
+    async with lsp_session(env, workspace=fx.workspace if folder else None) as client:
+        uri = open_doc(client, fx.workspace / "go.mod")
+        yield client, uri, await _progress_token(client)
+
+
+def _end_message(client, token) -> str | None:
+    end = progress_values(client, token)[-1]
+    assert isinstance(end, types.WorkDoneProgressEnd)
+    return end.message
+
+
+@pytest.mark.asyncio
+async def test_edits_that_still_need_the_verification_keep_it(sample_cache) -> None:
+    """Default settings: edits during the background verification that need the same
+    module versions neither cancel nor restart it; its results are merged into the
+    latest version of the buffer."""
+    _modify_alpha(sample_cache)
+    _sparse_files(sample_cache, 16, 32 << 20)
+    async with _verifying(sample_cache) as (client, uri, token):
+        text = (sample_cache.workspace / "go.mod").read_text()
+        for version in range(2, 6):
+            text += f"// edit {version}\n"
+            change_doc(client, uri, version, text)
+            await asyncio.sleep(0.05)
+        assert await wait_until(lambda: ended(client, token), 60)
+        assert _end_message(client, token) == "Done"
+        ds = await wait_for_diagnostics(
+            client,
+            uri,
+            lambda ds: "cache-modified" in codes(ds) and publishes(client, uri)[-1].version == 5,
+        )
+        assert lines_of(ds, "cache-modified") == [ALPHA_LINE]
+        await asyncio.sleep(0.5)
+        assert list(client.progress_reports) == [token]  # nothing left to verify
+
+
+@pytest.mark.asyncio
+async def test_an_edit_that_drops_a_module_cancels_the_verification(sample_cache) -> None:
+    """A verification whose module versions an edit no longer needs is cancelled (what
+    it finished is kept); one for what the edited go.mod still needs follows."""
+    _sparse_files(sample_cache, 32, 64 << 20)
+    async with _verifying(sample_cache) as (client, uri, token):
+        lines = (sample_cache.workspace / "go.mod").read_text().splitlines(keepends=True)
+        assert lines[ALPHA_LINE].strip().startswith("example.com/alpha v1.0.0")
+        del lines[ALPHA_LINE]
+        change_doc(client, uri, 2, "".join(lines))
+        assert await wait_until(lambda: ended(client, token), 10)
+        assert _end_message(client, token) == "Cancelled"
+        assert await wait_until(lambda: len(client.progress_reports) == 2, 10)
+        (again,) = [t for t in client.progress_reports if t != token]
+        assert await wait_until(lambda: ended(client, again), 30)
+        assert _end_message(client, again) == "Done"
+        ds = await wait_for_diagnostics(client, uri, lambda ds: True)
+        assert "cache-modified" not in codes(ds)
+
+
+@pytest.mark.asyncio
+async def test_closing_the_workspace_cancels_the_verification(sample_cache) -> None:
+    """No workspace folder: closing the last document of the workspace cancels its
+    background verification, and none starts again."""
+    _sparse_files(sample_cache, 32, 64 << 20)
+    async with _verifying(sample_cache, folder=False) as (client, uri, token):
+        close_doc(client, uri)
+        assert await wait_until(lambda: ended(client, token), 5)
+        assert _end_message(client, token) == "Cancelled"
+        await asyncio.sleep(1.0)
+        assert list(client.progress_reports) == [token]
+
+
 # --------------------------------------------------------------------------- watching
 
 
@@ -276,7 +351,7 @@ async def test_watching_an_extracted_dir(sample_cache, preset: str) -> None:
     target = fx.gomodcache / "example.com" / "alpha@v1.0.0" / "sub" / "deep" / "deep.go"
     original = target.read_bytes()
     env = server_env(fx.env)
-    init = {"verify": "full", "watch": {"debounceMs": 100}}
+    init = {"watch": {"debounceMs": 100}}  # verify: the default (full)
     async with lsp_session(env, workspace=fx.workspace, preset=preset, init_options=init) as c:
         uri = open_doc(c, fx.workspace / "go.mod", preset=preset)
         await wait_for_diagnostics(c, uri)
@@ -740,3 +815,33 @@ def test_watch_budget_falls_back_to_polling(tmp_path: Path) -> None:
         assert small / "z.txt" in got and small / "y.txt.swp" not in got
     finally:
         watcher.close()
+
+
+def test_full_collections_wait_for_an_idle_moment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's full garbage collections (tens of ms over a large workspace) run
+    once nothing was published for a moment, not on an edit's analysis; never idle,
+    it collects all the same after a while."""
+    from gomod_doctor.lsp import server as srv
+
+    counts = [(0, 0, 3)]
+    collected: list[object] = []
+    monkeypatch.setattr(srv.gc, "get_count", lambda: counts[0])
+    monkeypatch.setattr(srv.gc, "collect", lambda *a: collected.append(a) or 0)
+
+    async def go() -> None:
+        ls = srv.GomodDoctorServer()
+        ls._event_loop = asyncio.get_running_loop()
+        ls._collect_when_idle()
+        await asyncio.sleep(srv.GC_IDLE * 4)
+        assert collected == []  # little to collect yet
+        counts[0] = (0, 0, srv.GC_FULL_AFTER)
+        ls._collect_when_idle()
+        ls._collect_when_idle()  # a publish soon after: the wait starts again
+        assert collected == []
+        await asyncio.sleep(srv.GC_IDLE * 4)
+        assert len(collected) == 1
+        counts[0] = (0, 0, srv.GC_FULL_ANYWAY)
+        ls._collect_when_idle()
+        assert len(collected) == 2  # never idle for long: at once
+
+    asyncio.run(go())

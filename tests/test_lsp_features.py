@@ -252,11 +252,11 @@ async def session(
     settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Session]:
     """``gomod-doctor serve`` with the ``preset`` client's capabilities, rooted at
-    ``root``, in the Go environment ``env`` (a fixture's); verification is full
-    and the network checks are off (these tests are about local findings; the
-    fixtures' GOSUMDB=off would add insecure-setting) unless ``settings`` say
-    otherwise (tests/test_lsp_network.py covers the network)."""
-    opts = {"verify": "full", "network": "off", **(settings or {})}
+    ``root``, in the Go environment ``env`` (a fixture's); verification is the
+    default (full, in the background) and the network checks are off (these tests
+    are about local findings; the fixtures' GOSUMDB=off would add insecure-setting)
+    unless ``settings`` say otherwise (tests/test_lsp_network.py covers the network)."""
+    opts = {"network": "off", **(settings or {})}
     async with lsp_session(
         server_env(env), workspace=root, preset=preset, init_options=opts, configuration=opts
     ) as client:
@@ -646,7 +646,8 @@ async def test_download_all_missing_and_a_failure_in_gos_words(ws: Ws, proxy: Go
         assert summary.severity == types.DiagnosticSeverity.Information
         assert summary.message == (
             "2 needed module versions are not in the module cache yet: the next build "
-            f"downloads them from {proxy.url}"
+            f"downloads them from {proxy.url} (the module graph is read up to their go.mod "
+            "files: what they require is known once they are downloaded)"
         )
         # its fix, on the module line: download them all
         fixes = by_title(await s.actions(uri, MODULE_LINE, only=["quickfix"]))

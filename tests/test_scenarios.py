@@ -286,11 +286,13 @@ def test_cache_missing_says_what_the_next_build_fetches_and_from_where(sc: Scena
         s = only(findings, "cache-missing-summary")
         assert s.message == (
             "1 needed module version is not in the module cache yet: the next build "
-            f"downloads it from {proxy.url}"
+            f"downloads it from {proxy.url} (the module graph is read up to its go.mod: "
+            "what it requires is known once it is downloaded)"
         )
         assert s.fixes == ("download-missing",)
         assert s.data == {
             "count": 1,
+            "graphStops": ["example.com/alpha@v1.0.0"],
             "modules": [
                 {
                     "module": ALPHA[0],
@@ -583,9 +585,10 @@ def test_cache_modified(sc: Scenario, cli: Callable[..., tuple[int, dict[str, An
         1,
         f"example.com/alpha v1.0.0: dir has been modified ({d})\n",
     )
-    # With the hash memo (under the fixture's XDG_CACHE_HOME), cold then warm: the same.
-    for _ in range(2):
-        code, doc = cli(sc, "--verify", "full", str(sc.ws))
+    # With the hash memo (under the fixture's XDG_CACHE_HOME), cold then warm: the same;
+    # full is check's default level.
+    for level in (["--verify", "full"], []):
+        code, doc = cli(sc, *level, str(sc.ws))
         assert [json_where(f) for f in doc["findings"]] == [
             ("cache-modified", "go.mod", ALPHA_LINE, "error")
         ]

@@ -480,7 +480,9 @@ class Ws:
 
 @pytest.fixture
 def modified_ws(cache_store: Path) -> Iterator[Ws]:
-    """The sample workspace with a dependency file edited in its module cache.
+    """The sample workspace with a dependency file edited in its module cache, then
+    built (the user's path: go builds with the edit, silently, and its module index
+    in GOCACHE lists the edited dir's files, extra.go included).
 
     It lives under a short /tmp/gmd-* path (not pytest's long one): the paths show
     in the hover and the Problems panel of the README's screenshots."""
@@ -527,15 +529,18 @@ def test_cache_modified_squiggle_problems_and_redownload(
             # GOPROXY=off in the server's environment: the proxy comes from gomodDoctor.env,
             # so the redownload also proves the settings reach the server.
             go_env=ws.fx.env,
-            # GOSUMDB=off (the isolated env's) would add an insecure-setting note: turned
-            # off through gomodDoctor.diagnostics.severity, a setting the server must get too.
+            # No gomodDoctor.verify: the default (full, in the background) is what sees
+            # an edited file in the module cache. GOSUMDB=off (the isolated env's) would
+            # add an insecure-setting note: turned off through
+            # gomodDoctor.diagnostics.severity, a setting the server must get too.
             settings={
-                "gomodDoctor.verify": "full",
                 "gomodDoctor.env": {"GOPROXY": proxy.url},
                 "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
             },
         ) as editor,
     ):
+        user = json.loads((editor.user_data / "User" / "settings.json").read_text())
+        assert not any(k.startswith("gomodDoctor.verify") for k in user), user
         result = drive(
             e2e_setup,
             editor,
@@ -562,6 +567,7 @@ def test_cache_modified_squiggle_problems_and_redownload(
     # The cache is whole again: go agrees, offline.
     assert ws.go("mod", "verify") == (0, "all modules verified\n")
     assert not (ws.alpha_dir() / "extra.go").exists()
+    # go's module index of the dir was dropped with it: the build reads the dir anew.
     code, out = ws.go("build", "./...")
     assert (code, out) == (0, ""), out
     _check_readme_shots(artifacts)
@@ -651,9 +657,8 @@ def test_untrusted_workspace_diagnoses_but_offers_no_redownload(
         tmp_path / "vscode",
         go_env=ws.fx.env,
         settings={
-            "gomodDoctor.verify": "full",
-            "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"},
-        },
+            "gomodDoctor.diagnostics.severity": {"insecure-setting": "off"}
+        },  # verify: default
         trust=True,
     ) as editor:
         result = drive(

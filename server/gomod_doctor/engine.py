@@ -102,7 +102,18 @@ class Result:
 # --------------------------------------------------------------------------- I/O edge
 
 
-def _dir_info(d: Path, overlays: Mapping[Path, str] | None) -> DirInfo:
+def _dir_info(
+    d: Path,
+    overlays: Mapping[Path, str] | None,
+    known: Mapping[Path, snapshots.ModuleFiles] | None = None,
+) -> DirInfo:
+    """What a ``replace``/``use`` directory holds; a workspace module's (``known``) is
+    taken from the snapshot, already read and parsed."""
+    m = known.get(d) if known is not None else None
+    if m is not None and m.gomod.text is not None:
+        mod = m.mod
+        module_path = mod.module.path if mod is not None and mod.module is not None else None
+        return DirInfo(d, True, m.gomod, module_path)
     try:
         exists = d.is_dir()
     except OSError:
@@ -110,7 +121,7 @@ def _dir_info(d: Path, overlays: Mapping[Path, str] | None) -> DirInfo:
     if not exists:
         return DirInfo(d, False)
     gomod = snapshots.read_file(d / "go.mod", overlays)
-    module_path: str | None = None
+    module_path = None
     if gomod.text is not None:
         parsed = parse_mod(gomod.text, str(gomod.path))
         module_path = parsed.module.path if parsed.module is not None else None
@@ -309,11 +320,15 @@ def gather(
 
 
 def wanted_versions(needs: build_needs.BuildNeeds) -> dict[tuple[str, str], bool]:
-    """The module versions fetched, each with whether the build needs its zip."""
+    """The module versions of the module graph that matter, each with whether the build
+    needs the zip: every workspace requirement, and the versions only the graph brings
+    in whose files a build reads (with pruning, not the go.mod of a module no loaded
+    package comes from). What the cache state, full verification and the watch
+    targets cover."""
     wanted: dict[tuple[str, str], bool] = {}
     for need in needs.needs.values():
         fetch = need.fetch
-        if fetch is not None:
+        if fetch is not None and (need.requires or need.needs_gomod or need.needs_zip):
             wanted[fetch] = wanted.get(fetch, False) or need.needs_zip
     return wanted
 
@@ -348,7 +363,8 @@ def _gather_rest(
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
         dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
-    facts.dirs = {d: _dir_info(d, overlays) for d in sorted(dirs)}
+    known = {m.dir: m for m in snap.modules}
+    facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
     if verify != "off" and gomodcache:
         wanted = wanted_versions(needs)

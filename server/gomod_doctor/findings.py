@@ -225,6 +225,14 @@ CATALOG: dict[str, CodeInfo] = {
             "`go mod vendor` (`go work vendor` in a workspace).",
         ),
         CodeInfo(
+            "version-invalid",
+            Severity.WARNING,
+            "A required version the origin refuses to make: `+incompatible` on a v0/v1 "
+            "version (go's words when it fetches it directly or through proxy.golang.org; "
+            "a cached copy or a lenient proxy still builds).",
+            "Require the version without `+incompatible`.",
+        ),
+        CodeInfo(
             "work-use-missing",
             Severity.ERROR,
             "A go.work `use` directory is missing or has no go.mod.",
@@ -251,6 +259,13 @@ CATALOG: dict[str, CodeInfo] = {
             "Two workspace modules replace one module version differently (go's "
             "`conflicting replacements for ...`), on the second replace line.",
             "`go work edit -replace M@V=...` (a go.work replace overrides both).",
+        ),
+        CodeInfo(
+            "work-module-outside",
+            Severity.ERROR,
+            "The module being checked is inside a go.work's tree but not one of its `use` "
+            "modules: go refuses to build there (go's words).",
+            "`go work use .` in that module, or GOWORK=off.",
         ),
         CodeInfo(
             "work-empty",

@@ -52,7 +52,7 @@ const SEVERITY: readonly Severity[] = ['error', 'warning', 'information', 'hint'
 /** The server's settings when nothing is set. */
 export function defaultSettings(trusted: boolean): ServerSettings {
   return {
-    verify: 'quick',
+    verify: 'full',
     diagnostics: { severity: {} },
     goBinary: null,
     env: {},

@@ -13,7 +13,7 @@ const from = (flat: Partial<Record<ServerSettingKey, unknown>>) => (key: ServerS
 describe('toServerSettings', () => {
   it('gives the server\'s defaults when nothing is set', () => {
     assert.deepEqual(toServerSettings(() => undefined, true), {
-      verify: 'quick',
+      verify: 'full',
       diagnostics: { severity: {} },
       goBinary: null,
       env: {},

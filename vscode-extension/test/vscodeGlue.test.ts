@@ -85,7 +85,7 @@ describe('python.ts (Python extension API, mocked)', () => {
 describe('config.ts (VS Code settings, mocked)', () => {
   it('reads gomodDoctor.* into the server\'s nested settings, with the trust', () => {
     state.config.set('', {
-      verify: 'full',
+      verify: 'quick',
       'diagnostics.severity': { 'cache-modified': 'warning' },
       'watch.debounceMs': 50,
       'server.path': '/opt/gomod-doctor',
@@ -94,7 +94,7 @@ describe('config.ts (VS Code settings, mocked)', () => {
     state.isTrusted = false;
     const s = readServerSettings();
     assert.deepEqual(s, {
-      verify: 'full',
+      verify: 'quick',
       diagnostics: { severity: { 'cache-modified': 'warning' } },
       goBinary: null,
       env: {},

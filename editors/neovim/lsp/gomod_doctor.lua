@@ -11,11 +11,14 @@
 --- vim.lsp.enable('gomod_doctor')
 --- ```
 ---
---- Settings (all optional) go under the `gomodDoctor` section, for example:
+--- Settings (all optional) go under the `gomodDoctor` section. The default `verify`
+--- is 'full': quick results first, then the modules the build needs are rehashed in
+--- the background at low CPU priority (memoized). To keep to the quick stat checks
+--- (which cannot see a file edited inside the module cache):
 ---
 --- ```lua
 --- vim.lsp.config('gomod_doctor', {
----   settings = { gomodDoctor = { verify = 'full' } },
+---   settings = { gomodDoctor = { verify = 'quick' } },
 --- })
 --- ```
 ---

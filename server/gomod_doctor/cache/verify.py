@@ -33,6 +33,19 @@ How the work is done
    workers. The tasks are module-level functions (any start method works; the
    default is :func:`default_context`). Should the pool break, the remaining
    tasks run in this process.
+4. ``background=True`` (the language server's verification, which runs while the
+   user types) changes the pool, not the work: :func:`background_workers`
+   processes (every usable core but one, at least one), each lowering its own CPU
+   priority when it starts (:func:`lower_priority`: the idle scheduling class, and
+   niceness :data:`BACKGROUND_NICE`), and a pool even of one
+   worker, so that the hashing never runs in the caller's process (where it would
+   compete with the editor's requests for the interpreter lock).
+   :func:`verify_in_background` moves the rest (planning, the tasks' results, the
+   memo's reads and writes) out of the caller's process too: it runs the
+   verification in a process of its own, at the same lower priority, and passes
+   back its progress and result.
+   In the foreground (the CLI: the user waits for the answer) the pool has a
+   worker per core at normal priority.
 
 Files are opened relative to their directory (``dir_fd``) where the platform
 allows, which spares the kernel a walk of the whole path per file. Memory stays
@@ -54,6 +67,7 @@ bounded (a zip part or a batch of files), so workers still busy stop soon after.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import marshal
@@ -73,7 +87,9 @@ from concurrent.futures import (
     ProcessPoolExecutor,
 )
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from gomod_doctor.cache import hashing
@@ -109,9 +125,12 @@ __all__ = [
     "Progress",
     "VerifyResult",
     "VerifyStats",
+    "background_workers",
     "default_context",
+    "prepare_background",
     "start_verify",
     "verify",
+    "verify_in_background",
 ]
 
 SPLIT_ZIP_AT = 16 << 20  # zips larger than this are split into member ranges
@@ -123,6 +142,8 @@ INLINE_FILES = 20_000
 WALK_IN_WORKERS_FILES = 5_000  # with a pool, walk in it when more files are expected
 STORE_BATCH = 20_000  # memo entries written at once
 _POLL = 0.05
+BACKGROUND_NICE = 10  # the niceness background verification runs at (at least)
+CANCEL_GRACE = 2.0  # seconds a cancelled background verification has to answer
 
 
 NEWLINE_ERROR = "dirhash: filenames with newlines are not supported"
@@ -574,6 +595,32 @@ class _Runner:
                     job.done(result)
                 on_done(job)
         return not self.cancelled()
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where known)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def background_workers() -> int:
+    """The worker processes of a background verification: every usable core but
+    one (left to the editor and the server's event loop), at least one."""
+    return max(1, usable_cores() - 1)
+
+
+def lower_priority(niceness: int = BACKGROUND_NICE) -> None:
+    """Run this process at a lower CPU priority (a background worker's initializer):
+    in Linux's idle scheduling class (``SCHED_IDLE``: it runs when a core has
+    nothing else to run, so an edit's analysis never waits for it), and at
+    ``niceness`` unless it runs at a lower priority already (where there is no idle
+    class, or should the class be changed back)."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice here: still work
+        os.nice(max(0, niceness - os.nice(0)))
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def default_context() -> BaseContext:
@@ -1257,15 +1304,18 @@ def verify(
     executor: Executor | None = None,
     mp_context: BaseContext | None = None,
     racy_window_ns: int = RACY_WINDOW_NS,
+    background: bool = False,
 ) -> VerifyResult:
     """Rehash the zips (and, where ``need_dir``, the extracted directories) of the
     requested module versions; see the module notes.
 
     ``memo`` is an open :class:`~gomod_doctor.cache.memo.Memo` or the path of one
     (default: the user cache's); ``no_memo`` neither reads nor writes it.
-    ``workers`` defaults to ``os.cpu_count()``; ``executor`` runs the tasks in a
-    pool of the caller's instead of one made here (with ``mp_context``, default
-    :func:`default_context`). Never raises for a bad cache or memo.
+    ``workers`` defaults to ``os.cpu_count()``, or with ``background`` to
+    :func:`background_workers` (whose processes run at lower priority; see the
+    module notes); ``executor`` runs the tasks in a pool of the caller's instead of
+    one made here (with ``mp_context``, default :func:`default_context`). Never
+    raises for a bad cache or memo.
     """
     return start_verify(
         gomodcache,
@@ -1278,6 +1328,7 @@ def verify(
         executor=executor,
         mp_context=mp_context,
         racy_window_ns=racy_window_ns,
+        background=background,
     ).result()
 
 
@@ -1366,6 +1417,7 @@ def start_verify(
     executor: Executor | None = None,
     mp_context: BaseContext | None = None,
     racy_window_ns: int = RACY_WINDOW_NS,
+    background: bool = False,
 ) -> PendingVerify:
     """:func:`verify` in two steps: this plans and, when the work is worth a pool,
     starts it (the caller may do other things while the workers hash); the
@@ -1393,14 +1445,21 @@ def start_verify(
     own_pool: ProcessPoolExecutor | None = None
     try:
         plan = v.plan()
-        n = max(1, workers if workers is not None else (os.cpu_count() or 1))
+        if workers is None:
+            workers = background_workers() if background else (os.cpu_count() or 1)
+        n = max(1, workers)
         pooled = executor is not None or (
-            n > 1 and (plan.work_bytes > INLINE_BYTES or plan.expected_files > INLINE_FILES)
+            (n > 1 or background)
+            and (plan.work_bytes > INLINE_BYTES or plan.expected_files > INLINE_FILES)
         )
         ex: Executor | None = executor
         if pooled and ex is None:
             try:
-                own_pool = ProcessPoolExecutor(n, mp_context=mp_context or default_context())
+                own_pool = ProcessPoolExecutor(
+                    n,
+                    mp_context=mp_context or default_context(),
+                    initializer=lower_priority if background else None,
+                )
                 ex = own_pool
             except (OSError, ValueError, NotImplementedError, ImportError):
                 ex = None  # no processes here: work in this one
@@ -1419,3 +1478,116 @@ def start_verify(
     if ex is not None:
         pending._start()  # the workers begin now
     return pending
+
+
+# --------------------------------------------------------------------------- apart
+
+
+def _verify_child(
+    gomodcache: str,
+    requests: list[tuple[str, str, bool]],
+    conn: Connection,
+    stop: Any,
+) -> None:
+    """The process of :func:`verify_in_background`: verify, send progress and the
+    result (or the error) back."""
+
+    last = 0.0
+
+    def progress(done: int, total: int, current: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= _POLL or done >= total:  # a message per task would be many
+            last = now
+            conn.send(("progress", done, total, current))
+
+    lower_priority()
+    try:
+        result = verify(
+            gomodcache, requests, progress=progress, cancel=stop.is_set, background=True
+        )
+    except BaseException as e:  # (the caller reports it)
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+    else:
+        conn.send(("result", result))
+    finally:
+        conn.close()
+
+
+def prepare_background() -> None:
+    """Start, ahead of the first :func:`verify_in_background`, the process that its
+    processes are forked from (where that is a fork server: a process with threads,
+    such as the language server), with this module loaded: each verification then
+    starts at its low priority at once, instead of importing its code at the
+    caller's priority while the user types."""
+    ctx = default_context()
+    if ctx.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    with contextlib.suppress(OSError, ValueError):
+        forkserver.set_forkserver_preload([__name__])
+        forkserver.ensure_running()
+
+
+def verify_in_background(
+    gomodcache: str | os.PathLike[str],
+    requests: Iterable[tuple[str, str, bool]],
+    *,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    mp_context: BaseContext | None = None,
+) -> VerifyResult:
+    """:func:`verify` with ``background=True`` (the default memo), run in a process of
+    its own: this process only relays ``progress`` (called from this thread) and
+    ``cancel``, so that its interpreter lock stays free for the editor's requests.
+    Cancelled, it returns what that process finished; should that process (at its
+    low priority, on a busy machine) not answer within :data:`CANCEL_GRACE` seconds,
+    it is terminated, and the result is cancelled with nothing finished (what it
+    stored in the memo stays there). Raises :class:`RuntimeError` when that process
+    fails or dies."""
+    requests = list(requests)
+    ctx = mp_context or default_context()
+    receive, send = ctx.Pipe(duplex=False)
+    stop = ctx.Event()
+    cancelled = _is_cancelled(cancel)
+    # Not a daemon: daemons may not start the pool's processes.
+    proc: BaseProcess = ctx.Process(  # type: ignore[attr-defined]
+        target=_verify_child,
+        args=(os.fspath(gomodcache), requests, send, stop),
+        name="gomod-doctor-verify",
+    )
+    proc.start()
+    send.close()
+    stopped_at: float | None = None
+    try:
+        while True:
+            if stopped_at is None and cancelled():
+                stop.set()
+                stopped_at = time.monotonic()
+            if stopped_at is not None and time.monotonic() - stopped_at > CANCEL_GRACE:
+                reqs = {(p, v) for p, v, _ in requests}
+                return VerifyResult({}, cancelled=True, unfinished=sorted(reqs))
+            if receive.poll(_POLL):
+                try:
+                    msg = receive.recv()
+                except EOFError:
+                    proc.join(1.0)
+                    raise RuntimeError(
+                        f"the verification process ended without a result (exit {proc.exitcode})"
+                    ) from None
+                if msg[0] == "progress":
+                    if progress is not None:
+                        progress(msg[1], msg[2], msg[3])
+                elif msg[0] == "result":
+                    result: VerifyResult = msg[1]
+                    return result
+                else:
+                    raise RuntimeError(f"the verification failed: {msg[1]}")
+    finally:
+        stop.set()
+        receive.close()
+        proc.join(5.0 if stopped_at is None else 0.5)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(1.0)

@@ -221,8 +221,26 @@ def _summaries(facts: Facts, missing: Sequence[_Missing]) -> list[Finding]:
             f"{n} needed module {are} not in the module cache yet: the next build "
             f"downloads {whence}"
         )
+        # offline, the module graph stops at the go.mod files the cache lacks
+        graph = facts.needs.graph
+        missing_mods = graph.missing if graph is not None else {}
+        stops = sorted(
+            f"{m.path}@{m.version}" for m in missing_mods if (m.path, m.version) in group
+        )
+        if stops:
+            if len(stops) == 1:
+                message += (
+                    " (the module graph is read up to its go.mod: what it requires is known "
+                    "once it is downloaded)"
+                )
+            else:
+                message += (
+                    " (the module graph is read up to their go.mod files: what they require "
+                    "is known once they are downloaded)"
+                )
         data: dict[str, object] = {
             "count": n,
+            "graphStops": stops,
             "modules": [
                 {
                     "module": m.module,

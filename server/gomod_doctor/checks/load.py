@@ -36,6 +36,7 @@ def check(facts: Facts) -> list[Finding]:
             continue  # go stops at a syntax error (the syntax check says it)
         # x/mod checks retract lines even when other lines have errors
         out.extend(_retract_findings(str(m.gomod.path), m.mod))
+        out.extend(_incompatible_findings(str(m.gomod.path), m.mod))
         if snap.work is None and not m.mod.go_errors:
             # godebug lines are checked once go.mod has loaded; in workspace mode,
             # go.work's count instead
@@ -43,6 +44,7 @@ def check(facts: Facts) -> list[Finding]:
     work, work_file = snap.work, snap.work_file
     if work is not None and work_file is not None and not work.go_errors:
         out.extend(_mod_flag(facts))
+        out.extend(_outside_workspace(facts))
         # in go's order: each stops go before the next is looked at
         for step in (
             _use_duplicates,
@@ -222,6 +224,7 @@ def _work_modules(facts: Facts) -> list[Finding]:
                     f"go.work {verb} go {work_go}; to download and use go {mod_go}:\n"
                     "\tgo work use",
                     data={"use": use.path, "go": mod_go, "work_go": work_go},
+                    fixes=("work-go",),
                 )
             )
     return out
@@ -296,4 +299,59 @@ def _conflicting_replacements(facts: Facts) -> list[Finding]:
                 )
             )
             return out  # go stops at the first (base.Fatalf)
+    return out
+
+
+def _outside_workspace(facts: Facts) -> list[Finding]:
+    """modload ``dirInModule`` check: the module the go command runs in (where the search
+    for go.work started) must be one of go.work's ``use`` modules."""
+    snap = facts.snapshot
+    start = snap.location.start_gomod
+    if start is None or snap.work is None:
+        return []
+    mod_dir = start.parent
+    if any(use_dir(snap.location.root, u.path) == mod_dir for u in snap.work.use):
+        return []
+    text = (
+        "current directory is contained in a module that is not one of the workspace "
+        "modules listed in go.work. You can add the module to the workspace using:\n"
+        "\tgo work use ."
+    )
+    return [
+        Finding(
+            str(start),
+            Range(Position(1, 1, 0), Position(1, 1, 0)),
+            "work-module-outside",
+            Severity.ERROR,
+            text,
+            data={"dir": str(mod_dir), "command": "go work use ."},
+        )
+    ]
+
+
+def _incompatible_findings(path: str, mod: ModFile) -> list[Finding]:
+    """``+incompatible`` on a v0 or v1 version: the origin (modfetch ``coderepo``, which
+    proxy.golang.org and ``direct`` use) refuses to make such a version, in these
+    words. A copy already in the module cache, or a proxy that serves one anyway,
+    still builds: a warning."""
+    out: list[Finding] = []
+    for r in mod.require:
+        v = r.version
+        if not v.endswith("+incompatible") or canonical_version(v) != v:
+            continue
+        major = v.split(".", 1)[0]
+        if major not in ("v0", "v1"):
+            continue
+        out.append(
+            Finding(
+                path,
+                r.syntax.range,
+                "version-invalid",
+                Severity.WARNING,
+                f"{r.path}@{v}: invalid version: +incompatible suffix not allowed: major "
+                f"version {major} is compatible",
+                module=r.path,
+                version=v,
+            )
+        )
     return out

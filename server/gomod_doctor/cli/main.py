@@ -56,11 +56,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="a directory, go.mod or go.work (default: the current directory)",
     )
     c.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    # full by default: quick cannot see a file edited inside the module cache (the
+    # README's first example). Unlike the language server's background verification
+    # (cores - 1 workers at lower priority), check runs in the foreground: the user
+    # is waiting for its answer, so its workers use every core at normal priority
+    # (engine.gather -> cache.verify's default), and the memo makes the next run fast.
     c.add_argument(
         "--verify",
         choices=("quick", "full"),
-        default="quick",
-        help="quick: stats and small files (default); full: rehash zips and extracted dirs",
+        default="full",
+        help="full: rehash the zips and extracted dirs the build needs, memoized (default); "
+        "quick: stats and small files only",
     )
     c.add_argument(
         "--no-memo",
@@ -122,7 +128,7 @@ def check_locations(
     base: Config,
     genv: GoEnv,
     *,
-    verify: engine.VerifyLevel = "quick",
+    verify: engine.VerifyLevel = "full",
     no_memo: bool = False,
     progress: Progress | None = None,
 ) -> list[Finding]:

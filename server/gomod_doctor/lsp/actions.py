@@ -15,6 +15,7 @@ Quick fixes, keyed by the diagnostic's ``data.code``:
 - ``sum-missing``: add the missing go.sum entries (go in that module's directory).
 - ``sum-mismatch``: redownload M@V and re-verify.
 - ``sum-conflict``: resolve the go.sum merge conflict (an edit).
+- ``work-go-too-old``: raise go.work's go line to the module's (``go work use``'s edit).
 - ``sum-duplicate``: remove the wrong duplicate line, when the cache says which.
 - ``replace-missing``, ``replace-path-mismatch``: remove the replace; disable it
   (comment it out); point it at a local checkout of the module.
@@ -511,6 +512,21 @@ def _sum_missing(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> N
     b.add(title, QUICKFIX, command=_command(title, cmd.DOWNLOAD, args), diagnostic=diag)
 
 
+def _work_go(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -> None:
+    """go's fix, ``go work use``, raises go.work's go line to the module's: that edit."""
+    go = _str(data, "go")
+    f = b.doc.parsed()
+    if go is None or b.doc.kind != "work" or not isinstance(f, WorkFile):
+        return
+    b.add(
+        f"Set go.work's go line to {go} (as go work use does)",
+        QUICKFIX,
+        edits=modedit.set_go_version(f, go),
+        diagnostic=diag,
+        preferred=True,
+    )
+
+
 def _sum_conflict(b: _Builder, diag: types.Diagnostic) -> None:
     if b.doc.kind != "sum":
         return
@@ -684,6 +700,8 @@ def _quick_fixes(b: _Builder, diagnostics: Sequence[types.Diagnostic], handled: 
             _sum_missing(b, diag, data)
         elif code == "cache-missing-summary":
             _download_all(b, diag, preferred=True)
+        elif code == "work-go-too-old":
+            _work_go(b, diag, data)
         elif code == "sum-conflict":
             _sum_conflict(b, diag)
         elif code == "sum-duplicate":

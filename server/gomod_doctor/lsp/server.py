@@ -11,14 +11,20 @@ a worker thread. Its result is published only if no trigger came in meanwhile,
 checked on the loop right before publishing: diagnostics computed for an older
 document version are never published after a newer one.
 
-Full verification (``verify: "full"``, or :meth:`GomodDoctorServer.recheck` with
-``full=True``) runs after the quick results are out, in the background, under
-``$/progress`` that the client can cancel. Its results are facts about cache
-files, so they are kept across edits (keyed by GOMODCACHE, module and version)
-and merged into every later quick pass: they stay until a change on disk under
-that module version's cache entries makes them stale, which starts a new
-verification of that module version only. A newer trigger cancels a verification
-in flight; what it finished is kept.
+Full verification (``verify: "full"``, the default, or
+:meth:`GomodDoctorServer.recheck` with ``full=True``) runs after the quick results
+are out, in the background, under ``$/progress`` that the client can cancel, in
+``cores - 1`` worker processes at lower CPU priority (:mod:`gomod_doctor.cache.verify`,
+``background=True``). Its results are facts about cache files, so they are kept
+across edits (keyed by GOMODCACHE, module and version) and merged into the latest
+analysis when they come, and into every later quick pass: they stay until a change
+on disk under that module version's cache entries makes them stale, which starts a
+new verification of that module version only. A verification in flight goes on
+through the edits that still need what it hashes (what they newly need is verified
+after it); it is cancelled, keeping what it finished, when it no longer matters: an
+analysis no longer needs one of its module versions (or another GOMODCACHE), the
+workspace is closed (its last document closed outside every workspace folder, or
+its folder removed), ``verify`` is no longer ``full``, or the server shuts down.
 
 Network checks (issue 5) run after the local results are published, as an async
 task on the loop (:func:`gomod_doctor.network.gather_network`, bounded by its
@@ -108,6 +114,9 @@ CacheKey = tuple[str, str, str]  # (GOMODCACHE, module path, version)
 
 PROGRESS_INTERVAL = 0.1  # seconds between $/progress reports
 EDIT_FULL_DELAY = 0.3  # after an edit, wait this long for more before verifying
+GC_IDLE = 0.05  # seconds without a publish before a full collection may run
+GC_FULL_AFTER = 10  # collections of the middle generation between two full ones
+GC_FULL_ANYWAY = 20  # ... or this many even when never idle (memory stays bounded)
 CLIENT_TIMEOUT = 10.0  # for our requests to the client
 PARENT_POLL = 5.0  # seconds between checks that the client process is alive
 WATCH_GLOBS = ("**/go.mod", "**/go.sum", "**/go.work", "**/go.work.sum", "**/*.go")
@@ -545,7 +554,9 @@ def _verify(
         mb = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB"
         reporter.report(f"{mb} {current}".strip(), pct)
 
-    return cache_verify.verify(gomodcache, requests, progress=progress, cancel=cancel)
+    # In the background (the user types): in a process of its own, whose cores - 1
+    # workers run at lower priority.
+    return cache_verify.verify_in_background(gomodcache, requests, progress=progress, cancel=cancel)
 
 
 def resolve_go_binary(settings: Settings, environ: Mapping[str, str]) -> str | None:
@@ -601,6 +612,8 @@ class _Run:
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
     full_task: asyncio.Task[None] | None = None
     full_cancel: threading.Event | None = None
+    #: what the full verification in flight hashes: (GOMODCACHE, its keys, explicit)
+    full_scope: tuple[str, frozenset[Key], bool] | None = None
     suppressed: bool = False  # the client cancelled the automatic full verification
     targets: _Targets | None = None
     logged: set[str] = field(default_factory=set)
@@ -643,6 +656,7 @@ class GomodDoctorServer(LanguageServer):
         self._last_published: dict[str, tuple[int | None, list[types.Diagnostic]]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._event_loop: asyncio.AbstractEventLoop | None = None
+        self._gc_handle: asyncio.TimerHandle | None = None
         self._parent_pid: int | None = None
         self._net_cache: NetworkCache | None = None
         #: the network checks' limits (tests and the benchmark may shorten them)
@@ -863,6 +877,8 @@ class GomodDoctorServer(LanguageServer):
                 on_ready=lambda s: self._threadsafe(self._watch_ready, s),
             )
             self._debouncer.delay_ms = self.state.settings.debounce_ms
+            if self.state.settings.verify == "full":
+                cache_verify.prepare_background()  # (a fork server, started now)
             if self._client_watches:
                 self._spawn(self._register_watched_files())
             if self._supports("workspace.did_change_configuration.dynamic_registration"):
@@ -1086,7 +1102,18 @@ class GomodDoctorServer(LanguageServer):
         if doc is None:
             return
         for v in self._views_touching(doc.path):
+            run = self._runs.get(v.location.main_file)
+            if run is not None and run.full_cancel is not None and not self._in_use(v):
+                run.full_cancel.set()  # the workspace is closed: its verification can stop
             self._schedule(v)
+
+    def _in_use(self, view: WorkspaceView) -> bool:
+        """Whether the user still has the workspace open: a document of it, or a
+        workspace folder that holds it."""
+        if any(view.includes(d.path) for d in self.state.documents.values()):
+            return True
+        root = view.location.root
+        return any(root == f or root.is_relative_to(f) for f in self._folders)
 
     # ---------------------------------------------------------------- views
 
@@ -1252,8 +1279,8 @@ class GomodDoctorServer(LanguageServer):
         run.disk |= not edit
         if full:
             run.suppressed = False
-        if run.full_cancel is not None:
-            run.full_cancel.set()  # superseded; what it finished is kept
+            if run.full_cancel is not None:
+                run.full_cancel.set()  # superseded by the request; what it finished is kept
         run.waiters.append(fut)
         if run.task is None or run.task.done():
             run.task = asyncio.ensure_future(self._run_view(view, run))
@@ -1346,9 +1373,7 @@ class GomodDoctorServer(LanguageServer):
                     # too. (What is later dropped is still freed by reference counts.)
                     gc.freeze()
                 self._want_network(view, run)
-                want_full = full or (self.state.settings.verify == "full" and not run.suppressed)
-                if want_full and out.missing:
-                    self._start_full(view, run, gen, out, inp, explicit=full, edit=edit)
+                self._continue_full(view, run, out, inp, explicit=full, edit=edit)
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -1377,6 +1402,7 @@ class GomodDoctorServer(LanguageServer):
             run.last = None  # nothing to merge network findings into
 
     def _apply(self, view: WorkspaceView, run: _Run, out: _Outcome, inp: _Inputs) -> None:
+        self._collect_when_idle()
         now = time.time()
         view.facts = out.facts
         view.findings = out.result.findings
@@ -1596,13 +1622,63 @@ class GomodDoctorServer(LanguageServer):
 
     # ---------------------------------------------------------------- full verification
 
+    def _fresh(self, gomodcache: str, key: Key) -> bool:
+        e = self._full_cache.get((gomodcache, *key))
+        return e is not None and not e.stale
+
+    def _auto_full(self, view: WorkspaceView, run: _Run) -> bool:
+        """Whether the view's needed module versions are verified without being asked."""
+        return self.state.settings.verify == "full" and not run.suppressed and self._in_use(view)
+
+    def _continue_full(
+        self,
+        view: WorkspaceView,
+        run: _Run,
+        out: _Outcome,
+        inp: _Inputs,
+        *,
+        explicit: bool,
+        edit: bool,
+        unanswered: frozenset[Key] = frozenset(),
+    ) -> None:
+        """After an analysis is published: keep the verification in flight if it still
+        matters, else cancel it; start one for what is still unverified (but for
+        ``unanswered``: what the verification that just ended gave no result for)."""
+        auto = self._auto_full(view, run)
+        scope = run.full_scope
+        if run.full_task is not None and not run.full_task.done() and scope is not None:
+            cache, busy, was_explicit = scope
+            ev = run.full_cancel
+            if ev is not None and not ev.is_set() and not explicit:
+                if cache == out.gomodcache and busy <= out.wanted.keys() and (auto or was_explicit):
+                    # still needed: it goes on; _full verifies what is missing after it
+                    self._merge_landed(view, run, out)
+                    return
+                ev.set()  # no longer matters (what it finished is kept)
+        self._merge_landed(view, run, out)
+        if not (explicit or auto):
+            return
+        keys = (
+            list(out.wanted)
+            if explicit
+            else [
+                k for k in out.missing if not self._fresh(out.gomodcache, k) and k not in unanswered
+            ]
+        )
+        if keys:
+            self._start_full(view, run, out, keys, explicit=explicit, edit=edit)
+
+    def _merge_landed(self, view: WorkspaceView, run: _Run, out: _Outcome) -> None:
+        """Results that came in after the analysis read them: merge them in."""
+        if any(self._fresh(out.gomodcache, k) for k in out.missing):
+            self._spawn(self._merge_full(view, run))
+
     def _start_full(
         self,
         view: WorkspaceView,
         run: _Run,
-        gen: int,
         out: _Outcome,
-        inp: _Inputs,
+        keys: list[Key],
         *,
         explicit: bool,
         edit: bool,
@@ -1611,20 +1687,19 @@ class GomodDoctorServer(LanguageServer):
             run.full_cancel.set()
         event = threading.Event()
         run.full_cancel = event
-        keys = list(out.wanted) if explicit else list(out.missing)
+        run.full_scope = (out.gomodcache, frozenset(keys), explicit)
+        requests = [(p, v, out.wanted.get((p, v), False)) for p, v in keys]
         delay = EDIT_FULL_DELAY if edit and not explicit else 0.0
         run.full_task = asyncio.ensure_future(
-            self._full(view, run, gen, out, inp, keys, event, explicit=explicit, delay=delay)
+            self._full(view, run, out.gomodcache, requests, event, explicit=explicit, delay=delay)
         )
 
     async def _full(
         self,
         view: WorkspaceView,
         run: _Run,
-        gen: int,
-        out: _Outcome,
-        inp: _Inputs,
-        keys: list[Key],
+        gomodcache: str,
+        requests: list[tuple[str, str, bool]],
         event: threading.Event,
         *,
         explicit: bool,
@@ -1633,12 +1708,10 @@ class GomodDoctorServer(LanguageServer):
         try:
             if delay:
                 await asyncio.sleep(delay)
-            if event.is_set() or gen != view.generation or self._shutting_down:
-                if explicit and not self._shutting_down:
+            if event.is_set() or self._shutting_down:
+                if explicit and not self._shutting_down and self._current(view):
                     self._schedule(view, full=True)  # asked for: after the newer work
                 return
-            gomodcache = out.gomodcache
-            requests = [(p, v, out.wanted.get((p, v), False)) for p, v in keys]
             epoch = self._epoch
             cancelled_by_client = False
 
@@ -1663,28 +1736,28 @@ class GomodDoctorServer(LanguageServer):
                 ck: CacheKey = (gomodcache, *key)
                 stale = self._invalid_since.get(ck, 0) > epoch
                 self._full_cache[ck] = _FullEntry(mv, now, stale)
-            if self._shutting_down:
+            if self._shutting_down or not self._current(view):
                 return
-            if gen != view.generation:
-                if explicit and result.cancelled and not cancelled_by_client:
-                    self._schedule(view, full=True)
+            if explicit and result.cancelled and not cancelled_by_client:
+                self._schedule(view, full=True)  # asked for: start again on the newer work
                 return
-            if not result.modules:
-                return
-            merged = {
-                k: e
-                for k in out.wanted
-                if (e := self._full_cache.get((gomodcache, *k))) is not None
-                and (not e.stale or self.state.settings.verify == "full")
-            }
-            for _ in range(3):
-                network, comparisons = self._network_for(view)
-                new_out = await self._in_thread(_full_pass, out, merged, inp, network, comparisons)
-                if gen != view.generation or self._shutting_down:
-                    return
-                if self._network_for(view)[0] is network:
-                    break  # else a gather finished meanwhile: merge its facts instead
-            self._apply(view, run, new_out, inp)
+            if result.modules:
+                await self._merge_full(view, run)
+            if not result.cancelled and run.full_cancel is event:
+                # what the analyses since it began need and it did not verify
+                run.full_cancel = run.full_scope = None
+                last = run.last
+                if last is not None and last[2] == view.generation:
+                    asked = frozenset((p, v) for p, v, _ in requests)
+                    self._continue_full(
+                        view,
+                        run,
+                        last[0],
+                        last[1],
+                        explicit=False,
+                        edit=False,
+                        unanswered=asked - result.modules.keys(),
+                    )
         except asyncio.CancelledError:
             event.set()
         except Exception:
@@ -1692,6 +1765,58 @@ class GomodDoctorServer(LanguageServer):
         finally:
             if run.full_cancel is event:
                 run.full_cancel = None
+                run.full_scope = None
+
+    def _collect_when_idle(self) -> None:
+        """Full garbage collections run here, once nothing has happened for
+        :data:`GC_IDLE` seconds, rather than whenever allocations trigger one (see
+        :func:`serve`): a full collection takes tens of milliseconds over a large
+        workspace's objects, which must not land on an edit's analysis."""
+        loop = self._event_loop
+        if loop is None or self._shutting_down:
+            return
+        if gc.get_count()[2] >= GC_FULL_ANYWAY:
+            gc.collect()  # never idle for long: memory must stay bounded all the same
+        if self._gc_handle is not None:
+            self._gc_handle.cancel()
+        self._gc_handle = loop.call_later(GC_IDLE, self._idle_collect)
+
+    def _idle_collect(self) -> None:
+        self._gc_handle = None
+        pending = gc.get_count()[2]
+        busy = any(r.task is not None and not r.task.done() for r in self._runs.values())
+        if busy and pending < GC_FULL_ANYWAY:
+            self._collect_when_idle()  # after the analysis under way
+        elif pending >= GC_FULL_AFTER:
+            gc.collect()
+
+    def _current(self, view: WorkspaceView) -> bool:
+        return self.state.workspaces.get(view.location.main_file) is view
+
+    async def _merge_full(self, view: WorkspaceView, run: _Run) -> None:
+        """Merge the full verification results known now into the latest published
+        analysis, and publish it again (unless a newer analysis is on its way: it
+        reads them, or merges them after it)."""
+        last = run.last
+        if last is None or last[2] != view.generation:
+            return
+        out, inp, gen = last
+        merged = {
+            k: e
+            for k in out.wanted
+            if (e := self._full_cache.get((out.gomodcache, *k))) is not None
+            and (not e.stale or self.state.settings.verify == "full")
+        }
+        if merged.keys() == out.known.keys() and all(merged[k] is out.known[k] for k in merged):
+            return  # nothing new
+        for _ in range(3):
+            network, comparisons = self._network_for(view)
+            new_out = await self._in_thread(_full_pass, out, merged, inp, network, comparisons)
+            if gen != view.generation or self._shutting_down or run.last is not last:
+                return
+            if self._network_for(view)[0] is network:
+                break  # else a gather finished meanwhile: merge its facts instead
+        self._apply(view, run, new_out, inp)
 
     # ---------------------------------------------------------------- watching
 
@@ -2024,6 +2149,10 @@ def serve(tcp: str | None = None) -> int:
     # What is loaded now lives as long as the server: out of the collector's sight,
     # so that a full collection (tens of ms over a large heap) never lands on an edit.
     gc.freeze()
+    # Full collections only when idle (GomodDoctorServer._collect_when_idle); the
+    # younger generations as usual.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)
     if tcp is not None:
         host, port = parse_tcp(tcp)
         server.start_tcp(host, port)

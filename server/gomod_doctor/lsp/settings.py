@@ -4,7 +4,7 @@ They come from ``initializationOptions`` and from ``workspace/configuration``, i
 the JSON shape the issue's table gives (camelCase keys, nested objects)::
 
     {
-      "verify": "quick" | "full" | "off",
+      "verify": "full" | "quick" | "off",   (default "full")
       "diagnostics": {"severity": {"cache-missing": "error" | ... | "off"}},
       "goBinary": "/usr/local/go/bin/go",
       "env": {"GOFLAGS": "-mod=mod"},
@@ -55,8 +55,10 @@ _KNOWN = frozenset(
 
 @dataclass(frozen=True)
 class Settings:
-    #: full = quick results first, then full verification in the background
-    verify: VerifySetting = "quick"
+    #: full (the default) = quick results first, then full verification in the
+    #: background (memoized, at lower CPU priority); quick = stats and small files
+    #: only, which cannot see an edited file; off = nothing of the module cache
+    verify: VerifySetting = "full"
     #: diagnostics.severity.<code>; None turns the code off
     severity: Mapping[str, Severity | None] = field(default_factory=dict)
     #: goBinary: the go command to run (default: ``go`` on PATH)

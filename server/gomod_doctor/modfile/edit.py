@@ -39,6 +39,7 @@ __all__ = [
     "find_commented_replaces",
     "remove_replace",
     "replace_args",
+    "set_go_version",
     "uncomment_replace",
 ]
 
@@ -355,3 +356,21 @@ def uncomment_replace(f: AnyFile, c: CommentedReplace) -> list[TextEdit]:
             _uncomment(fs, c.block_close),
         ]
     return [_uncomment(fs, c.comment)]
+
+
+def set_go_version(f: AnyFile, version: str) -> list[TextEdit]:
+    """Set the ``go`` line to ``version`` (what ``go work use`` does to go.work when a
+    used module needs a newer go): the version token alone when there is a go line,
+    else a new ``go`` line first (after the module line of a go.mod)."""
+    fs = f.syntax
+    if f.go is not None:
+        tokens = f.go.syntax.tokens
+        if len(tokens) >= 2:
+            return [TextEdit(tokens[-1].range, version)]
+        return []
+    nl = _newline(fs.text)
+    module = getattr(f, "module", None)
+    if module is not None:
+        end = _next_line(fs.text, module.syntax.range.end.offset)
+        return [_edit(fs, end, end, f"{nl}go {version}{nl}")]
+    return [_edit(fs, 0, 0, f"go {version}{nl}{nl}")]

@@ -23,6 +23,9 @@ class WorkspaceLocation:
     root: Path
     gowork: Path | None = None
     gomod: Path | None = None
+    #: with a go.work found by searching up: the go.mod of the module the search
+    #: started in (go refuses to build there unless go.work uses that module)
+    start_gomod: Path | None = None
 
     @property
     def main_file(self) -> Path:
@@ -74,7 +77,10 @@ def locate(target: Path, *, gowork: str = "", goroot: str | None = None) -> Work
         stop = Path(goroot) if goroot else None
         work_file = find_up(target, "go.work", stop_at=stop)
         if work_file is not None:
-            return WorkspaceLocation(root=work_file.parent, gowork=work_file)
+            start = find_up(target, "go.mod", stop_at=work_file.parent.parent)
+            if start is not None and work_file.parent not in (start.parent, *start.parents):
+                start = None  # a go.mod above the go.work: not the workspace's concern
+            return WorkspaceLocation(root=work_file.parent, gowork=work_file, start_gomod=start)
     mod_file = find_up(target, "go.mod")
     if mod_file is None:
         raise WorkspaceError(
