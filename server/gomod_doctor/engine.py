@@ -24,6 +24,7 @@ from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax
 from gomod_doctor.checks import graph as graph_check
 from gomod_doctor.checks import imports as imports_check
 from gomod_doctor.checks import replace as replace_check
+from gomod_doctor.checks import retract as retract_check
 from gomod_doctor.checks import vendor as vendor_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
@@ -34,6 +35,7 @@ from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
 from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace import gomods
+from gomod_doctor.workspace import latest as latest_mods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace import vendor as vendoring
@@ -79,6 +81,7 @@ CHECKS: Sequence[tuple[str, Check]] = (
     ("buildindex", buildindex.check),
     ("sums", sums.check),
     ("goversion", goversion.check),
+    ("retract", retract_check.check),
     ("network", _network_check),  # no findings unless facts.network is set
 )
 
@@ -381,6 +384,8 @@ def _gather_rest(
             used,
             state_memo.index if state_memo is not None else None,
         )
+        # retractions and deprecations: the latest go.mod of each module in the cache
+        facts.latest = latest_mods.gather(gomodcache, needs)
     return facts
 
 

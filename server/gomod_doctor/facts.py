@@ -22,6 +22,7 @@ from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.goenv.godebugs import GodebugTable
 from gomod_doctor.gosum.parser import SumEntry, SumFile
 from gomod_doctor.workspace.imports import ModuleImports
+from gomod_doctor.workspace.latest import Latest
 from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.snapshot import FileText, Snapshot
 from gomod_doctor.workspace.vendor import BuildMode
@@ -66,6 +67,9 @@ class Facts:
     modcache_error: str | None = None
     #: the -mod mode of the next build (vendor: the module cache is not read)
     build_mode: BuildMode | None = None
+    #: the latest go.mod in the module cache of each selected module path (retractions,
+    #: deprecation), as ``go list -m -u`` reads it offline
+    latest: dict[str, Latest] = field(default_factory=dict)
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""

@@ -199,8 +199,8 @@ CATALOG: dict[str, CodeInfo] = {
         CodeInfo(
             "import-missing",
             Severity.ERROR,
-            "An import of the workspace's own code that no module of the build list "
-            "provides, at the import (go's `no required module provides package`, or "
+            "An import of the workspace's own code (or a go.mod `tool` package, on its "
+            "line) that no module of the build list provides, at the import (go's `no required module provides package`, or "
             "`is replaced but not required` when only a `replace` names the module). A "
             "warning in test files; information with `-mod=mod`, where go adds it itself.",
             "`go get` the package (go's own advice, in the message).",
@@ -379,6 +379,21 @@ CATALOG: dict[str, CodeInfo] = {
             "A proxy's copy of a module version (`.mod` or `.zip`) differs from go.sum and "
             "the checksum database (`gomod-doctor compare-proxies M@V`); names the proxy.",
             "Stop using that proxy and report it; `redownload` from a good one.",
+        ),
+        CodeInfo(
+            "version-retracted",
+            Severity.WARNING,
+            "A selected version that the latest go.mod of its module retracts (go's "
+            "`retracted by module author: <rationale>`), from the module cache as `go list "
+            "-m -u` reads it, on the require line (or the one it comes through).",
+            "`go get M@latest` (go's advice: the latest unretracted version).",
+        ),
+        CodeInfo(
+            "module-deprecated",
+            Severity.INFORMATION,
+            "A directly required module whose latest go.mod says `// Deprecated:` (go's "
+            "`module M is deprecated: <message>`), from the module cache.",
+            "Move to what the message names.",
         ),
         CodeInfo(
             "insecure-setting",

@@ -19,13 +19,14 @@ from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_zero_pseudo_version
 from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace.imports import ImportSite, modules_for_import
-from gomod_doctor.workspace.needs import ReplaceSite
+from gomod_doctor.workspace.needs import ReplaceSite, is_tool_site, tool_sites
 
 
 def _site_range(site: ImportSite, import_path: str) -> Range:
     """The quoted import path (its byte columns; offsets are not known here)."""
     start = Position(site.line, site.column, 0)
-    end = Position(site.line, site.column + len(import_path.encode()) + 2, 0)
+    quotes = 0 if is_tool_site(site) else 2  # a go.mod tool line's path is bare
+    end = Position(site.line, site.column + len(import_path.encode()) + quotes, 0)
     return Range(start, end)
 
 
@@ -74,8 +75,10 @@ def check(facts: Facts) -> list[Finding]:
     mod_mode = flag == "mod"
     proxy_off = facts.env.GOPROXY.strip() == "off"
     out: list[Finding] = []
-    for mi in facts.imports.values():
-        for import_path, sites in mi.imports.items():
+    # go.mod tool packages too: go tool / go build tool load them as imports
+    sources = [mi.imports for mi in facts.imports.values()] + [tool_sites(facts.snapshot)]
+    for imports in sources:
+        for import_path, sites in imports.items():
             if modules_for_import(import_path, provided):
                 continue
             rep = _replaced(facts, import_path)

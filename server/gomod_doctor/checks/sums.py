@@ -17,7 +17,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumEntry
 from gomod_doctor.workspace.imports import ImportSite
-from gomod_doctor.workspace.needs import Need
+from gomod_doctor.workspace.needs import Need, is_tool_site
 from gomod_doctor.workspace.snapshot import FileText
 
 
@@ -87,6 +87,8 @@ def _zip_text(facts: Facts, need: Need) -> tuple[str, str]:
     if site0.importer is not None:
         importer: str | None = site0.importer
         at = f"@{site0.importer_version}" if site0.importer_version else ""
+    elif is_tool_site(site0):  # a go.mod tool line: go names no importer
+        importer, at = None, ""
     else:
         importer = facts.package_of(site0.file)
         at = ""

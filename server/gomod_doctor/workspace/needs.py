@@ -177,7 +177,9 @@ def workspace_imports(
     snapshot: Snapshot, imports: Mapping[Path, ModuleImports]
 ) -> dict[str, list[ImportSite]]:
     """Every import path of the workspace modules' files (standard library included),
-    with its sites, from each workspace module dir's scan."""
+    with its sites, from each workspace module dir's scan; then the packages of the
+    go.mod ``tool`` directives (:func:`tool_sites`): go loads them as it loads imports
+    (``go tool``, ``go build tool``, ``all``)."""
     out: dict[str, list[ImportSite]] = {}
     for m in snapshot.modules:
         mi = imports.get(m.dir)
@@ -185,7 +187,30 @@ def workspace_imports(
             continue
         for imp, sites in mi.all_imports().items():
             out.setdefault(imp, []).extend(sites)
+    for imp, sites in tool_sites(snapshot).items():
+        out.setdefault(imp, []).extend(sites)
     return out
+
+
+def tool_sites(snapshot: Snapshot) -> dict[str, list[ImportSite]]:
+    """The packages of the workspace modules' ``tool`` directives, each site on its
+    go.mod line (at the path; ``package`` names the tool package)."""
+    out: dict[str, list[ImportSite]] = {}
+    for m in snapshot.modules:
+        if m.mod is None:
+            continue
+        for t in m.mod.tool:
+            if not t.path:
+                continue
+            tok = next((x for x in t.syntax.tokens if x.text == t.path), None)
+            at = tok.range.start if tok is not None else t.syntax.start
+            out.setdefault(t.path, []).append(ImportSite(m.gomod.path, at.line, at.col, t.path))
+    return out
+
+
+def is_tool_site(site: ImportSite) -> bool:
+    """Whether ``site`` is a go.mod ``tool`` line (:func:`tool_sites`), not an import."""
+    return site.importer is None and site.file.name == "go.mod"
 
 
 def compute(
