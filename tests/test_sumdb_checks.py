@@ -558,3 +558,57 @@ def test_not_found_in_the_database_feeds_private_path_exposed(world: World) -> N
     (f,) = run.find("private-path-exposed")
     assert f.module == secret.path
     assert "and the checksum database answer" in f.message
+
+
+# --------------------------------------------------------------------------- malformed records
+
+#: Records the log really holds (signed, with an inclusion proof) that give go no
+#: usable h1: hash: (record text, the line go trips over is the go.mod's, its value).
+MALFORMED_RECORDS = {
+    "zip-hash-not-base64": (f"{M} {V} h1:garbage\n{M} {V}/go.mod {MOD_H1}\n", False, "h1:garbage"),
+    "go.mod-hash-too-short": (f"{M} {V} {H1}\n{M} {V}/go.mod h1:AAAA\n", True, "h1:AAAA"),
+    "no-zip-line": (f"{M} {V}/go.mod {MOD_H1}\n", False, None),
+    "no-h1-go.mod-line": (f"{M} {V} {H1}\n{M} {V}/go.mod h2:{H1[3:]}\n", True, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_RECORDS))
+def test_record_without_a_well_formed_h1_hash_is_untrusted_and_never_kept(
+    tmp_path: Path, make_cache: Any, case: str
+) -> None:
+    text, gomod, value = MALFORMED_RECORDS[case]
+    with GoProxy([MOD]) as proxy, SumDBServer() as db:
+        db.add_filler(3)
+        db.add_text(M, V, text.encode())
+        db.add_filler(2)
+        fx = make_cache([MOD])
+        fx.go_sum.write_text("")  # go must ask the database, and checks the cached copy
+        env = {**fx.env, "GOPROXY": proxy.url, "GOSUMDB": db.gosumdb}
+        run = check(fx.workspace, env)
+        rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+        assert (rec.kind, rec.reason, rec.zip_hash, rec.mod_hash) == (
+            "untrusted",
+            "malformed-record",
+            None,
+            None,
+        )
+        assert rec.problem is not None and (rec.problem.gomod, rec.problem.value) == (gomod, value)
+        (f,) = run.find("sumdb-untrusted")
+        assert (f.severity, Path(f.path).name, f.range.start.line) == (
+            Severity.ERROR,
+            "go.mod",
+            REQUIRE_LINE,
+        )
+        assert "not a well-formed h1: hash" in f.message or "has no h1: hash" in f.message
+        assert not run.find("sumdb-mismatch")  # nothing unverified is compared, or offered
+        # go refuses it, in the words we quote (the cached copy's hash included)
+        code, said = go(fx.workspace, env, "mod", "download", M, mod="mod")
+        assert code != 0
+        assert f.data["goError"] + "\n" in said, said
+        # never kept as verified: the next check asks the database again
+        kept = Path(env["XDG_CACHE_HOME"]) / "gomod-doctor" / "sumdb" / db.name / "lookup"
+        assert not kept.exists() or not any(kept.rglob("*@*"))
+        before = len(lookups(db))
+        again = check(fx.workspace, env)
+        assert len(lookups(db)) == before + 1
+        assert again.net.sumdb.records[(M, V)].kind == "untrusted"  # type: ignore[union-attr]

@@ -406,12 +406,37 @@ def _is_hang(message: str) -> bool:
     return any(w in first for w in ("no answer", "stalled", "timeout awaiting", "i/o timeout"))
 
 
-def _untrusted_words(message: str) -> str:
+def _untrusted_words(rec: SumdbRecord, go_error: str) -> str:
     """The part of go's message that says what failed (the SECURITY ERROR head of a
-    forked log, else the first line)."""
-    if "SECURITY ERROR" in message:
+    forked log, what a malformed record lacks, else the first line)."""
+    p = rec.problem
+    if p is not None:
+        what = f"{rec.module}@{rec.version}" + ("/go.mod" if p.gomod else "")
+        lacks = (
+            f"gives {p.value}, not a well-formed h1: hash"
+            if p.value is not None
+            else "has no h1: hash"
+        )
+        head = _first_line(go_error.removeprefix(f"{rec.module}@{rec.version}: "))
+        return f"its record (signed, in the log) {lacks} for {what} (go: {head} ... SECURITY ERROR)"
+    if "misbehavior detected" in rec.message:
         return "SECURITY ERROR: go.sum database server misbehavior detected!"
-    return _first_line(message)
+    return _first_line(rec.message)
+
+
+def _untrusted_go_error(facts: Facts, sf: SumdbFacts, rec: SumdbRecord) -> str:
+    """go's error for an untrusted answer; for a malformed record, the words go prints
+    against the hash of the cached copy, when the cache has one."""
+    p = rec.problem
+    if p is None or p.value is None:
+        return rec.go_error
+    st = facts.cache.get((rec.module, rec.version))
+    got: str | None = None
+    if st is not None and st.files is not None:
+        got = (st.mod_h1 if not st.mod_empty else None) if p.gomod else st.ziphash_value
+    if not got:
+        return rec.go_error
+    return f"{rec.module}@{rec.version}: " + p.go_words(sf.name, got)
 
 
 def _sumdb_where(sf: SumdbFacts) -> str:
@@ -608,16 +633,17 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             out += _mismatch_findings(facts, sf, rec, needs)
         elif rec.kind == "untrusted":
             sites = [s for n in needs for s in need_sites(n)]
+            go_error = _untrusted_go_error(facts, sf, rec)
             if sites and lacks_sum_line(facts, key, needs):
                 message = (
                     f"{key[0]}@{key[1]}: the checksum database {_sumdb_where(sf)} answered, "
-                    f"but its answer fails verification: {_untrusted_words(rec.message)}. go "
+                    f"but its answer fails verification: {_untrusted_words(rec, go_error)}. go "
                     "refuses such answers, so the download will fail (go.sum has no line for "
                     "it, so go must ask the database)"
                 )
                 data: dict[str, object] = {
                     "reason": rec.reason,
-                    "goError": rec.go_error,
+                    "goError": go_error,
                     "sumdb": sf.name,
                 }
                 st = facts.cache.get(key)
@@ -639,9 +665,10 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             down.append(rec)
     if untrusted_left and not any(f.code == "sumdb-untrusted" for f in out):
         rec = untrusted_left[0]
+        go_error = _untrusted_go_error(facts, sf, rec)
         message = (
             f"the checksum database {_sumdb_where(sf)} answers, but its answers fail "
-            f"verification: {_untrusted_words(rec.message)}. go refuses such answers, so the "
+            f"verification: {_untrusted_words(rec, go_error)}. go refuses such answers, so the "
             "download will fail for every module version whose go.sum lines are missing "
             "(go does not ask about lines go.sum has)"
         )
@@ -652,7 +679,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             message,
             data={
                 "reason": rec.reason,
-                "goError": rec.go_error,
+                "goError": go_error,
                 "sumdb": sf.name,
                 "modules": [f"{r.module}@{r.version}" for r in untrusted_left],
             },

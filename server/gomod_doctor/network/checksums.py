@@ -110,7 +110,9 @@ def _record(r: LookupResult, pool: HttpPool) -> SumdbRecord:
         _DEADLINE_WORDS in r.message or (left is not None and left <= 0)
     ):
         kind = "unchecked"
-    return SumdbRecord(r.path, r.version, kind, message=r.message, reason=r.reason or "")
+    return SumdbRecord(
+        r.path, r.version, kind, message=r.message, reason=r.reason or "", problem=r.problem
+    )
 
 
 def _moved(template: SumdbRecord, path: str, version: str) -> SumdbRecord:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gomod_doctor.network.sumdb.client import RecordProblem
 from gomod_doctor.position import Range
 
 #: What one request's answer means to the go command's TryProxies.
@@ -277,8 +278,10 @@ class SumdbRecord:
     #: go's words for a failure (what go prints after ``M@V: ``); "" when ok
     message: str = ""
     #: why an answer was untrusted: bad-signature, unknown-key, malformed,
-    #: inconsistent-tile, not-in-tree, unauthenticated, forked
+    #: inconsistent-tile, not-in-tree, unauthenticated, forked, malformed-record
     reason: str = ""
+    #: ``malformed-record``: the line of the authenticated record go cannot use
+    problem: RecordProblem | None = None
     #: the verified answer came from the local cache (and was verified again)
     from_cache: bool = False
     record_id: int | None = None

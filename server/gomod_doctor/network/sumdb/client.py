@@ -28,6 +28,7 @@ Bad input never raises out of the public functions, except the documented
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import http
 import os
@@ -309,6 +310,7 @@ class _Failure(Exception):
         reason: UntrustedReason | None = None,
         url: str | None = None,
         status: int | None = None,
+        problem: RecordProblem | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: FailureKind = kind
@@ -316,10 +318,16 @@ class _Failure(Exception):
         self.reason: UntrustedReason | None = reason
         self.url = url
         self.status = status
+        self.problem = problem
 
     def wrap(self, prefix: str) -> _Failure:
         return _Failure(
-            self.kind, prefix + self.message, reason=self.reason, url=self.url, status=self.status
+            self.kind,
+            prefix + self.message,
+            reason=self.reason,
+            url=self.url,
+            status=self.status,
+            problem=self.problem,
         )
 
 
@@ -459,6 +467,7 @@ UntrustedReason = Literal[
     "not-in-tree",  # a record id outside the signed tree
     "unauthenticated",  # record text whose hash is not the leaf at its id
     "forked",  # a tree inconsistent with one seen before
+    "malformed-record",  # an authenticated record without a well-formed h1: hash
 ]
 
 
@@ -492,6 +501,86 @@ class LookupOK:
         return _hash_of(self.gomod_lines)
 
 
+#: go's words after "checksum missing from sumdb response" (modfetch sumdbAbsent).
+SUMDB_ABSENT = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match one reported by the checksum server.\n"
+    "The checksum server has provided checksums, but the checksums do\n"
+    "not contain an entry for the download.\n"
+    "The checksum server may be malfunctioning, or an attacker may have\n"
+    "intercepted the checksum request.\n"
+    "The download cannot be verified.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+def well_formed_h1(h: str) -> bool:
+    """``h1:`` and the standard base64 of a SHA-256 sum (what go writes in go.sum)."""
+    if not h.startswith("h1:") or len(h) != 47:
+        return False
+    try:
+        return len(base64.b64decode(h[3:], validate=True)) == 32
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """Why an authenticated record gives no usable hash for ``path version``:
+    ``gomod`` says which line (the go.mod's, which go checks first, or the
+    module's); ``value`` is the malformed ``h1:`` value, ``None`` when the record
+    has no ``h1:`` line for it."""
+
+    gomod: bool
+    value: str | None
+
+    def go_words(self, db_name: str, downloaded: str) -> str:
+        """What go prints after ``M@V: `` when it checks ``downloaded`` against the
+        record (modfetch checkSumDB)."""
+        noun = "go.mod" if self.gomod else "module"
+        if self.value is None:
+            return f"verifying {noun}: checksum missing from sumdb response" + SUMDB_ABSENT
+        return (
+            f"verifying {noun}: checksum mismatch\n\tdownloaded: {downloaded}\n"
+            f"\t{db_name}: {self.value}" + SUMDB_MISMATCH
+        )
+
+    def message(self, db_name: str) -> str:
+        """go's words when they do not depend on the download, else ours."""
+        if self.value is None:
+            return self.go_words(db_name, "")
+        noun = "go.mod" if self.gomod else "module"
+        return (
+            f"verifying {noun}: checksum mismatch: the record gives {self.value}, which is "
+            "not a well-formed h1: hash (no download can match it)" + SUMDB_MISMATCH
+        )
+
+
+#: go's words after a checksum database mismatch (modfetch sumdbMismatch).
+SUMDB_MISMATCH = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match the one reported by the checksum server.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+def record_problem(path: str, version: str, text: str) -> RecordProblem | None:
+    """What keeps ``text`` (a record for ``path version``) from verifying a download:
+    a line of ``path version`` or ``path version/go.mod`` whose ``h1:`` hash is not
+    well-formed, or no ``h1:`` line for one of them (go checks the go.mod first)."""
+    for gomod in (True, False):
+        prefix = f"{path} {version}{'/go.mod' if gomod else ''} h1:"
+        values = [ln[len(prefix) - 3 :] for ln in text.split("\n") if ln.startswith(prefix)]
+        if not values:
+            return RecordProblem(gomod, None)
+        for v in values:
+            if not well_formed_h1(v):
+                return RecordProblem(gomod, v)
+    return None
+
+
 def _hash_of(lines: Sequence[str]) -> str | None:
     for line in lines:
         h = line.rsplit(" ", 1)[-1]
@@ -512,6 +601,8 @@ class LookupFailure:
     reason: UntrustedReason | None = None
     url: str | None = None
     status: int | None = None
+    #: for ``malformed-record``: what the authenticated record lacks
+    problem: RecordProblem | None = None
     ok: Literal[False] = False
 
     @property
@@ -708,7 +799,14 @@ class SumDBClient:
             return await asyncio.shield(task)
         except _Failure as f:
             return LookupFailure(
-                path, version, f.kind, f.message, reason=f.reason, url=f.url, status=f.status
+                path,
+                version,
+                f.kind,
+                f.message,
+                reason=f.reason,
+                url=f.url,
+                status=f.status,
+                problem=f.problem,
             )
         except Exception as exc:  # a bug or an unexpected library error: never raise
             return LookupFailure(path, version, "server-error", f"internal error: {exc!r}")
@@ -750,9 +848,19 @@ class SumDBClient:
             raise _Failure("untrusted", str(exc), reason="malformed") from None
         await self._merge_latest(tree_msg)
         tree = await self._check_record(id, text)
+        # Authenticated, but a record is only verified data when it gives go a
+        # well-formed h1: hash for both lines: never keep one that does not.
+        s = text.decode("utf-8", "replace")
+        problem = record_problem(path, version, s)
+        if problem is not None:
+            raise _Failure(
+                "untrusted",
+                problem.message(self.db.name),
+                reason="malformed-record",
+                problem=problem,
+            )
         if not from_cache:
             self._store.write(file, data)
-        s = text.decode("utf-8")
         lines = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version} "))
         gomod = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version}/go.mod "))
         return LookupOK(path, version, lines, gomod, id, tree, s, from_cache)
