@@ -612,3 +612,31 @@ def test_record_without_a_well_formed_h1_hash_is_untrusted_and_never_kept(
         again = check(fx.workspace, env)
         assert len(lookups(db)) == before + 1
         assert again.net.sumdb.records[(M, V)].kind == "untrusted"  # type: ignore[union-attr]
+
+
+def test_go_sum_agreeing_with_the_recorded_download_is_a_security_error_even_if_the_zip_changed(
+    world: World, make_cache: Any
+) -> None:
+    """go.sum and the .ziphash (what go's download hashed to) agree, the zip was altered
+    again since, the database says a third hash: go's SECURITY ERROR, not "go.sum is
+    wrong". Copying the database's value into go.sum is never offered."""
+    from gomod_doctor.cache.layout import module_files
+
+    third = ModuleSpec(M, V, {"m.go": b"package m\n\nfunc M() int { return 3 }\n"})
+    fx = make_cache([ALTERED])
+    zip_path = Path(module_files(str(fx.gomodcache), M, V).zip)
+    zip_path.chmod(0o644)
+    zip_path.write_bytes(third.zip_bytes())
+    env = world.env(fx)
+    facts, _ = engine.gather(locate(fx.workspace), goenv.load(env), verify="full", no_memo=True)
+    facts.network = run_bounded(facts, env, options=NetworkOptions(timeouts=FAST))
+    found = [f for f in engine.run(facts).findings if f.code == "sumdb-mismatch"]
+    assert found
+    for f in found:
+        assert f.data["triage"] == "security" and f.fixes == ("compare-proxies",)
+        assert f.data["goSumHash"] == ALTERED_H1 == f.data["cacheHash"]
+        assert "SECURITY ERROR" in f.message and "Do not copy the database's value" in f.message
+    # go: without the go.sum line it checks the recorded download against the database
+    fx.go_sum.write_text("")
+    code, said = go(fx.workspace, env, "mod", "download", M, mod="mod")
+    assert code != 0 and found[0].data["goError"] + "\n" in said, said

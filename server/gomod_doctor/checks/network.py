@@ -493,8 +493,10 @@ def _mismatch_message(
             f"refuses it:\n{go_words}\nRedownload it"
         )
     return (
-        f"{mv}: go.sum and the module cache agree on {gosum} for the {what}, but the "
-        f"checksum database {name}'s verified record says {db}. The go command never asks "
+        f"{mv}: SECURITY ERROR: go.sum and the module cache agree on {gosum} for the {what}, "
+        f"but the checksum database {name}'s verified record says {db}. Do not copy the "
+        "database's value into go.sum: the bits themselves are in question. The go command "
+        "never asks "
         "the database about a line go.sum already has, so it builds with these bits "
         "without a word; without the go.sum line it refuses them:\n"
         f"{go_words}\n"
@@ -528,13 +530,17 @@ def _mismatch_findings(
             if not wrong_cache:
                 continue
             triage = "cache"
-        elif cache == {gosum}:
+        elif gosum in cache and db not in cache:
+            # go.sum and the downloaded copy (its .ziphash, or the .mod) agree: go's
+            # download matched go.sum, and the database disagrees with both
             triage = "security"
         elif not wrong_cache:
             triage = "gosum"
         else:
             triage = "gosum+cache"
         cache_hash = wrong_cache[0] if wrong_cache else (db if cache else None)
+        if triage == "security":
+            cache_hash = gosum
         what = "go.mod" if gomod else "zip"
         mv = f"{rec.module}@{rec.version}" + ("/go.mod" if gomod else "")
         downloaded = gosum if triage == "security" and gosum else (cache_hash or "")
