@@ -640,3 +640,91 @@ def test_go_sum_agreeing_with_the_recorded_download_is_a_security_error_even_if_
     fx.go_sum.write_text("")
     code, said = go(fx.workspace, env, "mod", "download", M, mod="mod")
     assert code != 0 and found[0].data["goError"] + "\n" in said, said
+
+
+# --------------------------------------------------------------------------- toolchain
+
+
+def _toolchain_world(tmp: Path) -> tuple[Path, ModuleSpec]:
+    """A module whose go line asks for go1.99.0, and that toolchain as a module (its
+    bin/go a script that says which toolchain runs)."""
+    r = run_go(["env", "GOOS", "GOARCH"], tmp, isolated_env(tmp / "probe"))
+    goos, goarch = r.stdout.split()
+    spec = ModuleSpec(
+        "golang.org/toolchain",
+        f"v0.0.1-go1.99.0.{goos}-{goarch}",
+        {
+            "bin/go": b"#!/bin/sh\necho fake go1.99.0\n",
+            f"pkg/tool/{goos}_{goarch}/compile": b"#!/bin/sh\n",
+            "lib/time/README": b"no zoneinfo\n",
+            "bin/gofmt": b"#!/bin/sh\n",
+        },
+    )
+    ws = tmp / "ws"
+    ws.mkdir()
+    (ws / "go.mod").write_text("module example.com/w\n\ngo 1.99.0\n")
+    return ws, spec
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_toolchain_download_needs_the_database_even_with_gosumdb_off(
+    tmp_path: Path, offline: bool
+) -> None:
+    ws, spec = _toolchain_world(tmp_path)
+    with GoProxy([spec]) as proxy:
+        env = {
+            **isolated_env(tmp_path / "env"),
+            "GOPROXY": proxy.url,
+            "GOSUMDB": "off",
+            "GOTOOLCHAIN": "auto",
+        }
+        run = check(ws, env, offline=offline)
+        (f,) = run.find("sumdb-required")
+        assert (f.severity, Path(f.path).name, f.range.start.line) == (Severity.ERROR, "go.mod", 3)
+        assert f.module == "golang.org/toolchain" and f.version == spec.version
+        if not offline:
+            assert "GOPROXY serves it" in f.message
+            assert not [x for x in run.findings if x.code.startswith("proxy-")]
+        if offline:
+            assert proxy.requests == []
+        res = run_go(["version"], ws, env, timeout=60)
+        assert res.returncode != 0
+        assert res.stderr.strip().splitlines()[-1] == "go: " + f.data["goError"]
+        assert f"(go: {f.data['goError']})" in f.message
+        # with the database on, nothing of the kind
+        on = check(ws, {**env, "GOSUMDB": "sum.golang.org"}, offline=True)
+        assert not on.find("sumdb-required")
+
+
+def test_toolchain_from_a_single_file_proxy_needs_no_database(tmp_path: Path) -> None:
+    """go's exception: GOPROXY=file://... alone (testing a distpack) skips the database;
+    with GOSUMDB=off the toolchain runs, and nothing is said."""
+    ws, spec = _toolchain_world(tmp_path)
+    root = tmp_path / "fileproxy"
+    d = root / "golang.org" / "toolchain" / "@v"
+    d.mkdir(parents=True)
+    (d / f"{spec.version}.info").write_bytes(spec.info_bytes())
+    (d / f"{spec.version}.mod").write_bytes(spec.mod_bytes())
+    (d / f"{spec.version}.zip").write_bytes(spec.zip_bytes())
+    (d / "list").write_text(spec.version + "\n")
+    env = {
+        **isolated_env(tmp_path / "env"),
+        "GOPROXY": root.as_uri(),
+        "GOSUMDB": "off",
+        "GOTOOLCHAIN": "auto",
+    }
+    run = check(ws, env)
+    assert not run.find("sumdb-required")
+    res = run_go(["version"], ws, env, timeout=60)
+    assert (res.returncode, res.stdout) == (0, "fake go1.99.0\n"), res.stderr
+    # a second entry after it: the database is needed again, and go fails without it
+    fresh = {
+        **isolated_env(tmp_path / "env2"),  # a module cache without the toolchain
+        "GOPROXY": root.as_uri() + ",off",
+        "GOSUMDB": "off",
+        "GOTOOLCHAIN": "auto",
+    }
+    (f,) = check(ws, fresh).find("sumdb-required")
+    res = run_go(["version"], ws, fresh, timeout=60)
+    assert res.returncode != 0
+    assert res.stderr.strip().splitlines()[-1] == "go: " + f.data["goError"]

@@ -728,6 +728,48 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
     return out
 
 
+def toolchain_sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
+    """``sumdb-required``: go verifies a golang.org/toolchain download against the
+    checksum database even under GOSUMDB=off (modfetch useSumDB), and then fails with
+    dbDial's "checksum database disabled by GOSUMDB=off". Not when GOPROXY is a single
+    file:// entry (go's exception for testing a distpack), nor when no proxy serves the
+    toolchain (then the proxy finding says go's "toolchain not available")."""
+    tc = nf.toolchain
+    env = facts.env
+    if tc is None or env.GOSUMDB != "off":
+        return []
+    if env.GOPROXY.startswith("file://") and not any(c in env.GOPROXY for c in ",|"):
+        return []
+    v = tc.availability.outcome
+    if v is not None and v.fails:
+        return []
+    mv = f"{tc.availability.module}@{tc.availability.version}"
+    go_words = (
+        f"download {tc.toolchain}: {mv}: verifying module: "
+        "checksum database disabled by GOSUMDB=off"
+    )
+    served = (
+        "GOPROXY serves it, but "
+        if v is not None and v.kind == "found"
+        else "whatever GOPROXY serves, "
+    )
+    message = (
+        f"toolchain {tc.toolchain} ({tc.reason}; module {mv}): {served}the go command "
+        "always verifies a toolchain download against the checksum database, even with "
+        f"GOSUMDB=off, so the download fails (go: {go_words})"
+    )
+    sites = [Site(tc.file, tc.range)] if tc.file and tc.range is not None else []
+    return _emit(
+        sites or _module_sites(facts),
+        "sumdb-required",
+        Severity.ERROR,
+        message,
+        module=tc.availability.module,
+        version=tc.availability.version,
+        data={"toolchain": tc.toolchain, "goError": go_words, "gosumdb": env.GOSUMDB},
+    )
+
+
 def check(facts: Facts) -> list[Finding]:
     nf = facts.network
     if nf is None:
@@ -801,6 +843,7 @@ def check(facts: Facts) -> list[Finding]:
             },
         )
     out += sumdb_findings(facts, nf)
+    out += toolchain_sumdb_findings(facts, nf)
     for c in nf.comparisons:
         out += comparison_findings(facts, c)
     return out
@@ -819,4 +862,5 @@ __all__ = [
     "gosum_mismatch_words",
     "sumdb_findings",
     "sumdb_mismatch_words",
+    "toolchain_sumdb_findings",
 ]
