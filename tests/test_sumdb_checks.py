@@ -728,3 +728,103 @@ def test_toolchain_from_a_single_file_proxy_needs_no_database(tmp_path: Path) ->
     res = run_go(["version"], ws, fresh, timeout=60)
     assert res.returncode != 0
     assert res.stderr.strip().splitlines()[-1] == "go: " + f.data["goError"]
+
+
+# --------------------------------------------------------------------------- go's own state
+
+
+def _go_sumdb_state(env: dict[str, str], name: str) -> tuple[Path, Path]:
+    """go's signed tree head file and its cache of lookups and tiles for ``name``."""
+    return (
+        Path(env["GOPATH"]) / "pkg" / "sumdb" / name / "latest",
+        Path(env["GOMODCACHE"]) / "cache" / "download" / "sumdb" / name,
+    )
+
+
+def test_a_log_inconsistent_with_gos_tree_head_is_misbehavior_though_we_saw_no_fork(
+    world: World,
+) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    # only go sees the log first, and keeps its signed tree head
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0
+    latest, _ = _go_sumdb_state(env, world.db.name)
+    assert latest.is_file()
+    world.db.fork(0)
+    world.db.add_filler(3)
+    write_workspace(ws, [MOD, OTHER], [(M, V), (OTHER.path, OTHER.version)])
+    # we never saw the log, and go's cached lookups are not there: only go's head is
+    fresh = {
+        **env,
+        "XDG_CACHE_HOME": str(world.tmp / "fresh-xdg"),
+        "GOMODCACHE": str(world.tmp / "fresh-modcache"),
+    }
+    run = check(ws, fresh)
+    (f,) = run.find("sumdb-untrusted")
+    assert (f.range.start.line, f.data["reason"]) == (REQUIRE_LINE + 1, "forked")
+    assert "go.sum database server misbehavior detected!" in f.message
+    code, said = go(ws, env, "mod", "download", OTHER.path, mod="mod")
+    assert code != 0
+    assert f.data["goError"].split("\n", 1)[1] in said  # byte for byte, go's head as "old"
+    head = latest.read_bytes().decode().replace("\n", "\n\t")
+    assert f"old database:\n\t{head}" in f.data["goError"]  # go's head is the old one
+    # without go's state (its head, its cached lookups), the log is consistent
+    alone = check(
+        ws,
+        {
+            **env,
+            "GOPATH": str(world.tmp / "other-gopath"),
+            "GOMODCACHE": str(world.tmp / "other-modcache"),
+            "XDG_CACHE_HOME": str(world.tmp / "fresh-xdg2"),
+        },
+    )
+    assert not alone.find("sumdb-untrusted")
+
+
+def test_a_line_go_answers_from_its_cached_lookups_is_not_blocked_by_an_unreachable_database(
+    world: World,
+) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0  # go caches the lookup
+    _, cached = _go_sumdb_state(env, world.db.name)
+    assert (cached / "lookup" / f"{M}@{V}").is_file()
+    (ws / "go.sum").write_text("")  # go.sum lacks the lines again
+    dead = {**env, "GOSUMDB": f"{world.db.vkey} {refused_url()}"}
+    run = check(ws, dead)
+    rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+    assert (rec.kind, rec.from_go_cache, rec.zip_hash) == ("ok", True, H1)
+    assert not run.find("sumdb-unreachable")
+    # go adds the lines without the database
+    assert go(ws, {**dead, "GOPROXY": "off"}, "mod", "download", M, mod="mod") == (0, "")
+    assert (ws / "go.sum").read_text() == record_text(M, V, H1, MOD_H1).decode()
+    # a go without that cache cannot, and we say so
+    (ws / "go.sum").write_text("")
+    other = {**world.env(), **isolated_env(world.tmp / "goenv2")}
+    other_dead = {**other, "GOPROXY": world.proxy.url, "GOSUMDB": dead["GOSUMDB"]}
+    run2 = check(ws, other_dead)
+    (f,) = run2.find("sumdb-unreachable")
+    assert f.data["modules"] == [f"{M}@{V}"]
+    code, said = go(ws, other_dead, "mod", "download", M, mod="mod")
+    assert code != 0 and "connection refused" in said
+
+
+def test_a_database_held_down_still_answers_from_gos_cached_lookups(world: World) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0
+    (ws / "go.sum").write_text("")
+    world.db.override(lambda p: p.startswith("/lookup/"), Response(reset=True))
+    cache = NetworkCache(ttl=300, backoff=60)
+    # a first check with another GOMODCACHE: the database fails, and is held down
+    bare = {**env, "GOMODCACHE": str(world.tmp / "bare-modcache")}
+    assert check(ws, bare, cache=cache).find("sumdb-unreachable")
+    asked = len(lookups(world.db))
+    run = check(ws, env, cache=cache)
+    assert len(lookups(world.db)) == asked  # held: nothing sent
+    rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+    assert (rec.kind, rec.from_go_cache) == ("ok", True)
+    assert not run.find("sumdb-unreachable")

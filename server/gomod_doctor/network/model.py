@@ -284,6 +284,8 @@ class SumdbRecord:
     problem: RecordProblem | None = None
     #: the verified answer came from the local cache (and was verified again)
     from_cache: bool = False
+    #: it came from the go command's own cached lookups: go answers it offline
+    from_go_cache: bool = False
     record_id: int | None = None
     #: the size of the signed tree the record was proven to be in
     tree_size: int | None = None

@@ -19,7 +19,13 @@ step is a :class:`LookupFailure` of kind ``untrusted``, in go's words.
 The on-disk cache (``<cache_dir>/<name>/latest``, ``.../tile/...`` and
 ``.../lookup/...``) mirrors go's GOPATH/pkg/sumdb and
 GOMODCACHE/cache/download/sumdb. Cached tiles and lookups are verified again on
-every use, as go does.
+every use, as go does. go's own state is read too, never written
+(``go_config_dir``, ``go_cache_dir``): its signed tree head is merged like ours (a
+log inconsistent with it is "server misbehavior detected"), and its cached lookups
+and tiles answer before the server does. A record is verified data only when it
+gives a well-formed ``h1:`` hash for the module and for its go.mod
+(:func:`record_problem`); one that does not is ``untrusted`` (``malformed-record``)
+and is never kept.
 
 Bad input never raises out of the public functions, except the documented
 :class:`GoSumDBError` of :func:`parse_gosumdb`.
@@ -30,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import http
 import os
 import socket
@@ -62,13 +69,16 @@ __all__ = [
     "LookupFailure",
     "LookupOK",
     "LookupResult",
+    "RecordProblem",
     "RouteStep",
     "SumDBClient",
     "SumDBRoute",
     "UntrustedReason",
     "default_cache_dir",
     "parse_gosumdb",
+    "record_problem",
     "select_route",
+    "well_formed_h1",
 ]
 
 SUM_GOLANG_ORG_KEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
@@ -488,6 +498,9 @@ class LookupOK:
     text: str
     #: Whether the lookup answer came from the local cache (it was verified again).
     from_cache: bool = False
+    #: Whether it came from the go command's own cache of lookups (GOMODCACHE/cache/
+    #: download/sumdb): go answers it without asking the database.
+    from_go_cache: bool = False
     ok: Literal[True] = True
     kind: Literal["ok"] = "ok"
 
@@ -727,6 +740,8 @@ class SumDBClient:
         gonosumdb: str = "",
         fetch: Fetch | None = None,
         tile_height: int = 8,
+        go_config_dir: str | os.PathLike[str] | None = None,
+        go_cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if http is None and fetch is None:
             raise ValueError("SumDBClient needs an http client or a fetch function")
@@ -738,6 +753,12 @@ class SumDBClient:
         self._fetch = fetch
         self._height = tile_height
         self._store = _Store(cache_dir)
+        # The go command's own state, read only: its signed tree head (GOPATH/pkg/sumdb)
+        # and its cached lookups and tiles (GOMODCACHE/cache/download/sumdb).
+        self._go_config = _Store(go_config_dir)
+        self._go_cache = _Store(go_cache_dir)
+        #: the go command's signed tree head, when it has one and it verified
+        self.go_latest: tlog.Tree | None = None
         self.stats = _Stats()
         self.route: SumDBRoute | None = None
         self._route_lock = asyncio.Lock()
@@ -836,6 +857,16 @@ class SumDBClient:
                 if f.reason == "forked":
                     raise
                 self._store.remove(file)  # a bad cache entry: ask the server
+        data = self._go_cache.read(file)
+        if data is not None:
+            try:
+                ok = await self._verify(path, version, data, file, False)
+            except _Failure as f:
+                if f.reason == "forked":
+                    raise
+                # go's entry does not verify here: ask the server (go's file stays)
+            else:
+                return dataclasses.replace(ok, from_cache=True, from_go_cache=True)
         _, data = await self._get(remote, lookup=True)
         return await self._verify(path, version, data, file, False)
 
@@ -887,7 +918,31 @@ class SumDBClient:
                 # start again from the empty tree, as go with a new GOPATH would.
                 self._latest = tlog.Tree(0, tlog.EMPTY_HASH)
                 self._latest_msg = b""
+            await self._merge_go_latest()
             self._inited = True
+
+    async def _merge_go_latest(self) -> None:
+        """Take in the tree head the go command keeps (GOPATH/pkg/sumdb/<name>/latest):
+        every later answer must be consistent with it, as go checks. A log that
+        contradicts it is go's "server misbehavior detected", even when this client's
+        own cache never saw the other history. A head that does not verify with the
+        key (another database of that name, a damaged file) is go's problem, not
+        evidence: it is left out, as is one whose tiles cannot be had now."""
+        data = self._go_config.read(f"{self.db.name}/latest")
+        if not data:
+            return
+        assert self._verifiers is not None
+        try:
+            tree = tlog.parse_tree(notes.open_note(data, self._verifiers).text)
+        except (notes.NoteError, tlog.TlogError):
+            return
+        try:
+            await self._merge_latest(data)
+        except _Failure as f:
+            if f.reason == "forked":
+                raise
+            return
+        self.go_latest = tree
 
     async def _merge_latest(self, msg: bytes) -> None:
         when = await self._merge_latest_mem(msg)
@@ -1078,6 +1133,12 @@ class SumDBClient:
                 self._saved.add(tile)
                 self._local.add(tile)
                 return data[: len(data) // full.w * tile.w]
+        # the go command's cached tiles (authenticated like any other)
+        for t in (tile, full) if tile != full else (tile,):
+            data = self._go_cache.read(self._tile_file(t))
+            if data is not None:
+                self._local.add(tile)
+                return data if t == tile else data[: len(data) // full.w * tile.w]
         return await self._read_tile_remote(tile)
 
     async def _read_tile_remote(self, tile: tlog.Tile) -> bytes:
