@@ -828,3 +828,24 @@ def test_a_database_held_down_still_answers_from_gos_cached_lookups(world: World
     rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
     assert (rec.kind, rec.from_go_cache) == ("ok", True)
     assert not run.find("sumdb-unreachable")
+
+
+def test_a_malformed_zip_line_does_not_block_a_module_only_in_the_graph(tmp_path: Path) -> None:
+    """go checks only the go.mod line of a module whose packages the build does not
+    load: a record whose zip line is malformed does not stop it."""
+    text, _, _ = MALFORMED_RECORDS["zip-hash-not-base64"]
+    with GoProxy([MOD]) as proxy, SumDBServer() as db:
+        db.add_filler(3)
+        db.add_text(M, V, text.encode())
+        ws = tmp_path / "ws"
+        write_workspace(ws, [], [(M, V)])  # required, nothing imported
+        env = {**isolated_env(tmp_path / "env"), "GOPROXY": proxy.url, "GOSUMDB": db.gosumdb}
+        run = check(ws, env)
+        rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+        assert (rec.kind, rec.reason) == ("untrusted", "malformed-record")
+        assert not run.find("sumdb-untrusted")
+        assert not [f for f in run.findings if f.severity >= Severity.WARNING]
+        assert go(ws, env, "list", "-m", "all", mod="mod")[0] == 0
+        # the zip is what go cannot verify
+        code, said = go(ws, env, "mod", "download", M, mod="mod")
+        assert code != 0 and "verifying module: checksum mismatch" in said

@@ -638,6 +638,9 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         if rec.kind == "ok":
             out += _mismatch_findings(facts, sf, rec, needs)
         elif rec.kind == "untrusted":
+            p = rec.problem
+            if p is not None and not p.gomod and not any(n.needs_zip for n in needs):
+                continue  # go checks only the go.mod line, and that one is well-formed
             sites = [s for n in needs for s in need_sites(n)]
             go_error = _untrusted_go_error(facts, sf, rec)
             if sites and lacks_sum_line(facts, key, needs):
