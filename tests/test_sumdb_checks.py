@@ -558,3 +558,294 @@ def test_not_found_in_the_database_feeds_private_path_exposed(world: World) -> N
     (f,) = run.find("private-path-exposed")
     assert f.module == secret.path
     assert "and the checksum database answer" in f.message
+
+
+# --------------------------------------------------------------------------- malformed records
+
+#: Records the log really holds (signed, with an inclusion proof) that give go no
+#: usable h1: hash: (record text, the line go trips over is the go.mod's, its value).
+MALFORMED_RECORDS = {
+    "zip-hash-not-base64": (f"{M} {V} h1:garbage\n{M} {V}/go.mod {MOD_H1}\n", False, "h1:garbage"),
+    "go.mod-hash-too-short": (f"{M} {V} {H1}\n{M} {V}/go.mod h1:AAAA\n", True, "h1:AAAA"),
+    "no-zip-line": (f"{M} {V}/go.mod {MOD_H1}\n", False, None),
+    "no-h1-go.mod-line": (f"{M} {V} {H1}\n{M} {V}/go.mod h2:{H1[3:]}\n", True, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_RECORDS))
+def test_record_without_a_well_formed_h1_hash_is_untrusted_and_never_kept(
+    tmp_path: Path, make_cache: Any, case: str
+) -> None:
+    text, gomod, value = MALFORMED_RECORDS[case]
+    with GoProxy([MOD]) as proxy, SumDBServer() as db:
+        db.add_filler(3)
+        db.add_text(M, V, text.encode())
+        db.add_filler(2)
+        fx = make_cache([MOD])
+        fx.go_sum.write_text("")  # go must ask the database, and checks the cached copy
+        env = {**fx.env, "GOPROXY": proxy.url, "GOSUMDB": db.gosumdb}
+        run = check(fx.workspace, env)
+        rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+        assert (rec.kind, rec.reason, rec.zip_hash, rec.mod_hash) == (
+            "untrusted",
+            "malformed-record",
+            None,
+            None,
+        )
+        assert rec.problem is not None and (rec.problem.gomod, rec.problem.value) == (gomod, value)
+        (f,) = run.find("sumdb-untrusted")
+        assert (f.severity, Path(f.path).name, f.range.start.line) == (
+            Severity.ERROR,
+            "go.mod",
+            REQUIRE_LINE,
+        )
+        assert "not a well-formed h1: hash" in f.message or "has no h1: hash" in f.message
+        assert not run.find("sumdb-mismatch")  # nothing unverified is compared, or offered
+        # go refuses it, in the words we quote (the cached copy's hash included)
+        code, said = go(fx.workspace, env, "mod", "download", M, mod="mod")
+        assert code != 0
+        assert f.data["goError"] + "\n" in said, said
+        # never kept as verified: the next check asks the database again
+        kept = Path(env["XDG_CACHE_HOME"]) / "gomod-doctor" / "sumdb" / db.name / "lookup"
+        assert not kept.exists() or not any(kept.rglob("*@*"))
+        before = len(lookups(db))
+        again = check(fx.workspace, env)
+        assert len(lookups(db)) == before + 1
+        assert again.net.sumdb.records[(M, V)].kind == "untrusted"  # type: ignore[union-attr]
+
+
+def test_go_sum_agreeing_with_the_recorded_download_is_a_security_error_even_if_the_zip_changed(
+    world: World, make_cache: Any
+) -> None:
+    """go.sum and the .ziphash (what go's download hashed to) agree, the zip was altered
+    again since, the database says a third hash: go's SECURITY ERROR, not "go.sum is
+    wrong". Copying the database's value into go.sum is never offered."""
+    from gomod_doctor.cache.layout import module_files
+
+    third = ModuleSpec(M, V, {"m.go": b"package m\n\nfunc M() int { return 3 }\n"})
+    fx = make_cache([ALTERED])
+    zip_path = Path(module_files(str(fx.gomodcache), M, V).zip)
+    zip_path.chmod(0o644)
+    zip_path.write_bytes(third.zip_bytes())
+    env = world.env(fx)
+    facts, _ = engine.gather(locate(fx.workspace), goenv.load(env), verify="full", no_memo=True)
+    facts.network = run_bounded(facts, env, options=NetworkOptions(timeouts=FAST))
+    found = [f for f in engine.run(facts).findings if f.code == "sumdb-mismatch"]
+    assert found
+    for f in found:
+        assert f.data["triage"] == "security" and f.fixes == ("compare-proxies",)
+        assert f.data["goSumHash"] == ALTERED_H1 == f.data["cacheHash"]
+        assert "SECURITY ERROR" in f.message and "Do not copy the database's value" in f.message
+    # go: without the go.sum line it checks the recorded download against the database
+    fx.go_sum.write_text("")
+    code, said = go(fx.workspace, env, "mod", "download", M, mod="mod")
+    assert code != 0 and found[0].data["goError"] + "\n" in said, said
+
+
+# --------------------------------------------------------------------------- toolchain
+
+
+def _toolchain_world(tmp: Path) -> tuple[Path, ModuleSpec]:
+    """A module whose go line asks for go1.99.0, and that toolchain as a module (its
+    bin/go a script that says which toolchain runs)."""
+    r = run_go(["env", "GOOS", "GOARCH"], tmp, isolated_env(tmp / "probe"))
+    goos, goarch = r.stdout.split()
+    spec = ModuleSpec(
+        "golang.org/toolchain",
+        f"v0.0.1-go1.99.0.{goos}-{goarch}",
+        {
+            "bin/go": b"#!/bin/sh\necho fake go1.99.0\n",
+            f"pkg/tool/{goos}_{goarch}/compile": b"#!/bin/sh\n",
+            "lib/time/README": b"no zoneinfo\n",
+            "bin/gofmt": b"#!/bin/sh\n",
+        },
+    )
+    ws = tmp / "ws"
+    ws.mkdir()
+    (ws / "go.mod").write_text("module example.com/w\n\ngo 1.99.0\n")
+    return ws, spec
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["online", "offline"])
+def test_toolchain_download_needs_the_database_even_with_gosumdb_off(
+    tmp_path: Path, offline: bool
+) -> None:
+    ws, spec = _toolchain_world(tmp_path)
+    with GoProxy([spec]) as proxy:
+        env = {
+            **isolated_env(tmp_path / "env"),
+            "GOPROXY": proxy.url,
+            "GOSUMDB": "off",
+            "GOTOOLCHAIN": "auto",
+        }
+        run = check(ws, env, offline=offline)
+        (f,) = run.find("sumdb-required")
+        assert (f.severity, Path(f.path).name, f.range.start.line) == (Severity.ERROR, "go.mod", 3)
+        assert f.module == "golang.org/toolchain" and f.version == spec.version
+        if not offline:
+            assert "GOPROXY serves it" in f.message
+            assert not [x for x in run.findings if x.code.startswith("proxy-")]
+        if offline:
+            assert proxy.requests == []
+        res = run_go(["version"], ws, env, timeout=60)
+        assert res.returncode != 0
+        assert res.stderr.strip().splitlines()[-1] == "go: " + f.data["goError"]
+        assert f"(go: {f.data['goError']})" in f.message
+        # with the database on, nothing of the kind
+        on = check(ws, {**env, "GOSUMDB": "sum.golang.org"}, offline=True)
+        assert not on.find("sumdb-required")
+
+
+def test_toolchain_from_a_single_file_proxy_needs_no_database(tmp_path: Path) -> None:
+    """go's exception: GOPROXY=file://... alone (testing a distpack) skips the database;
+    with GOSUMDB=off the toolchain runs, and nothing is said."""
+    ws, spec = _toolchain_world(tmp_path)
+    root = tmp_path / "fileproxy"
+    d = root / "golang.org" / "toolchain" / "@v"
+    d.mkdir(parents=True)
+    (d / f"{spec.version}.info").write_bytes(spec.info_bytes())
+    (d / f"{spec.version}.mod").write_bytes(spec.mod_bytes())
+    (d / f"{spec.version}.zip").write_bytes(spec.zip_bytes())
+    (d / "list").write_text(spec.version + "\n")
+    env = {
+        **isolated_env(tmp_path / "env"),
+        "GOPROXY": root.as_uri(),
+        "GOSUMDB": "off",
+        "GOTOOLCHAIN": "auto",
+    }
+    run = check(ws, env)
+    assert not run.find("sumdb-required")
+    res = run_go(["version"], ws, env, timeout=60)
+    assert (res.returncode, res.stdout) == (0, "fake go1.99.0\n"), res.stderr
+    # a second entry after it: the database is needed again, and go fails without it
+    fresh = {
+        **isolated_env(tmp_path / "env2"),  # a module cache without the toolchain
+        "GOPROXY": root.as_uri() + ",off",
+        "GOSUMDB": "off",
+        "GOTOOLCHAIN": "auto",
+    }
+    (f,) = check(ws, fresh).find("sumdb-required")
+    res = run_go(["version"], ws, fresh, timeout=60)
+    assert res.returncode != 0
+    assert res.stderr.strip().splitlines()[-1] == "go: " + f.data["goError"]
+
+
+# --------------------------------------------------------------------------- go's own state
+
+
+def _go_sumdb_state(env: dict[str, str], name: str) -> tuple[Path, Path]:
+    """go's signed tree head file and its cache of lookups and tiles for ``name``."""
+    return (
+        Path(env["GOPATH"]) / "pkg" / "sumdb" / name / "latest",
+        Path(env["GOMODCACHE"]) / "cache" / "download" / "sumdb" / name,
+    )
+
+
+def test_a_log_inconsistent_with_gos_tree_head_is_misbehavior_though_we_saw_no_fork(
+    world: World,
+) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    # only go sees the log first, and keeps its signed tree head
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0
+    latest, _ = _go_sumdb_state(env, world.db.name)
+    assert latest.is_file()
+    world.db.fork(0)
+    world.db.add_filler(3)
+    write_workspace(ws, [MOD, OTHER], [(M, V), (OTHER.path, OTHER.version)])
+    # we never saw the log, and go's cached lookups are not there: only go's head is
+    fresh = {
+        **env,
+        "XDG_CACHE_HOME": str(world.tmp / "fresh-xdg"),
+        "GOMODCACHE": str(world.tmp / "fresh-modcache"),
+    }
+    run = check(ws, fresh)
+    (f,) = run.find("sumdb-untrusted")
+    assert (f.range.start.line, f.data["reason"]) == (REQUIRE_LINE + 1, "forked")
+    assert "go.sum database server misbehavior detected!" in f.message
+    code, said = go(ws, env, "mod", "download", OTHER.path, mod="mod")
+    assert code != 0
+    assert f.data["goError"].split("\n", 1)[1] in said  # byte for byte, go's head as "old"
+    head = latest.read_bytes().decode().replace("\n", "\n\t")
+    assert f"old database:\n\t{head}" in f.data["goError"]  # go's head is the old one
+    # without go's state (its head, its cached lookups), the log is consistent
+    alone = check(
+        ws,
+        {
+            **env,
+            "GOPATH": str(world.tmp / "other-gopath"),
+            "GOMODCACHE": str(world.tmp / "other-modcache"),
+            "XDG_CACHE_HOME": str(world.tmp / "fresh-xdg2"),
+        },
+    )
+    assert not alone.find("sumdb-untrusted")
+
+
+def test_a_line_go_answers_from_its_cached_lookups_is_not_blocked_by_an_unreachable_database(
+    world: World,
+) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0  # go caches the lookup
+    _, cached = _go_sumdb_state(env, world.db.name)
+    assert (cached / "lookup" / f"{M}@{V}").is_file()
+    (ws / "go.sum").write_text("")  # go.sum lacks the lines again
+    dead = {**env, "GOSUMDB": f"{world.db.vkey} {refused_url()}"}
+    run = check(ws, dead)
+    rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+    assert (rec.kind, rec.from_go_cache, rec.zip_hash) == ("ok", True, H1)
+    assert not run.find("sumdb-unreachable")
+    # go adds the lines without the database
+    assert go(ws, {**dead, "GOPROXY": "off"}, "mod", "download", M, mod="mod") == (0, "")
+    assert (ws / "go.sum").read_text() == record_text(M, V, H1, MOD_H1).decode()
+    # a go without that cache cannot, and we say so
+    (ws / "go.sum").write_text("")
+    other = {**world.env(), **isolated_env(world.tmp / "goenv2")}
+    other_dead = {**other, "GOPROXY": world.proxy.url, "GOSUMDB": dead["GOSUMDB"]}
+    run2 = check(ws, other_dead)
+    (f,) = run2.find("sumdb-unreachable")
+    assert f.data["modules"] == [f"{M}@{V}"]
+    code, said = go(ws, other_dead, "mod", "download", M, mod="mod")
+    assert code != 0 and "connection refused" in said
+
+
+def test_a_database_held_down_still_answers_from_gos_cached_lookups(world: World) -> None:
+    ws = world.tmp / "ws"
+    write_workspace(ws, [MOD], [(M, V)])
+    env = world.env()
+    assert go(ws, env, "mod", "download", M, mod="mod")[0] == 0
+    (ws / "go.sum").write_text("")
+    world.db.override(lambda p: p.startswith("/lookup/"), Response(reset=True))
+    cache = NetworkCache(ttl=300, backoff=60)
+    # a first check with another GOMODCACHE: the database fails, and is held down
+    bare = {**env, "GOMODCACHE": str(world.tmp / "bare-modcache")}
+    assert check(ws, bare, cache=cache).find("sumdb-unreachable")
+    asked = len(lookups(world.db))
+    run = check(ws, env, cache=cache)
+    assert len(lookups(world.db)) == asked  # held: nothing sent
+    rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+    assert (rec.kind, rec.from_go_cache) == ("ok", True)
+    assert not run.find("sumdb-unreachable")
+
+
+def test_a_malformed_zip_line_does_not_block_a_module_only_in_the_graph(tmp_path: Path) -> None:
+    """go checks only the go.mod line of a module whose packages the build does not
+    load: a record whose zip line is malformed does not stop it."""
+    text, _, _ = MALFORMED_RECORDS["zip-hash-not-base64"]
+    with GoProxy([MOD]) as proxy, SumDBServer() as db:
+        db.add_filler(3)
+        db.add_text(M, V, text.encode())
+        ws = tmp_path / "ws"
+        write_workspace(ws, [], [(M, V)])  # required, nothing imported
+        env = {**isolated_env(tmp_path / "env"), "GOPROXY": proxy.url, "GOSUMDB": db.gosumdb}
+        run = check(ws, env)
+        rec = run.net.sumdb.records[(M, V)]  # type: ignore[union-attr]
+        assert (rec.kind, rec.reason) == ("untrusted", "malformed-record")
+        assert not run.find("sumdb-untrusted")
+        assert not [f for f in run.findings if f.severity >= Severity.WARNING]
+        assert go(ws, env, "list", "-m", "all", mod="mod")[0] == 0
+        # the zip is what go cannot verify
+        code, said = go(ws, env, "mod", "download", M, mod="mod")
+        assert code != 0 and "verifying module: checksum mismatch" in said

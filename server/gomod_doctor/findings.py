@@ -368,10 +368,21 @@ CATALOG: dict[str, CodeInfo] = {
             "sumdb-untrusted",
             Severity.ERROR,
             "The checksum database's answer fails verification: a bad signature or unknown "
-            "key, an inconsistent tile or inclusion proof, a forked log (go's words). go "
+            "key, an inconsistent tile or inclusion proof, a forked log, a record without a "
+            "well-formed `h1:` hash (go's words). go "
             "refuses it, so the download fails: on each `require` whose go.sum lines are "
             "missing (in place of `cache-missing`), else on the `module` line.",
             "",
+        ),
+        CodeInfo(
+            "sumdb-required",
+            Severity.ERROR,
+            "A toolchain switch (`go`/`toolchain` line, or GOTOOLCHAIN) under GOSUMDB=off: "
+            "go always verifies a golang.org/toolchain download against the checksum "
+            "database, so the download fails (go's words: `checksum database disabled by "
+            "GOSUMDB=off`), on the line that asks for the toolchain.",
+            "Turn the checksum database back on (`go env -u GOSUMDB`), or install that "
+            "toolchain on PATH.",
         ),
         CodeInfo(
             "proxy-tampered",

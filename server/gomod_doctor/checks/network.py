@@ -436,12 +436,37 @@ def _is_hang(message: str) -> bool:
     return any(w in first for w in ("no answer", "stalled", "timeout awaiting", "i/o timeout"))
 
 
-def _untrusted_words(message: str) -> str:
+def _untrusted_words(rec: SumdbRecord, go_error: str) -> str:
     """The part of go's message that says what failed (the SECURITY ERROR head of a
-    forked log, else the first line)."""
-    if "SECURITY ERROR" in message:
+    forked log, what a malformed record lacks, else the first line)."""
+    p = rec.problem
+    if p is not None:
+        what = f"{rec.module}@{rec.version}" + ("/go.mod" if p.gomod else "")
+        lacks = (
+            f"gives {p.value}, not a well-formed h1: hash"
+            if p.value is not None
+            else "has no h1: hash"
+        )
+        head = _first_line(go_error.removeprefix(f"{rec.module}@{rec.version}: "))
+        return f"its record (signed, in the log) {lacks} for {what} (go: {head} ... SECURITY ERROR)"
+    if "misbehavior detected" in rec.message:
         return "SECURITY ERROR: go.sum database server misbehavior detected!"
-    return _first_line(message)
+    return _first_line(rec.message)
+
+
+def _untrusted_go_error(facts: Facts, sf: SumdbFacts, rec: SumdbRecord) -> str:
+    """go's error for an untrusted answer; for a malformed record, the words go prints
+    against the hash of the cached copy, when the cache has one."""
+    p = rec.problem
+    if p is None or p.value is None:
+        return rec.go_error
+    st = facts.cache.get((rec.module, rec.version))
+    got: str | None = None
+    if st is not None and st.files is not None:
+        got = (st.mod_h1 if not st.mod_empty else None) if p.gomod else st.ziphash_value
+    if not got:
+        return rec.go_error
+    return f"{rec.module}@{rec.version}: " + p.go_words(sf.name, got)
 
 
 def _sumdb_where(sf: SumdbFacts) -> str:
@@ -498,8 +523,10 @@ def _mismatch_message(
             f"refuses it:\n{go_words}\nRedownload it"
         )
     return (
-        f"{mv}: go.sum and the module cache agree on {gosum} for the {what}, but the "
-        f"checksum database {name}'s verified record says {db}. The go command never asks "
+        f"{mv}: SECURITY ERROR: go.sum and the module cache agree on {gosum} for the {what}, "
+        f"but the checksum database {name}'s verified record says {db}. Do not copy the "
+        "database's value into go.sum: the bits themselves are in question. The go command "
+        "never asks "
         "the database about a line go.sum already has, so it builds with these bits "
         "without a word; without the go.sum line it refuses them:\n"
         f"{go_words}\n"
@@ -533,13 +560,17 @@ def _mismatch_findings(
             if not wrong_cache:
                 continue
             triage = "cache"
-        elif cache == {gosum}:
+        elif gosum in cache and db not in cache:
+            # go.sum and the downloaded copy (its .ziphash, or the .mod) agree: go's
+            # download matched go.sum, and the database disagrees with both
             triage = "security"
         elif not wrong_cache:
             triage = "gosum"
         else:
             triage = "gosum+cache"
         cache_hash = wrong_cache[0] if wrong_cache else (db if cache else None)
+        if triage == "security":
+            cache_hash = gosum
         what = "go.mod" if gomod else "zip"
         mv = f"{rec.module}@{rec.version}" + ("/go.mod" if gomod else "")
         downloaded = gosum if triage == "security" and gosum else (cache_hash or "")
@@ -637,17 +668,21 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         if rec.kind == "ok":
             out += _mismatch_findings(facts, sf, rec, needs)
         elif rec.kind == "untrusted":
+            p = rec.problem
+            if p is not None and not p.gomod and not any(n.needs_zip for n in needs):
+                continue  # go checks only the go.mod line, and that one is well-formed
             sites = [s for n in needs for s in need_sites(n)]
+            go_error = _untrusted_go_error(facts, sf, rec)
             if sites and lacks_sum_line(facts, key, needs):
                 message = (
                     f"{key[0]}@{key[1]}: the checksum database {_sumdb_where(sf)} answered, "
-                    f"but its answer fails verification: {_untrusted_words(rec.message)}. go "
+                    f"but its answer fails verification: {_untrusted_words(rec, go_error)}. go "
                     "refuses such answers, so the download will fail (go.sum has no line for "
                     "it, so go must ask the database)"
                 )
                 data: dict[str, object] = {
                     "reason": rec.reason,
-                    "goError": rec.go_error,
+                    "goError": go_error,
                     "sumdb": sf.name,
                 }
                 st = facts.cache.get(key)
@@ -669,9 +704,10 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             down.append(rec)
     if untrusted_left and not any(f.code == "sumdb-untrusted" for f in out):
         rec = untrusted_left[0]
+        go_error = _untrusted_go_error(facts, sf, rec)
         message = (
             f"the checksum database {_sumdb_where(sf)} answers, but its answers fail "
-            f"verification: {_untrusted_words(rec.message)}. go refuses such answers, so the "
+            f"verification: {_untrusted_words(rec, go_error)}. go refuses such answers, so the "
             "download will fail for every module version whose go.sum lines are missing "
             "(go does not ask about lines go.sum has)"
         )
@@ -682,7 +718,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             message,
             data={
                 "reason": rec.reason,
-                "goError": rec.go_error,
+                "goError": go_error,
                 "sumdb": sf.name,
                 "modules": [f"{r.module}@{r.version}" for r in untrusted_left],
             },
@@ -723,6 +759,48 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             },
         )
     return out
+
+
+def toolchain_sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
+    """``sumdb-required``: go verifies a golang.org/toolchain download against the
+    checksum database even under GOSUMDB=off (modfetch useSumDB), and then fails with
+    dbDial's "checksum database disabled by GOSUMDB=off". Not when GOPROXY is a single
+    file:// entry (go's exception for testing a distpack), nor when no proxy serves the
+    toolchain (then the proxy finding says go's "toolchain not available")."""
+    tc = nf.toolchain
+    env = facts.env
+    if tc is None or env.GOSUMDB != "off":
+        return []
+    if env.GOPROXY.startswith("file://") and not any(c in env.GOPROXY for c in ",|"):
+        return []
+    v = tc.availability.outcome
+    if v is not None and v.fails:
+        return []
+    mv = f"{tc.availability.module}@{tc.availability.version}"
+    go_words = (
+        f"download {tc.toolchain}: {mv}: verifying module: "
+        "checksum database disabled by GOSUMDB=off"
+    )
+    served = (
+        "GOPROXY serves it, but "
+        if v is not None and v.kind == "found"
+        else "whatever GOPROXY serves, "
+    )
+    message = (
+        f"toolchain {tc.toolchain} ({tc.reason}; module {mv}): {served}the go command "
+        "always verifies a toolchain download against the checksum database, even with "
+        f"GOSUMDB=off, so the download fails (go: {go_words})"
+    )
+    sites = [Site(tc.file, tc.range)] if tc.file and tc.range is not None else []
+    return _emit(
+        sites or _module_sites(facts),
+        "sumdb-required",
+        Severity.ERROR,
+        message,
+        module=tc.availability.module,
+        version=tc.availability.version,
+        data={"toolchain": tc.toolchain, "goError": go_words, "gosumdb": env.GOSUMDB},
+    )
 
 
 def check(facts: Facts) -> list[Finding]:
@@ -799,6 +877,7 @@ def check(facts: Facts) -> list[Finding]:
             },
         )
     out += sumdb_findings(facts, nf)
+    out += toolchain_sumdb_findings(facts, nf)
     for c in nf.comparisons:
         out += comparison_findings(facts, c)
     return out
@@ -818,4 +897,5 @@ __all__ = [
     "gosum_mismatch_words",
     "sumdb_findings",
     "sumdb_mismatch_words",
+    "toolchain_sumdb_findings",
 ]

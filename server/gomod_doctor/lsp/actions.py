@@ -622,7 +622,11 @@ def _sumdb_mismatch(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) -
         return
     fixes = data.get("fixes")
     fix_ids = set(fixes) if isinstance(fixes, list) else set()
-    if "replace-gosum-line" in fix_ids and data.get("verified") is True:
+    # go.sum and the downloaded copy agreeing against the database is go's SECURITY
+    # ERROR: the database's value is never copied into go.sum then, whatever the data says
+    agree = data.get("cacheHash") is not None and data.get("cacheHash") == data.get("goSumHash")
+    security = data.get("triage") == "security" or agree
+    if "replace-gosum-line" in fix_ids and data.get("verified") is True and not security:
         _replace_gosum_line(b, diag, data, m, v)
     if "redownload" in fix_ids and b.go() and b.doc.kind in ("mod", "work", "sum"):
         title = f"Redownload {m}@{v}"

@@ -15,6 +15,9 @@ concurrency bound and the gather's deadline apply; what the deadline cuts short 
 ``unchecked``. Only verified answers carry hashes (:class:`SumdbRecord` ``ok``);
 verified data is kept on disk under the user cache dir, as go keeps its own.
 
+go's own checksum-database state (:func:`go_state_dirs`) is read: its tree head, and
+its cached lookups, which answer even while the database is down or held down.
+
 A database that cannot be reached is backed off between gathers through the
 :class:`~gomod_doctor.network.proxy.NetworkCache` (as a failing proxy is), and
 "not found" answers are kept for its TTL.
@@ -101,6 +104,7 @@ def _record(r: LookupResult, pool: HttpPool) -> SumdbRecord:
             zip_hash=r.hash,
             mod_hash=r.gomod_hash,
             from_cache=r.from_cache,
+            from_go_cache=r.from_go_cache,
             record_id=r.record_id,
             tree_size=r.tree.n,
         )
@@ -110,7 +114,9 @@ def _record(r: LookupResult, pool: HttpPool) -> SumdbRecord:
         _DEADLINE_WORDS in r.message or (left is not None and left <= 0)
     ):
         kind = "unchecked"
-    return SumdbRecord(r.path, r.version, kind, message=r.message, reason=r.reason or "")
+    return SumdbRecord(
+        r.path, r.version, kind, message=r.message, reason=r.reason or "", problem=r.problem
+    )
 
 
 def _moved(template: SumdbRecord, path: str, version: str) -> SumdbRecord:
@@ -123,6 +129,28 @@ def _moved(template: SumdbRecord, path: str, version: str) -> SumdbRecord:
         message=template.message.replace(old, _lookup_segment(path, version)),
         cached=True,
     )
+
+
+class _HeldDown(Exception):
+    """A request to a database held down (never sent)."""
+
+
+async def _held_down(url: str) -> tuple[int, bytes]:
+    raise _HeldDown(url)
+
+
+def go_state_dirs(facts: Facts) -> tuple[str | None, str | None]:
+    """Where the go command keeps its checksum-database state (modfetch sumdb.go):
+    the signed tree head under GOPATH/pkg/sumdb (the first GOPATH entry), cached
+    lookups and tiles under GOMODCACHE/cache/download/sumdb. ``None`` where unset."""
+    env = facts.env
+    gopath = env.gopath_list[0] if env.gopath_list else ""
+    modcache = env.GOMODCACHE
+    config = os.path.join(gopath, "pkg", "sumdb") if os.path.isabs(gopath) else None
+    cache = (
+        os.path.join(modcache, "cache", "download", "sumdb") if os.path.isabs(modcache) else None
+    )
+    return config, cache
 
 
 def _down_key(db: GoSumDB) -> str:
@@ -171,11 +199,10 @@ async def gather_sumdb(
     if not keys:
         return sf
 
-    down = cache.held(_down_key(db)) if cache is not None else None
-    if isinstance(down, SumdbRecord):
-        for p, v in keys:
-            sf.records[(p, v)] = _moved(down, p, v)
-        return sf
+    held = cache.held(_down_key(db)) if cache is not None else None
+    # A database held down is not asked again: only what the caches answer (go's
+    # cached lookups among them: go needs no database for those) is looked at.
+    down = held if isinstance(held, SumdbRecord) else None
 
     ask: list[tuple[str, str]] = []
     for p, v in keys:
@@ -189,6 +216,7 @@ async def gather_sumdb(
 
     if cache_dir is None:
         cache_dir = default_cache_dir(dict(environ) if environ is not None else None)
+    go_config, go_cache = go_state_dirs(facts)
     client = SumDBClient(
         None,
         db,
@@ -196,7 +224,9 @@ async def gather_sumdb(
         goproxy=env.proxy_list,
         gonoproxy=env.GONOPROXY,
         gonosumdb=env.GONOSUMDB,
-        fetch=pool.as_fetch(),
+        fetch=pool.as_fetch() if down is None else _held_down,
+        go_config_dir=go_config,
+        go_cache_dir=go_cache,
     )
     tasks = {k: asyncio.ensure_future(client.lookup(*k)) for k in ask}
     try:
@@ -218,15 +248,21 @@ async def gather_sumdb(
             sf.base = safe_url(route.base)
         if route.proxy is not None:
             sf.proxy = safe_url(route.proxy)
-    sf.requests = len(client.stats.lookups) + len(client.stats.tiles)
-    if route is not None and db.url is None:
-        sf.requests += sum(1 for s in route.steps if s.url is not None)
+    if down is None:
+        sf.requests = len(client.stats.lookups) + len(client.stats.tiles)
+        if route is not None and db.url is None:
+            sf.requests += sum(1 for s in route.steps if s.url is not None)
     first_down: SumdbRecord | None = None
     for key, task in tasks.items():
         if task.done() and not task.cancelled() and task.exception() is None:
             rec = _record(task.result(), pool)
         else:
             rec = SumdbRecord(*key, "unchecked", message=_DEADLINE_WORDS)
+        if down is not None:
+            if rec.kind in ("unreachable", "server-error", "unchecked"):
+                rec = _moved(down, *key)
+            sf.records[key] = rec
+            continue
         sf.records[key] = rec
         if cache is not None:
             if rec.kind == "not-found":
@@ -241,4 +277,11 @@ async def gather_sumdb(
     return sf
 
 
-__all__ = ["MAX_LOOKUPS", "gather_sumdb", "lookup_targets", "parse_setting", "redact_gosumdb"]
+__all__ = [
+    "MAX_LOOKUPS",
+    "gather_sumdb",
+    "go_state_dirs",
+    "lookup_targets",
+    "parse_setting",
+    "redact_gosumdb",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gomod_doctor.network.sumdb.client import RecordProblem
 from gomod_doctor.position import Range
 
 #: What one request's answer means to the go command's TryProxies.
@@ -280,10 +281,14 @@ class SumdbRecord:
     #: go's words for a failure (what go prints after ``M@V: ``); "" when ok
     message: str = ""
     #: why an answer was untrusted: bad-signature, unknown-key, malformed,
-    #: inconsistent-tile, not-in-tree, unauthenticated, forked
+    #: inconsistent-tile, not-in-tree, unauthenticated, forked, malformed-record
     reason: str = ""
+    #: ``malformed-record``: the line of the authenticated record go cannot use
+    problem: RecordProblem | None = None
     #: the verified answer came from the local cache (and was verified again)
     from_cache: bool = False
+    #: it came from the go command's own cached lookups: go answers it offline
+    from_go_cache: bool = False
     record_id: int | None = None
     #: the size of the signed tree the record was proven to be in
     tree_size: int | None = None

@@ -19,7 +19,13 @@ step is a :class:`LookupFailure` of kind ``untrusted``, in go's words.
 The on-disk cache (``<cache_dir>/<name>/latest``, ``.../tile/...`` and
 ``.../lookup/...``) mirrors go's GOPATH/pkg/sumdb and
 GOMODCACHE/cache/download/sumdb. Cached tiles and lookups are verified again on
-every use, as go does.
+every use, as go does. go's own state is read too, never written
+(``go_config_dir``, ``go_cache_dir``): its signed tree head is merged like ours (a
+log inconsistent with it is "server misbehavior detected"), and its cached lookups
+and tiles answer before the server does. A record is verified data only when it
+gives a well-formed ``h1:`` hash for the module and for its go.mod
+(:func:`record_problem`); one that does not is ``untrusted`` (``malformed-record``)
+and is never kept.
 
 Bad input never raises out of the public functions, except the documented
 :class:`GoSumDBError` of :func:`parse_gosumdb`.
@@ -28,7 +34,9 @@ Bad input never raises out of the public functions, except the documented
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import dataclasses
 import http
 import os
 import socket
@@ -61,13 +69,16 @@ __all__ = [
     "LookupFailure",
     "LookupOK",
     "LookupResult",
+    "RecordProblem",
     "RouteStep",
     "SumDBClient",
     "SumDBRoute",
     "UntrustedReason",
     "default_cache_dir",
     "parse_gosumdb",
+    "record_problem",
     "select_route",
+    "well_formed_h1",
 ]
 
 SUM_GOLANG_ORG_KEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
@@ -309,6 +320,7 @@ class _Failure(Exception):
         reason: UntrustedReason | None = None,
         url: str | None = None,
         status: int | None = None,
+        problem: RecordProblem | None = None,
     ) -> None:
         super().__init__(message)
         self.kind: FailureKind = kind
@@ -316,10 +328,16 @@ class _Failure(Exception):
         self.reason: UntrustedReason | None = reason
         self.url = url
         self.status = status
+        self.problem = problem
 
     def wrap(self, prefix: str) -> _Failure:
         return _Failure(
-            self.kind, prefix + self.message, reason=self.reason, url=self.url, status=self.status
+            self.kind,
+            prefix + self.message,
+            reason=self.reason,
+            url=self.url,
+            status=self.status,
+            problem=self.problem,
         )
 
 
@@ -459,6 +477,7 @@ UntrustedReason = Literal[
     "not-in-tree",  # a record id outside the signed tree
     "unauthenticated",  # record text whose hash is not the leaf at its id
     "forked",  # a tree inconsistent with one seen before
+    "malformed-record",  # an authenticated record without a well-formed h1: hash
 ]
 
 
@@ -479,6 +498,9 @@ class LookupOK:
     text: str
     #: Whether the lookup answer came from the local cache (it was verified again).
     from_cache: bool = False
+    #: Whether it came from the go command's own cache of lookups (GOMODCACHE/cache/
+    #: download/sumdb): go answers it without asking the database.
+    from_go_cache: bool = False
     ok: Literal[True] = True
     kind: Literal["ok"] = "ok"
 
@@ -490,6 +512,86 @@ class LookupOK:
     @property
     def gomod_hash(self) -> str | None:
         return _hash_of(self.gomod_lines)
+
+
+#: go's words after "checksum missing from sumdb response" (modfetch sumdbAbsent).
+SUMDB_ABSENT = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match one reported by the checksum server.\n"
+    "The checksum server has provided checksums, but the checksums do\n"
+    "not contain an entry for the download.\n"
+    "The checksum server may be malfunctioning, or an attacker may have\n"
+    "intercepted the checksum request.\n"
+    "The download cannot be verified.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+def well_formed_h1(h: str) -> bool:
+    """``h1:`` and the standard base64 of a SHA-256 sum (what go writes in go.sum)."""
+    if not h.startswith("h1:") or len(h) != 47:
+        return False
+    try:
+        return len(base64.b64decode(h[3:], validate=True)) == 32
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """Why an authenticated record gives no usable hash for ``path version``:
+    ``gomod`` says which line (the go.mod's, which go checks first, or the
+    module's); ``value`` is the malformed ``h1:`` value, ``None`` when the record
+    has no ``h1:`` line for it."""
+
+    gomod: bool
+    value: str | None
+
+    def go_words(self, db_name: str, downloaded: str) -> str:
+        """What go prints after ``M@V: `` when it checks ``downloaded`` against the
+        record (modfetch checkSumDB)."""
+        noun = "go.mod" if self.gomod else "module"
+        if self.value is None:
+            return f"verifying {noun}: checksum missing from sumdb response" + SUMDB_ABSENT
+        return (
+            f"verifying {noun}: checksum mismatch\n\tdownloaded: {downloaded}\n"
+            f"\t{db_name}: {self.value}" + SUMDB_MISMATCH
+        )
+
+    def message(self, db_name: str) -> str:
+        """go's words when they do not depend on the download, else ours."""
+        if self.value is None:
+            return self.go_words(db_name, "")
+        noun = "go.mod" if self.gomod else "module"
+        return (
+            f"verifying {noun}: checksum mismatch: the record gives {self.value}, which is "
+            "not a well-formed h1: hash (no download can match it)" + SUMDB_MISMATCH
+        )
+
+
+#: go's words after a checksum database mismatch (modfetch sumdbMismatch).
+SUMDB_MISMATCH = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match the one reported by the checksum server.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+def record_problem(path: str, version: str, text: str) -> RecordProblem | None:
+    """What keeps ``text`` (a record for ``path version``) from verifying a download:
+    a line of ``path version`` or ``path version/go.mod`` whose ``h1:`` hash is not
+    well-formed, or no ``h1:`` line for one of them (go checks the go.mod first)."""
+    for gomod in (True, False):
+        prefix = f"{path} {version}{'/go.mod' if gomod else ''} h1:"
+        values = [ln[len(prefix) - 3 :] for ln in text.split("\n") if ln.startswith(prefix)]
+        if not values:
+            return RecordProblem(gomod, None)
+        for v in values:
+            if not well_formed_h1(v):
+                return RecordProblem(gomod, v)
+    return None
 
 
 def _hash_of(lines: Sequence[str]) -> str | None:
@@ -512,6 +614,8 @@ class LookupFailure:
     reason: UntrustedReason | None = None
     url: str | None = None
     status: int | None = None
+    #: for ``malformed-record``: what the authenticated record lacks
+    problem: RecordProblem | None = None
     ok: Literal[False] = False
 
     @property
@@ -636,6 +740,8 @@ class SumDBClient:
         gonosumdb: str = "",
         fetch: Fetch | None = None,
         tile_height: int = 8,
+        go_config_dir: str | os.PathLike[str] | None = None,
+        go_cache_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if http is None and fetch is None:
             raise ValueError("SumDBClient needs an http client or a fetch function")
@@ -647,6 +753,12 @@ class SumDBClient:
         self._fetch = fetch
         self._height = tile_height
         self._store = _Store(cache_dir)
+        # The go command's own state, read only: its signed tree head (GOPATH/pkg/sumdb)
+        # and its cached lookups and tiles (GOMODCACHE/cache/download/sumdb).
+        self._go_config = _Store(go_config_dir)
+        self._go_cache = _Store(go_cache_dir)
+        #: the go command's signed tree head, when it has one and it verified
+        self.go_latest: tlog.Tree | None = None
         self.stats = _Stats()
         self.route: SumDBRoute | None = None
         self._route_lock = asyncio.Lock()
@@ -708,7 +820,14 @@ class SumDBClient:
             return await asyncio.shield(task)
         except _Failure as f:
             return LookupFailure(
-                path, version, f.kind, f.message, reason=f.reason, url=f.url, status=f.status
+                path,
+                version,
+                f.kind,
+                f.message,
+                reason=f.reason,
+                url=f.url,
+                status=f.status,
+                problem=f.problem,
             )
         except Exception as exc:  # a bug or an unexpected library error: never raise
             return LookupFailure(path, version, "server-error", f"internal error: {exc!r}")
@@ -738,6 +857,16 @@ class SumDBClient:
                 if f.reason == "forked":
                     raise
                 self._store.remove(file)  # a bad cache entry: ask the server
+        data = self._go_cache.read(file)
+        if data is not None:
+            try:
+                ok = await self._verify(path, version, data, file, False)
+            except _Failure as f:
+                if f.reason == "forked":
+                    raise
+                # go's entry does not verify here: ask the server (go's file stays)
+            else:
+                return dataclasses.replace(ok, from_cache=True, from_go_cache=True)
         _, data = await self._get(remote, lookup=True)
         return await self._verify(path, version, data, file, False)
 
@@ -750,9 +879,19 @@ class SumDBClient:
             raise _Failure("untrusted", str(exc), reason="malformed") from None
         await self._merge_latest(tree_msg)
         tree = await self._check_record(id, text)
+        # Authenticated, but a record is only verified data when it gives go a
+        # well-formed h1: hash for both lines: never keep one that does not.
+        s = text.decode("utf-8", "replace")
+        problem = record_problem(path, version, s)
+        if problem is not None:
+            raise _Failure(
+                "untrusted",
+                problem.message(self.db.name),
+                reason="malformed-record",
+                problem=problem,
+            )
         if not from_cache:
             self._store.write(file, data)
-        s = text.decode("utf-8")
         lines = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version} "))
         gomod = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version}/go.mod "))
         return LookupOK(path, version, lines, gomod, id, tree, s, from_cache)
@@ -779,7 +918,31 @@ class SumDBClient:
                 # start again from the empty tree, as go with a new GOPATH would.
                 self._latest = tlog.Tree(0, tlog.EMPTY_HASH)
                 self._latest_msg = b""
+            await self._merge_go_latest()
             self._inited = True
+
+    async def _merge_go_latest(self) -> None:
+        """Take in the tree head the go command keeps (GOPATH/pkg/sumdb/<name>/latest):
+        every later answer must be consistent with it, as go checks. A log that
+        contradicts it is go's "server misbehavior detected", even when this client's
+        own cache never saw the other history. A head that does not verify with the
+        key (another database of that name, a damaged file) is go's problem, not
+        evidence: it is left out, as is one whose tiles cannot be had now."""
+        data = self._go_config.read(f"{self.db.name}/latest")
+        if not data:
+            return
+        assert self._verifiers is not None
+        try:
+            tree = tlog.parse_tree(notes.open_note(data, self._verifiers).text)
+        except (notes.NoteError, tlog.TlogError):
+            return
+        try:
+            await self._merge_latest(data)
+        except _Failure as f:
+            if f.reason == "forked":
+                raise
+            return
+        self.go_latest = tree
 
     async def _merge_latest(self, msg: bytes) -> None:
         when = await self._merge_latest_mem(msg)
@@ -970,6 +1133,12 @@ class SumDBClient:
                 self._saved.add(tile)
                 self._local.add(tile)
                 return data[: len(data) // full.w * tile.w]
+        # the go command's cached tiles (authenticated like any other)
+        for t in (tile, full) if tile != full else (tile,):
+            data = self._go_cache.read(self._tile_file(t))
+            if data is not None:
+                self._local.add(tile)
+                return data if t == tile else data[: len(data) // full.w * tile.w]
         return await self._read_tile_remote(tile)
 
     async def _read_tile_remote(self, tile: tlog.Tile) -> bytes:
