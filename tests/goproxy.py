@@ -540,6 +540,18 @@ def build_cache(
     )
 
 
+def download_every_version(fx: CacheFixture, modules: Iterable[ModuleSpec]) -> CacheFixture:
+    """Put every version of ``modules`` into ``fx``'s module cache (.info, .mod and zip),
+    as ``go mod download M@V`` does from a proxy serving them; ``fx`` itself."""
+    mods = list(modules)
+    with GoProxy(mods) as proxy:
+        args = [f"{m.path}@{m.version}" for m in mods]
+        res = run_go(["mod", "download", *args], fx.root, fx.env_with(GOPROXY=proxy.url))
+        if res.returncode != 0:
+            raise RuntimeError(f"go mod download failed:\n{res.stderr}")
+    return fx
+
+
 def wait_until(cond: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -558,6 +570,7 @@ __all__ = [
     "Response",
     "build_cache",
     "copy_tree",
+    "download_every_version",
     "is_pseudo_version",
     "make_writable_and_remove",
     "parse_json_stream",

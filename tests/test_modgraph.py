@@ -20,7 +20,12 @@ from gomod_doctor.modfile.work import parse_work
 from gomod_doctor.workspace import gomods, modgraph
 from gomod_doctor.workspace.discover import locate
 from gomod_doctor.workspace.modgraph import Missing, ModuleVersion, Summary, Unreadable
-from goproxy import CacheFixture, GoProxy, ModuleSpec, make_writable_and_remove
+from goproxy import (
+    CacheFixture,
+    ModuleSpec,
+    download_every_version,
+    make_writable_and_remove,
+)
 from gotool import run_go
 
 MakeCache = Callable[..., CacheFixture]
@@ -72,12 +77,7 @@ ROOTS = [("example.com/a", "v1.0.0"), ("example.com/b", "v1.0.0")]
 @pytest.fixture
 def graph_cache(make_cache: MakeCache) -> CacheFixture:
     """Every version above in the cache (.info, .mod and zip), as go downloads them."""
-    fx = make_cache(MODULES, ROOTS)
-    with GoProxy(MODULES) as proxy:
-        args = [f"{m.path}@{m.version}" for m in MODULES]
-        res = run_go(["mod", "download", *args], fx.root, fx.env_with(GOPROXY=proxy.url))
-        assert res.returncode == 0, res.stderr
-    return fx
+    return download_every_version(make_cache(MODULES, ROOTS), MODULES)
 
 
 Edges = dict[tuple[str, str], set[tuple[str, str]]]

@@ -21,7 +21,13 @@ from gomod_doctor.findings import Finding
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.workspace.discover import locate
 from gomod_doctor.workspace.latest import latest_version
-from goproxy import CacheFixture, GoProxy, ModuleSpec, parse_json_stream
+from goproxy import (
+    CacheFixture,
+    GoProxy,
+    ModuleSpec,
+    download_every_version,
+    parse_json_stream,
+)
 from gotool import run_go
 
 MakeCache = Callable[..., CacheFixture]
@@ -67,12 +73,7 @@ ROOTS = [("example.com/r", "v1.1.0"), ("example.com/d", "v1.0.0")]
 @pytest.fixture
 def latest_cache(make_cache: MakeCache) -> CacheFixture:
     """Every version above in the module cache, as go downloads them."""
-    fx = make_cache(MODULES, ROOTS)
-    with GoProxy(MODULES) as proxy:
-        args = [f"{m.path}@{m.version}" for m in MODULES]
-        res = run_go(["mod", "download", *args], fx.root, fx.env_with(GOPROXY=proxy.url))
-        assert res.returncode == 0, res.stderr
-    return fx
+    return download_every_version(make_cache(MODULES, ROOTS), MODULES)
 
 
 def write(
