@@ -13,6 +13,11 @@ beyond their syntax (cmd/go/internal/modload), in go's words, at go's line.
 - A go.work without ``use`` lines has no modules; a used module whose ``go`` line
   (1.21 or later) is newer than go.work's (1.18 when go.work has none) stops go, whose
   fix is ``go work use``.
+- In workspace mode: a ``-mod`` flag other than readonly or vendor, a module inside
+  the go.work's tree that go.work does not use, and two workspace modules replacing
+  one module version differently each stop go.
+- ``+incompatible`` on a v0/v1 version: the origin refuses to make it (a warning: a
+  cached copy still builds).
 """
 
 from __future__ import annotations
