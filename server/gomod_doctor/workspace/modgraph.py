@@ -30,12 +30,12 @@ report while loading, in its words.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from gomod_doctor.goenv import gover
-from gomod_doctor.modfile.rules import ModFile
+from gomod_doctor.modfile.rules import ModFile, Replace
 from gomod_doctor.module import semver
 
 #: the first go version whose go.mod files are pruned (gover.ExplicitModulePruningVersion)
@@ -424,32 +424,22 @@ def main_module(
     )
 
 
-def replace_rules(replaces: Iterable[object], file: Path) -> list[ReplaceRule]:
+def replace_rules(replaces: Iterable[Replace], file: Path) -> list[ReplaceRule]:
     """``replace`` statements as rules, directory targets made absolute from ``file``'s
     directory."""
     out: list[ReplaceRule] = []
     for rep in replaces:
-        old_path = getattr(rep, "old_path", "")
-        old_version = getattr(rep, "old_version", "")
-        new_path = getattr(rep, "new_path", "")
-        new_version = getattr(rep, "new_version", "")
-        syntax = getattr(rep, "syntax", None)
-        line = syntax.range.start.line if syntax is not None else 0
-        if not new_version:
+        new_path = rep.new_path
+        if not rep.new_version:
             p = Path(new_path)
             new_path = os.path.normpath(p if p.is_absolute() else file.parent / p)
-        written = getattr(rep, "new_path", "")
         out.append(
             ReplaceRule(
-                ModuleVersion(old_path, old_version),
-                ModuleVersion(new_path, new_version),
+                ModuleVersion(rep.old_path, rep.old_version),
+                ModuleVersion(new_path, rep.new_version),
                 file,
-                line,
-                written,
+                rep.syntax.range.start.line,
+                rep.new_path,
             )
         )
     return out
-
-
-def selected_versions(g: ModuleGraph) -> Mapping[str, str]:
-    return dict(g.selected)
