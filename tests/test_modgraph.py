@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import gocorpus
 from gomod_doctor import engine
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv import env as goenv
@@ -514,3 +515,36 @@ def test_vendor_mode_reads_no_cache_and_checks_modules_txt(graph_cache: CacheFix
         for f in doctor(graph_cache, ws, GOFLAGS="-mod=readonly")
         if f.code == "vendor-inconsistent"
     ] == []
+
+
+# --------------------------------------------------------------------------- go.mod reading
+
+
+@pytest.mark.parametrize("source", gocorpus.source_params())
+def test_fast_summary_agrees_with_the_parser(source: str) -> None:
+    """The plain-go.mod fast path gives what the full lax parser gives, or steps aside."""
+    fast = 0
+    for f in gocorpus.files(source, "mod"):
+        got = gomods._fast_summary(f.text)
+        if got is None:
+            continue
+        fast += 1
+        parsed = parse_mod(f.text, "go.mod", lax=True)
+        assert not parsed.go_errors, f.id
+        assert got == Summary.of(parsed), f.id
+    assert fast > 20  # plain go.mod files take the fast path
+
+
+def test_fast_summary_steps_aside() -> None:
+    for text in (
+        "// Deprecated: use v2\nmodule m\n",
+        'module "m"\n',
+        "module m\nrequire x v1.2\n",
+        "module m\nrequire (\nx v1.0.0\n",
+        "module m\nreplace x => ../x\n",
+        "module m\ngo 1.21 extra\n",
+    ):
+        assert gomods._fast_summary(text) is None, text
+    assert gomods._fast_summary(
+        "module m // comment\n\ngo 1.21\n\nrequire (\n\tx v1.0.0 // indirect\n)\nrequire y v0.1.0\n"
+    ) == Summary("m", "1.21", (ModuleVersion("x", "v1.0.0"), ModuleVersion("y", "v0.1.0")))

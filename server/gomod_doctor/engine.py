@@ -47,6 +47,7 @@ from gomod_doctor.workspace.imports import (
     scan_module_imports,
     transitive_imports,
 )
+from gomod_doctor.workspace.modgraph import ModuleGraph
 
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
@@ -209,11 +210,42 @@ class StateMemo:
         self._lock = threading.Lock()
         self._states: dict[tuple[str, str, str], cache_state.ModuleState] = {}
         self.index = modindex.IndexMemo()
+        #: the module graph (and the latest versions' go.mod facts) of the last inputs:
+        #: what the go.mod files read from the cache say only changes on disk
+        self._graph: tuple[object, ModuleGraph | None] | None = None
+        self._latest: tuple[object, dict[str, latest_mods.Latest]] | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._states.clear()
+            self._graph = None
+            self._latest = None
         self.index.clear()
+
+    def graph(self, key: object, load: Callable[[], ModuleGraph | None]) -> ModuleGraph | None:
+        """The graph for ``key`` (the main modules' graph inputs), loaded if new."""
+        with self._lock:
+            hit = self._graph
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        got = load()
+        with self._lock:
+            self._graph = (key, got)
+        return got
+
+    def latest(
+        self, key: object, load: Callable[[], dict[str, latest_mods.Latest]]
+    ) -> dict[str, latest_mods.Latest]:
+        """The latest versions' facts for ``key`` (the selected versions and the
+        replacements), read if new."""
+        with self._lock:
+            hit = self._latest
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        got = load()
+        with self._lock:
+            self._latest = (key, got)
+        return got
 
     def get_many(
         self, gomodcache: str, keys: Iterable[tuple[str, str]]
@@ -270,9 +302,17 @@ def gather(
     graph = None
     if verify != "off":
         local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
-        graph = gomods.graph_of(
-            snap, gomodcache or None, local_go=local_go or "", overlays=overlays
-        )
+
+        def load_graph() -> ModuleGraph | None:
+            return gomods.graph_of(
+                snap, gomodcache or None, local_go=local_go or "", overlays=overlays
+            )
+
+        if state_memo is not None:
+            key = (gomods.graph_key(snap, overlays), gomodcache, local_go)
+            graph = state_memo.graph(key, load_graph)
+        else:
+            graph = load_graph()
     needs = build_needs.compute(snap, scanned, graph=graph)
     pending: cache_verify.PendingVerify | None = None
     if verify == "full" and gomodcache:
@@ -385,7 +425,23 @@ def _gather_rest(
             state_memo.index if state_memo is not None else None,
         )
         # retractions and deprecations: the latest go.mod of each module in the cache
-        facts.latest = latest_mods.gather(gomodcache, needs)
+        if state_memo is not None:
+            selected = tuple(sorted((n.path, n.version) for n in needs.selected()))
+            reps = tuple(
+                (
+                    str(r.file),
+                    r.stmt.old_path,
+                    r.stmt.old_version,
+                    r.stmt.new_path,
+                    r.stmt.new_version,
+                )
+                for r in needs.replaces
+            )
+            facts.latest = state_memo.latest(
+                (gomodcache, selected, reps), lambda: latest_mods.gather(gomodcache, needs)
+            )
+        else:
+            facts.latest = latest_mods.gather(gomodcache, needs)
     return facts
 
 

@@ -12,12 +12,13 @@ the workspace re-reads none of them.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from gomod_doctor.cache.layout import CachePathError, cache_path
-from gomod_doctor.modfile.rules import parse_mod
+from gomod_doctor.modfile.rules import canonical_version, parse_mod
 from gomod_doctor.workspace.modgraph import (
     MainModule,
     Missing,
@@ -25,6 +26,7 @@ from gomod_doctor.workspace.modgraph import (
     ModuleVersion,
     Reader,
     ReadResult,
+    ReplaceRule,
     Summary,
     Unreadable,
     load,
@@ -40,8 +42,65 @@ _MEMO_MAX = 20_000
 _OLD_VGO_PREFIX = b"//vgo 0.0."
 
 
+_FIELD = re.compile(r"[^\s\"`()]+")
+_GO_VERSION = re.compile(r"[1-9][0-9]*(\.(0|[1-9][0-9]*)){0,2}([a-z]+[0-9]+)?")
+
+
+def _fast_summary(text: str) -> Summary | None:
+    """The summary of a plain go.mod (module, go, toolchain and require lines, simple
+    comments) without the full parser, or None for anything else (the full parser
+    decides then). Dependencies' go.mod files are nearly always this plain, and the
+    module graph reads hundreds of them."""
+    module = go = ""
+    requires: list[ModuleVersion] = []
+    in_block = False
+    for raw in text.split("\n"):
+        code, _, comment = raw.partition("//")
+        if "Deprecated" in comment:
+            return None  # a deprecation comment: its exact reading is the parser's
+        f = code.split()
+        if not f:
+            continue
+        if in_block:
+            if f == [")"]:
+                in_block = False
+                continue
+            if len(f) != 2:
+                return None
+            path, version = f
+        elif f[0] == "require":
+            if f[1:] == ["("]:
+                in_block = True
+                continue
+            if len(f) != 3:
+                return None
+            path, version = f[1], f[2]
+        elif len(f) == 2 and f[0] in ("module", "go", "toolchain"):
+            if not _FIELD.fullmatch(f[1]):
+                return None
+            if f[0] == "module":
+                module = f[1]
+            elif f[0] == "go":
+                if not _GO_VERSION.fullmatch(f[1]):
+                    return None
+                go = f[1]
+            # (ParseLax reads no toolchain line of a dependency)
+            continue
+        else:
+            return None
+        if not _FIELD.fullmatch(path) or canonical_version(version) != version:
+            return None
+        requires.append(ModuleVersion(path, version))
+    if in_block:
+        return None
+    return Summary(module, go, tuple(requires))
+
+
 def _parse(text: str, name: str, shown: str) -> ReadResult:
     """go's ``modfile.ParseLax(name, ...)``; its errors say ``parsing <shown>: ...``."""
+    fast = _fast_summary(text)
+    if fast is not None:
+        return fast
     f = parse_mod(text, name, lax=True)
     errors = f.go_errors
     if errors:
@@ -114,6 +173,41 @@ def _short(path: Path, cwd: Path | None) -> str:
     except ValueError:
         return str(path)
     return rel if len(rel) < len(str(path)) else str(path)
+
+
+def graph_key(snapshot: Snapshot, overlays: Mapping[Path, str] | None = None) -> object:
+    """What :func:`graph_of` depends on besides the module cache's files: the graph
+    inputs of the main modules and of go.work, and the identity of each replacement
+    directory's go.mod (an edited buffer by its text). Equal keys give equal graphs
+    while the module cache is unchanged."""
+    mains = tuple(
+        main_module(m.mod.module.path, m.dir, m.mod, m.gomod.path)
+        for m in snapshot.modules
+        if m.mod is not None and m.mod.module is not None
+    )
+    work = snapshot.work
+    work_rules: tuple[ReplaceRule, ...] = ()
+    work_go = ""
+    if work is not None and snapshot.work_file is not None:
+        work_rules = tuple(replace_rules(work.replace, snapshot.work_file.path))
+        work_go = work.go.version if work.go is not None else ""
+    dirs = sorted(
+        {r.new.path for mm in mains for r in mm.replace if not r.new.version}
+        | {r.new.path for r in work_rules if not r.new.version}
+    )
+    identities: list[tuple[str, object]] = []
+    for d in dirs:
+        gomod = Path(d) / "go.mod"
+        if overlays is not None and gomod in overlays:
+            identities.append((d, overlays[gomod]))
+            continue
+        try:
+            st = os.stat(gomod)
+        except OSError:
+            identities.append((d, None))
+            continue
+        identities.append((d, (st.st_ino, st.st_size, st.st_mtime_ns)))
+    return (mains, work is not None, work_go, work_rules, tuple(identities))
 
 
 def graph_of(
