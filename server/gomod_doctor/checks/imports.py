@@ -30,10 +30,21 @@ def _site_range(site: ImportSite, import_path: str) -> Range:
     return Range(start, end)
 
 
+def _provided(facts: Facts) -> set[str]:
+    """The module paths of the build list: selected needs, main modules, and every path
+    the module graph selects (an odd version there is the parse check's, not a missing
+    module)."""
+    needs = facts.needs
+    out = {n.path for n in needs.selected()} | set(needs.main_modules)
+    if needs.graph is not None:
+        out |= set(needs.graph.selected)
+    return out
+
+
 def wanted_by_import(facts: Facts, site: ReplaceSite) -> list[str]:
     """The workspace's imports that only the module ``site`` replaces could provide."""
     old = site.stmt.old_path
-    provided = {n.path for n in facts.needs.selected()} | set(facts.needs.main_modules)
+    provided = _provided(facts)
     out: list[str] = []
     for mi in facts.imports.values():
         for import_path in mi.imports:
@@ -70,7 +81,7 @@ def check(facts: Facts) -> list[Finding]:
         return []  # without the module graph (verify "off") the build list is not known
     if needs.graph.missing:
         return []  # the graph stops at a go.mod not in the cache: it may provide them
-    provided = {n.path for n in needs.selected()} | set(needs.main_modules)
+    provided = _provided(facts)
     flag = facts.env.mod_flag
     mod_mode = flag == "mod"
     proxy_off = facts.env.GOPROXY.strip() == "off"
