@@ -13,6 +13,7 @@ module it needs only the ``.mod`` file.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -151,8 +152,10 @@ class BuildNeeds:
         return out
 
 
+@functools.lru_cache(maxsize=8192)
 def _valid(path: str, version: str) -> bool:
-    """A module version the go command would accept (the parse check reports the rest)."""
+    """A module version the go command would accept (the parse check reports the rest).
+    (Memoized: every edit asks again about the same few hundred versions.)"""
     try:
         check(path, version)
     except ValueError:
