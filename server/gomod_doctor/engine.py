@@ -29,7 +29,7 @@ from gomod_doctor.checks import vendor as vendor_check
 from gomod_doctor.config import Config
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
-from gomod_doctor.goenv import godebugs, gover
+from gomod_doctor.goenv import godebugs
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.modfile.syntax import FileSyntax, LineBlock
@@ -301,15 +301,12 @@ def gather(
     gomodcache = "" if modcache_error else env.GOMODCACHE
     graph = None
     if verify != "off":
-        local_go = gover.from_toolchain(env.GOVERSION.split()[0]) if env.GOVERSION else None
 
         def load_graph() -> ModuleGraph | None:
-            return gomods.graph_of(
-                snap, gomodcache or None, local_go=local_go or "", overlays=overlays
-            )
+            return gomods.graph_of(snap, gomodcache or None, overlays=overlays)
 
         if state_memo is not None:
-            key = (gomods.graph_key(snap, overlays), gomodcache, local_go)
+            key = (gomods.graph_key(snap, overlays), gomodcache)
             graph = state_memo.graph(key, load_graph)
         else:
             graph = load_graph()

@@ -173,11 +173,7 @@ def _work_modules(facts: Facts) -> list[Finding]:
     assert work is not None and work_file is not None
     path = str(work_file.path)
     if not work.use:
-        at = (
-            work.go.syntax.range
-            if work.go is not None
-            else Range(Position(1, 1, 0), Position(1, 1, 0))
-        )
+        at = _work_line(facts)
         return [
             Finding(
                 path,

@@ -108,14 +108,25 @@ def _parse(text: str, name: str, shown: str) -> ReadResult:
     return Summary.of(f)
 
 
+FileIdentity = tuple[str, int, int, int]
+
+
+def file_identity(path: str) -> FileIdentity | None:
+    """What memos of a file's contents are keyed by (path, inode, size, mtime); None
+    when it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def read_file(path: str, name: str, shown: str) -> ReadResult:
     """The summary of the go.mod at ``path`` (go parses it as ``name`` and calls it
     ``shown``)."""
-    try:
-        st = os.stat(path)
-    except OSError:
+    key = file_identity(path)
+    if key is None:
         return Missing(path)
-    key = (path, st.st_ino, st.st_size, st.st_mtime_ns)
     with _lock:
         hit = _memo.get(key)
     if hit is not None:
@@ -214,7 +225,6 @@ def graph_of(
     snapshot: Snapshot,
     gomodcache: str | None,
     *,
-    local_go: str = "",
     overlays: Mapping[Path, str] | None = None,
 ) -> ModuleGraph | None:
     """The module graph of ``snapshot``'s workspace, its go.mod files read from
@@ -244,5 +254,4 @@ def graph_of(
         workspace=workspace,
         work_go=(work.go.version if work is not None and work.go is not None else ""),
         work_replace=work_replace,
-        local_go=local_go,
     )

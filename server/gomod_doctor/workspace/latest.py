@@ -29,6 +29,7 @@ from gomod_doctor.cache.layout import cache_path, download_dir
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_pseudo_version, pseudo_version_time
+from gomod_doctor.workspace.gomods import FileIdentity, file_identity
 from gomod_doctor.workspace.needs import BuildNeeds, ReplaceSite
 
 __all__ = ["Latest", "Retraction", "gather", "latest_version", "read_latest"]
@@ -57,24 +58,16 @@ class Latest:
 
 
 _lock = threading.Lock()
-_Key = tuple[str, int, int, int]
-_lists: dict[_Key, tuple[str, ...]] = {}
-_mods: dict[_Key, tuple[tuple[Retraction, ...], str] | None] = {}
-_answers: dict[tuple[object, ...], tuple[Latest | None, str | None, _Key | None]] = {}
+
+_lists: dict[FileIdentity, tuple[str, ...]] = {}
+_mods: dict[FileIdentity, tuple[tuple[Retraction, ...], str] | None] = {}
+_answers: dict[tuple[object, ...], tuple[Latest | None, str | None, FileIdentity | None]] = {}
 _MEMO_MAX = 20_000
-
-
-def _key(path: str) -> _Key | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _read_list(path: str) -> tuple[str, ...] | None:
     """The lines' first fields of an ``@v/list`` file (None: absent)."""
-    key = _key(path)
+    key = file_identity(path)
     if key is None:
         return None
     with _lock:
@@ -98,7 +91,7 @@ def _read_mod(path: str) -> tuple[tuple[Retraction, ...], str] | None:
     """The retractions and deprecation of the go.mod at ``path``, parsed as go parses a
     dependency's (``modfile.ParseLax``); None when absent or unparsable (go then has no
     answer, and says nothing)."""
-    key = _key(path)
+    key = file_identity(path)
     if key is None:
         return None
     with _lock:
@@ -187,7 +180,7 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
     list_path = _list_path(gomodcache, path)
     if list_path is None:
         return None
-    list_key = _key(list_path)
+    list_key = file_identity(list_path)
     if list_key is None and not sites:
         return None
     memo_key = (
@@ -201,7 +194,7 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
     )
     with _lock:
         hit = _answers.get(memo_key)
-    if hit is not None and (hit[1] is None or _key(hit[1]) == hit[2]):
+    if hit is not None and (hit[1] is None or file_identity(hit[1]) == hit[2]):
         return hit[0]
     listed = _read_list(list_path) if list_key is not None else None
     version = latest_version(listed or (), [s.stmt.old_version for s in sites])
@@ -225,7 +218,7 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
     with _lock:
         if len(_answers) >= _MEMO_MAX:
             _answers.clear()
-        _answers[memo_key] = (got, checked, _key(checked) if checked is not None else None)
+        _answers[memo_key] = (got, checked, file_identity(checked) if checked is not None else None)
     return got
 
 

@@ -40,8 +40,6 @@ from gomod_doctor.module import semver
 
 #: the first go version whose go.mod files are pruned (gover.ExplicitModulePruningVersion)
 PRUNING_VERSION = "1.17"
-#: from this version on, a go.mod's ``go`` line is a requirement on the toolchain
-GO_STRICT_VERSION = "1.21"
 
 
 @dataclass(frozen=True, order=True)
@@ -127,7 +125,7 @@ class GraphError:
 
     module: ModuleVersion
     actual: ModuleVersion
-    kind: str  # "path-mismatch", "missing-module-line", "parse", "too-new"
+    kind: str  # "path-mismatch", "missing-module-line", "parse"
     message: str
 
 
@@ -195,8 +193,6 @@ def _cmp_version(path: str, v1: str, v2: str) -> int:
         return 0 if v1 == "" else -1
     if v1 == "":
         return 1
-    if path in ("go", "toolchain"):
-        return gover.compare(v1.removeprefix("go"), v2.removeprefix("go"))
     return semver.compare(v1, v2)
 
 
@@ -242,7 +238,6 @@ def load(
     workspace: bool = False,
     work_go: str = "",
     work_replace: Sequence[ReplaceRule] = (),
-    local_go: str = "",
 ) -> ModuleGraph:
     """The module graph of ``main`` (one module, or the workspace modules when
     ``workspace``), reading go.mod files with ``read`` (each at most once)."""
@@ -335,20 +330,6 @@ def load(
                     )
                 )
                 return None
-        if (
-            got.go
-            and gover.compare(got.go, GO_STRICT_VERSION) >= 0
-            and local_go
-            and gover.compare(got.go, local_go) > 0
-        ):
-            g.errors.append(
-                GraphError(
-                    m,
-                    actual,
-                    "too-new",
-                    f"module {_at(m)} requires go >= {got.go} (running go {local_go})",
-                )
-            )
         return got
 
     loading: set[tuple[ModuleVersion, str]] = set()
