@@ -821,27 +821,28 @@ def test_full_collections_wait_for_an_idle_moment(monkeypatch: pytest.MonkeyPatc
     """The server's full garbage collections (tens of ms over a large workspace) run
     once nothing was published for a moment, not on an edit's analysis; never idle,
     it collects all the same after a while."""
+    from gomod_doctor.lsp import scheduler as sched
     from gomod_doctor.lsp import server as srv
 
     counts = [(0, 0, 3)]
     collected: list[object] = []
-    monkeypatch.setattr(srv.gc, "get_count", lambda: counts[0])
-    monkeypatch.setattr(srv.gc, "collect", lambda *a: collected.append(a) or 0)
+    monkeypatch.setattr(sched.gc, "get_count", lambda: counts[0])
+    monkeypatch.setattr(sched.gc, "collect", lambda *a: collected.append(a) or 0)
 
     async def go() -> None:
         ls = srv.GomodDoctorServer()
-        ls._event_loop = asyncio.get_running_loop()
-        ls._collect_when_idle()
-        await asyncio.sleep(srv.GC_IDLE * 4)
+        ls.background.loop = asyncio.get_running_loop()
+        ls.scheduler.collect_when_idle()
+        await asyncio.sleep(sched.GC_IDLE * 4)
         assert collected == []  # little to collect yet
-        counts[0] = (0, 0, srv.GC_FULL_AFTER)
-        ls._collect_when_idle()
-        ls._collect_when_idle()  # a publish soon after: the wait starts again
+        counts[0] = (0, 0, sched.GC_FULL_AFTER)
+        ls.scheduler.collect_when_idle()
+        ls.scheduler.collect_when_idle()  # a publish soon after: the wait starts again
         assert collected == []
-        await asyncio.sleep(srv.GC_IDLE * 4)
+        await asyncio.sleep(sched.GC_IDLE * 4)
         assert len(collected) == 1
-        counts[0] = (0, 0, srv.GC_FULL_ANYWAY)
-        ls._collect_when_idle()
+        counts[0] = (0, 0, sched.GC_FULL_ANYWAY)
+        ls.scheduler.collect_when_idle()
         assert len(collected) == 2  # never idle for long: at once
 
     asyncio.run(go())

@@ -29,7 +29,7 @@ from pytest_lsp import LanguageClient
 from gomod_doctor.cache import ops
 from gomod_doctor.cache.hashing import hash_zip
 from gomod_doctor.cache.layout import module_files
-from gomod_doctor.lsp import search
+from gomod_doctor.lsp.features import search
 from goproxy import (
     SAMPLE_REQUIRES,
     CacheFixture,

@@ -1,12 +1,19 @@
 """The language server: LSP glue over the engine (``gomod-doctor serve``).
 
-- ``server``    the pygls ``LanguageServer`` subclass: initialize, document sync,
-                scheduling of analyses, diagnostics, progress, configuration, shutdown
-- ``settings``  the ``gomodDoctor`` settings
-- ``state``     open documents, analysed workspaces
-- ``convert``   positions (utf-8/16/32), ranges, diagnostics, URIs
-- ``watch``     file watching (client-registered or watchfiles), debounced
-- ``watchproc`` the watchfiles watcher in a child process (its set-up never
-                stalls the server)
-- ``actions``, ``commands``, ``hover``, ``links``, ``lens``, ``search``: features
+- ``server``       the pygls ``LanguageServer`` subclass: its components, the one
+                   registration loop, ``serve``
+- ``context``      what the features may use of the server (a Protocol)
+- ``document``     one file as the features see it
+- ``lifecycle``    initialize, configuration, the Go environment, folders, shutdown
+- ``views``        the open documents and the workspace views
+- ``scheduler``    the runner of each view; ``passes``: the analyses it runs
+- ``verification`` full verification in the background
+- ``netloop``      the network checks; ``network``: their scope and the status
+- ``publish``      diagnostics, ``gomodDoctor/status``, lens refreshes
+- ``watching``     what each view watches and what a change means; ``watch``,
+                   ``watchproc``: the watchers (watchfiles, in a child process)
+- ``progress``     ``$/progress``; ``tasks``: threads and background tasks
+- ``settings``     the ``gomodDoctor`` settings; ``state``: documents, views
+- ``convert``      positions (utf-8/16/32), ranges, diagnostics, URIs
+- ``features``     code actions, commands, hover, links, lens, checkout search
 """

@@ -8,19 +8,18 @@ of them whose cache entry was verified (quick or full) by the last analysis;
 
 from __future__ import annotations
 
-import traceback
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from gomod_doctor.findings import Severity
-from gomod_doctor.lsp.actions import doc_info
-from gomod_doctor.lsp.commands import VERIFY_ALL
+from gomod_doctor.lsp.document import doc_info
+from gomod_doctor.lsp.features.commands import VERIFY_ALL
 from gomod_doctor.lsp.state import WorkspaceView
 from gomod_doctor.modfile.rules import ModFile
 
 if TYPE_CHECKING:
-    from gomod_doctor.lsp.server import GomodDoctorServer
+    from gomod_doctor.lsp.context import Context
 
 __all__ = ["code_lenses", "summary"]
 
@@ -41,20 +40,16 @@ def summary(view: WorkspaceView) -> str | None:
     return f"{_plural(modules, 'module')} · {verified} verified · {_plural(problems, 'problem')}"
 
 
-def code_lenses(server: GomodDoctorServer, params: types.CodeLensParams) -> list[types.CodeLens]:
-    """The summary lens of a go.mod (never raises: a failure is logged)."""
-    try:
-        doc = doc_info(server, params.text_document.uri)
-        if doc is None or doc.kind != "mod" or doc.view is None:
-            return []
-        f = doc.parsed()
-        if not isinstance(f, ModFile) or f.module is None:
-            return []
-        title = summary(doc.view)
-        if title is None:
-            return []
-        cmd = types.Command(title=title, command=VERIFY_ALL, arguments=[{"uri": doc.uri}])
-        return [types.CodeLens(range=doc.lsp_range(f.module.syntax.range), command=cmd)]
-    except Exception:
-        server.log(f"code lens failed: {traceback.format_exc()}", "error")
+def code_lenses(server: Context, params: types.CodeLensParams) -> list[types.CodeLens]:
+    """The summary lens of a go.mod."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None or doc.kind != "mod" or doc.view is None:
         return []
+    f = doc.parsed()
+    if not isinstance(f, ModFile) or f.module is None:
+        return []
+    title = summary(doc.view)
+    if title is None:
+        return []
+    cmd = types.Command(title=title, command=VERIFY_ALL, arguments=[{"uri": doc.uri}])
+    return [types.CodeLens(range=doc.lsp_range(f.module.syntax.range), command=cmd)]

@@ -70,7 +70,7 @@ from gomod_doctor.lsp.convert import uri_to_path
 from gomod_doctor.network.model import Comparison
 
 if TYPE_CHECKING:
-    from gomod_doctor.lsp.server import GomodDoctorServer
+    from gomod_doctor.lsp.context import Context
     from gomod_doctor.lsp.state import WorkspaceView
 
 __all__ = [
@@ -152,12 +152,12 @@ def _progress(reporter: _Reporter) -> ops.ProgressFn:
     return report
 
 
-def _trusted(server: GomodDoctorServer) -> None:
+def _trusted(server: Context) -> None:
     if not server.state.settings.trusted:
         raise _Refused("the workspace is not trusted: the module cache is left alone")
 
 
-def _gomodcache(server: GomodDoctorServer) -> str:
+def _gomodcache(server: Context) -> str:
     _trusted(server)
     cache = server.state.env.GOMODCACHE
     if not cache:
@@ -167,7 +167,7 @@ def _gomodcache(server: GomodDoctorServer) -> str:
     return cache
 
 
-def _go(server: GomodDoctorServer) -> str:
+def _go(server: Context) -> str:
     _trusted(server)
     go = server.go_binary()
     if not go:
@@ -175,14 +175,14 @@ def _go(server: GomodDoctorServer) -> str:
     return go
 
 
-def _environ(server: GomodDoctorServer) -> dict[str, str]:
+def _environ(server: Context) -> dict[str, str]:
     """The environment for go: the server's, plus the ``env`` setting."""
     env = dict(os.environ)
     env.update(server.state.settings.env)
     return env
 
 
-def _views(server: GomodDoctorServer, args: dict[str, Any]) -> list[WorkspaceView]:
+def _views(server: Context, args: dict[str, Any]) -> list[WorkspaceView]:
     uri = args.get("uri")
     if isinstance(uri, str) and uri:
         path = uri_to_path(uri)
@@ -192,7 +192,7 @@ def _views(server: GomodDoctorServer, args: dict[str, Any]) -> list[WorkspaceVie
     return list(server.state.workspaces.values())
 
 
-def _module_dirs(server: GomodDoctorServer) -> set[str]:
+def _module_dirs(server: Context) -> set[str]:
     """Directories go may be run in to record sums: workspace modules and go.work dirs."""
     out: set[str] = set()
     for view in server.state.workspaces.values():
@@ -203,7 +203,7 @@ def _module_dirs(server: GomodDoctorServer) -> set[str]:
     return out
 
 
-def _cwd(server: GomodDoctorServer, args: dict[str, Any]) -> str | None:
+def _cwd(server: Context, args: dict[str, Any]) -> str | None:
     """The ``dir`` argument: a workspace module's directory to run go in (go then
     checks go.sum and records missing lines), or None (go runs outside any module)."""
     d = args.get("dir")
@@ -214,14 +214,14 @@ def _cwd(server: GomodDoctorServer, args: dict[str, Any]) -> str | None:
     return os.path.normpath(d)
 
 
-def _show(server: GomodDoctorServer, message: str, kind: types.MessageType) -> None:
+def _show(server: Context, message: str, kind: types.MessageType) -> None:
     try:
-        server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        server.show_message(message, kind)
     except Exception as e:  # the client went away: nothing to tell
         server.log(f"cannot show message: {e}", "warning")
 
 
-def _fail(server: GomodDoctorServer, errors: Iterable[str], what: str) -> list[str]:
+def _fail(server: Context, errors: Iterable[str], what: str) -> list[str]:
     """Show ``errors`` (go's words) in one error message; the list, deduplicated."""
     errs = list(dict.fromkeys(e.strip() for e in errors if e and e.strip()))
     if errs:
@@ -229,21 +229,21 @@ def _fail(server: GomodDoctorServer, errors: Iterable[str], what: str) -> list[s
     return errs
 
 
-async def _confirm(server: GomodDoctorServer, message: str, yes: str) -> bool:
+async def _confirm(server: Context, message: str, yes: str) -> bool:
     params = types.ShowMessageRequestParams(
         type=types.MessageType.Warning,
         message=message,
         actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title="Cancel")],
     )
     try:
-        answer = await server.window_show_message_request_async(params)
+        answer = await server.show_message_request(params)
     except Exception as e:
         server.log(f"confirmation request failed: {e}", "warning")
         return False
     return answer is not None and answer.title == yes
 
 
-async def _recheck(server: GomodDoctorServer, *, full: bool = False) -> None:
+async def _recheck(server: Context, *, full: bool = False) -> None:
     try:
         await server.recheck(None, full=full)
     except Exception as e:  # a failed recheck is logged; the command's result stands
@@ -263,16 +263,16 @@ def _download_errors(report: ops.DownloadReport) -> list[str]:
     return out + list(report.errors)
 
 
-def _full_after(server: GomodDoctorServer) -> bool:
+def _full_after(server: Context) -> bool:
     return server.state.settings.verify == "full"
 
 
-def _index_scope(server: GomodDoctorServer) -> modindex.IndexScope:
+def _index_scope(server: Context) -> modindex.IndexScope:
     """Where the go the server runs (goBinary, or go on PATH) keeps its module index."""
     return modindex.scope(server.state.env)
 
 
-def _index_result(server: GomodDoctorServer, index: modindex.DropResult) -> dict[str, Any]:
+def _index_result(server: Context, index: modindex.DropResult) -> dict[str, Any]:
     """The module index entries dropped; a warning for those that could not be located."""
     if index.notes:
         _show(server, "gomod-doctor: " + "\n".join(index.notes), types.MessageType.Warning)
@@ -282,7 +282,7 @@ def _index_result(server: GomodDoctorServer, index: modindex.DropResult) -> dict
 # --------------------------------------------------------------------------- commands
 
 
-async def download(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def download(server: Context, args: dict[str, Any]) -> Result:
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
     go = _go(server)
@@ -331,7 +331,7 @@ def _missing_versions(f: Finding) -> list[tuple[str, str]]:
     return out
 
 
-async def download_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def download_all(server: Context, args: dict[str, Any]) -> Result:
     go = _go(server)
     cache = _gomodcache(server)
     wanted: list[tuple[str, str]] = []
@@ -359,7 +359,7 @@ async def download_all(server: GomodDoctorServer, args: dict[str, Any]) -> Resul
     return {"ok": not errors, "errors": errors, "downloaded": _downloaded(report)}
 
 
-async def redownload(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def redownload(server: Context, args: dict[str, Any]) -> Result:
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
     go = _go(server)
@@ -418,14 +418,14 @@ def _op_result(result: ops.OpResult, errors: list[str]) -> Result:
     }
 
 
-def _op_done(server: GomodDoctorServer, result: ops.OpResult, what: str) -> list[str]:
+def _op_done(server: Context, result: ops.OpResult, what: str) -> list[str]:
     """Show what went wrong (errors, then a warning for an index entry not located)."""
     errors = _fail(server, _op_errors(result), what)
     _index_result(server, result.index)
     return errors
 
 
-def _cache_target(server: GomodDoctorServer, args: dict[str, Any]) -> tuple[str, str, str]:
+def _cache_target(server: Context, args: dict[str, Any]) -> tuple[str, str, str]:
     """The ``module`` and ``version`` arguments (validated) and GOMODCACHE."""
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
@@ -434,7 +434,7 @@ def _cache_target(server: GomodDoctorServer, args: dict[str, Any]) -> tuple[str,
     return module, version, cache
 
 
-async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def clear(server: Context, args: dict[str, Any]) -> Result:
     module, version, cache = _cache_target(server, args)
     index = _index_scope(server)
 
@@ -449,7 +449,7 @@ async def clear(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     return _op_result(result, errors)
 
 
-async def drop_index(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def drop_index(server: Context, args: dict[str, Any]) -> Result:
     module, version, cache = _cache_target(server, args)
     index = _index_scope(server)
     if index.unused is not None:
@@ -470,7 +470,7 @@ def _declined() -> Result:
     return {"ok": False, "declined": True, "errors": [], "bytesFreed": 0, "versions": []}
 
 
-async def clear_all_versions(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def clear_all_versions(server: Context, args: dict[str, Any]) -> Result:
     module = _str_arg(args, "module")
     cache = _gomodcache(server)
     ops.validate_module(module)
@@ -497,7 +497,7 @@ async def clear_all_versions(server: GomodDoctorServer, args: dict[str, Any]) ->
     return _op_result(result, errors)
 
 
-async def clear_cache(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def clear_cache(server: Context, args: dict[str, Any]) -> Result:
     cache = _gomodcache(server)
     preview = await _measure(lambda: ops.clear_all(cache, dry_run=True))
     question = (
@@ -519,11 +519,11 @@ async def clear_cache(server: GomodDoctorServer, args: dict[str, Any]) -> Result
     return _op_result(result, errors)
 
 
-def _workspace_paths(server: GomodDoctorServer) -> list[str]:
+def _workspace_paths(server: Context) -> list[str]:
     return [str(v.location.main_file) for v in server.state.workspaces.values()]
 
 
-async def prune(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def prune(server: Context, args: dict[str, Any]) -> Result:
     from gomod_doctor.cli.cache_cmds import workspace_needs
 
     cache = _gomodcache(server)
@@ -577,7 +577,7 @@ async def prune(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     return _op_result(result, errors)
 
 
-async def verify_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def verify_all(server: Context, args: dict[str, Any]) -> Result:
     paths: list[Path] | None = None
     uri = args.get("uri")
     if isinstance(uri, str) and uri:
@@ -587,7 +587,7 @@ async def verify_all(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
     return {"ok": True}
 
 
-async def recheck(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def recheck(server: Context, args: dict[str, Any]) -> Result:
     uris: list[object] = []
     if isinstance(args.get("uris"), list):
         uris.extend(args["uris"])
@@ -602,14 +602,14 @@ async def recheck(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
 # --------------------------------------------------------------------------- network
 
 
-def _network(server: GomodDoctorServer) -> None:
+def _network(server: Context) -> None:
     if not server.state.settings.trusted:
         raise _Refused("the workspace is not trusted: gomod-doctor sends no request")
     if server.state.settings.network == "off":
         raise _Refused("network: off: gomod-doctor sends no request")
 
 
-def _needing(server: GomodDoctorServer, key: tuple[str, str]) -> list[WorkspaceView]:
+def _needing(server: Context, key: tuple[str, str]) -> list[WorkspaceView]:
     return [
         v
         for v in server.state.workspaces.values()
@@ -693,7 +693,7 @@ def _comparison_result(c: Comparison) -> Result:
     }
 
 
-async def compare_proxies(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def compare_proxies(server: Context, args: dict[str, Any]) -> Result:
     module = _str_arg(args, "module")
     version = _str_arg(args, "version")
     ops.validate_module_version(module, version)
@@ -723,7 +723,7 @@ async def compare_proxies(server: GomodDoctorServer, args: dict[str, Any]) -> Re
 _PATTERN = re.compile(r"[A-Za-z0-9._~*?\[\]/+!-]+")
 
 
-async def set_goprivate(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+async def set_goprivate(server: Context, args: dict[str, Any]) -> Result:
     prefix = _str_arg(args, "prefix")
     if len(prefix) > 300 or prefix.startswith(("-", "/")) or not _PATTERN.fullmatch(prefix):
         raise _Refused(f"not a module path pattern: {prefix!r}")
@@ -776,12 +776,15 @@ async def set_goprivate(server: GomodDoctorServer, args: dict[str, Any]) -> Resu
     return {"ok": True, "errors": [], "argv": argv}
 
 
-Handler = Callable[["GomodDoctorServer", dict[str, Any]], Awaitable[Result]]
+Handler = Callable[["Context", dict[str, Any]], Awaitable[Result]]
 
 
 def _guarded(name: str, fn: Handler) -> Handler:
-    async def run(server: GomodDoctorServer, args: dict[str, Any]) -> Result:
+    """The one guard of a command: a refusal or a failure is shown, never fatal."""
+
+    async def run(server: Context, args: dict[str, Any]) -> Result:
         if not isinstance(args, dict):
+            server.log(f"{name}: want an object of arguments, got {type(args).__name__}", "warning")
             args = {}
         try:
             return await fn(server, args)

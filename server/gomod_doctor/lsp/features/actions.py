@@ -2,7 +2,7 @@
 
 Text changes are :class:`~lsprotocol.types.WorkspaceEdit` values (versioned edits of
 the open buffer) computed from the editor's text; cache operations are
-``gomod-doctor.*`` commands (:mod:`gomod_doctor.lsp.commands`).
+``gomod-doctor.*`` commands (:mod:`gomod_doctor.lsp.features.commands`).
 
 Quick fixes, keyed by the diagnostic's ``data.code``:
 
@@ -39,34 +39,28 @@ trusted (``trusted: false``) or when there is no go command.
 from __future__ import annotations
 
 import os
-import traceback
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
-from gomod_doctor.gosum.parser import SumFile, parse_sum, resolve_conflicts
-from gomod_doctor.lsp import commands as cmd
-from gomod_doctor.lsp import search
-from gomod_doctor.lsp.convert import (
-    SOURCE,
-    from_lsp_range,
-    path_to_uri,
-    to_lsp_range,
-    uri_to_path,
-)
+from gomod_doctor.gosum.parser import resolve_conflicts
+from gomod_doctor.lsp.convert import SOURCE, path_to_uri
+from gomod_doctor.lsp.document import DocInfo, doc_info
+from gomod_doctor.lsp.features import commands as cmd
+from gomod_doctor.lsp.features import search
 from gomod_doctor.modfile import edit as modedit
-from gomod_doctor.modfile.rules import ModFile, Replace, parse_mod
-from gomod_doctor.modfile.work import WorkFile, parse_work
+from gomod_doctor.modfile.rules import ModFile, Replace
+from gomod_doctor.modfile.work import WorkFile
 from gomod_doctor.position import Position, Range, TextEdit, line_range
 
 if TYPE_CHECKING:
-    from gomod_doctor.lsp.server import GomodDoctorServer
-    from gomod_doctor.lsp.state import WorkspaceView
+    from gomod_doctor.lsp.context import Context
 
-__all__ = ["DocInfo", "checkout_roots", "code_actions", "doc_info", "local_checkouts"]
+__all__ = ["checkout_roots", "code_actions", "local_checkouts"]
 
 QUICKFIX = types.CodeActionKind.QuickFix
 REWRITE = types.CodeActionKind.RefactorRewrite
@@ -75,126 +69,11 @@ SOURCE_KIND = types.CodeActionKind.Source
 #: At most this many "Use local checkout" / "Point the replace at" choices.
 MAX_CHECKOUTS = 3
 
-_INDEX = search.CheckoutIndex()
-
-
-# --------------------------------------------------------------------------- documents
-
-
-@dataclass
-class DocInfo:
-    """One file as the editor has it (the buffer if open, else the disk)."""
-
-    uri: str
-    path: Path
-    text: str
-    version: int | None
-    kind: str  # "mod", "work", "sum" or ""
-    encoding: str
-    view: WorkspaceView | None
-    _parsed: ModFile | WorkFile | None = field(default=None, repr=False)
-    _sum: SumFile | None = field(default=None, repr=False)
-
-    def parsed(self) -> ModFile | WorkFile | None:
-        """The go.mod or go.work parsed (reusing the analysis' parse when the text
-        is the same)."""
-        if self._parsed is None and self.kind in ("mod", "work"):
-            self._parsed = self._from_snapshot() or (
-                parse_work(self.text, str(self.path))
-                if self.kind == "work"
-                else parse_mod(self.text, str(self.path))
-            )
-        return self._parsed
-
-    def _from_snapshot(self) -> ModFile | WorkFile | None:
-        facts = self.view.facts if self.view is not None else None
-        if facts is None:
-            return None
-        snap = facts.snapshot
-        if self.kind == "work":
-            wf = snap.work_file
-            if wf is not None and wf.path == self.path and wf.text == self.text:
-                return snap.work
-            return None
-        for m in snap.modules:
-            if m.gomod.path == self.path and m.gomod.text == self.text:
-                return m.mod
-        return None
-
-    def parsed_sum(self) -> SumFile | None:
-        if self._sum is None and self.kind == "sum":
-            facts = self.view.facts if self.view is not None else None
-            if facts is not None:
-                for ft, parsed in facts.sum_files():
-                    if ft.path == self.path and ft.text == self.text:
-                        self._sum = parsed
-            if self._sum is None:
-                self._sum = parse_sum(self.text, str(self.path))
-        return self._sum
-
-    def lsp_range(self, rng: Range) -> types.Range:
-        return to_lsp_range(self.text, rng, self.encoding)
-
-    def our_range(self, rng: types.Range) -> Range:
-        return from_lsp_range(self.text, rng, self.encoding)
-
-
-def _kind(path: Path) -> str:
-    name = path.name
-    if name.endswith(".work"):
-        return "work"
-    if name.endswith(".sum"):
-        return "sum"
-    if name.endswith(".mod"):
-        return "mod"
-    return ""
-
-
-def doc_info(server: GomodDoctorServer, uri: str) -> DocInfo | None:
-    """The document at ``uri``: its buffer if open, else the file on disk."""
-    path = uri_to_path(uri)
-    if path is None:
-        return None
-    state = server.state
-    doc = state.document_at(path)
-    version: int | None = None
-    if doc is not None:
-        text = doc.text
-        version = doc.version
-    else:
-        got = state.text_of(path)
-        if got is None:
-            try:
-                got = path.read_bytes().decode("utf-8", "surrogateescape")
-            except OSError:
-                return None
-        text = got
-    return DocInfo(
-        uri,
-        path,
-        text,
-        version,
-        _kind(path),
-        server.position_encoding,
-        state.workspace_for(path),
-    )
-
 
 # --------------------------------------------------------------------------- building
 
 
-def _supports_document_changes(server: GomodDoctorServer) -> bool:
-    try:
-        ws = server.client_capabilities.workspace
-        we = ws.workspace_edit if ws is not None else None
-        return bool(we is not None and we.document_changes)
-    except Exception:
-        return False
-
-
-def workspace_edit(
-    server: GomodDoctorServer, doc: DocInfo, edits: Iterable[TextEdit]
-) -> types.WorkspaceEdit:
+def workspace_edit(server: Context, doc: DocInfo, edits: Iterable[TextEdit]) -> types.WorkspaceEdit:
     """``edits`` of ``doc`` (character ranges) as an LSP edit in the client's encoding."""
     seen: set[tuple[int, int, str]] = set()
     out: list[types.TextEdit] = []
@@ -204,7 +83,9 @@ def workspace_edit(
             continue
         seen.add(key)
         out.append(types.TextEdit(range=doc.lsp_range(e.range), new_text=e.new_text))
-    if _supports_document_changes(server):
+    if get_capability(
+        server.client_capabilities, "workspace.workspace_edit.document_changes", False
+    ):
         ident = types.OptionalVersionedTextDocumentIdentifier(uri=doc.uri, version=doc.version)
         return types.WorkspaceEdit(
             document_changes=[types.TextDocumentEdit(text_document=ident, edits=list(out))]
@@ -218,7 +99,7 @@ def _command(title: str, command: str, args: dict[str, Any]) -> types.Command:
 
 @dataclass
 class _Builder:
-    server: GomodDoctorServer
+    server: Context
     doc: DocInfo
     only: Sequence[str] | None
     actions: list[types.CodeAction] = field(default_factory=list)
@@ -287,21 +168,10 @@ class _Builder:
 # --------------------------------------------------------------------------- checkouts
 
 
-def checkout_roots(server: GomodDoctorServer, doc: DocInfo) -> list[search.SearchRoot]:
+def checkout_roots(server: Context, doc: DocInfo) -> list[search.SearchRoot]:
     """Where local checkouts are looked for: the workspace folders, the siblings of
     the workspace's modules, and the configured search paths."""
-    roots: list[search.SearchRoot] = []
-    try:
-        folders = list(server.workspace.folders.values())
-        root_path = server.workspace.root_path
-    except Exception:
-        folders, root_path = [], None
-    for folder in folders:
-        p = uri_to_path(folder.uri)
-        if p is not None:
-            roots.append(search.SearchRoot(p, 3))
-    if root_path and not folders:
-        roots.append(search.SearchRoot(Path(root_path), 3))
+    roots = [search.SearchRoot(p, 3) for p in server.workspace_folders()]
     module_dirs = [doc.path.parent]
     if doc.view is not None and doc.view.facts is not None:
         module_dirs += [m.dir for m in doc.view.facts.snapshot.modules]
@@ -327,12 +197,12 @@ def _own_module_dirs(doc: DocInfo) -> list[Path]:
     return out
 
 
-def local_checkouts(server: GomodDoctorServer, doc: DocInfo, module_path: str) -> list[Path]:
+def local_checkouts(server: Context, doc: DocInfo, module_path: str) -> list[Path]:
     """Directories whose go.mod declares ``module_path`` (the workspace's own modules
     excluded), nearest first."""
     cache = server.state.env.GOMODCACHE
     skip = [Path(cache)] if cache and os.path.isabs(cache) else []
-    found = _INDEX.lookup(
+    found = server.checkouts.lookup(
         module_path, checkout_roots(server, doc), skip=skip, exclude=_own_module_dirs(doc)
     )
     base = doc.path.parent
@@ -832,24 +702,18 @@ def _source_actions(b: _Builder, rng: Range) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def code_actions(
-    server: GomodDoctorServer, params: types.CodeActionParams
-) -> list[types.CodeAction]:
-    """The code actions for ``params`` (never raises: a failure is logged)."""
-    try:
-        doc = doc_info(server, params.text_document.uri)
-        if doc is None:
-            return []
-        only = params.context.only if params.context is not None else None
-        b = _Builder(server, doc, [str(k.value if hasattr(k, "value") else k) for k in only or []])
-        rng = doc.our_range(params.range)
-        handled: set[int] = set()
-        diagnostics = params.context.diagnostics if params.context is not None else []
-        _quick_fixes(b, diagnostics or [], handled)
-        if doc.kind in ("mod", "work"):
-            _line_toggles(b, rng, handled)
-            _source_actions(b, rng)
-        return b.actions
-    except Exception:
-        server.log(f"code actions failed: {traceback.format_exc()}", "error")
+def code_actions(server: Context, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The code actions for ``params``."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None:
         return []
+    only = params.context.only if params.context is not None else None
+    b = _Builder(server, doc, [str(k.value if hasattr(k, "value") else k) for k in only or []])
+    rng = doc.our_range(params.range)
+    handled: set[int] = set()
+    diagnostics = params.context.diagnostics if params.context is not None else []
+    _quick_fixes(b, diagnostics or [], handled)
+    if doc.kind in ("mod", "work"):
+        _line_toggles(b, rng, handled)
+        _source_actions(b, rng)
+    return b.actions

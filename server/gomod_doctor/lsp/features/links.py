@@ -10,22 +10,22 @@
 from __future__ import annotations
 
 import os
-import traceback
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.capabilities import get_capability
 
-from gomod_doctor.lsp.actions import DocInfo, doc_info
 from gomod_doctor.lsp.convert import path_to_uri
+from gomod_doctor.lsp.document import DocInfo, doc_info
 from gomod_doctor.modfile.rules import ModFile, parse_string
 from gomod_doctor.modfile.syntax import Line, Token
 from gomod_doctor.modfile.work import WorkFile
 from gomod_doctor.position import Range
 
 if TYPE_CHECKING:
-    from gomod_doctor.lsp.server import GomodDoctorServer
+    from gomod_doctor.lsp.context import Context
 
 __all__ = ["PKG_GO_DEV", "document_links", "pkg_go_dev_url"]
 
@@ -49,17 +49,14 @@ def _text(tok: Token) -> str:
         return tok.text
 
 
-def _tooltip_support(server: GomodDoctorServer) -> bool:
-    try:
-        td = server.client_capabilities.text_document
-        dl = td.document_link if td is not None else None
-        return bool(dl is not None and dl.tooltip_support)
-    except Exception:
-        return False
+def _tooltip_support(server: Context) -> bool:
+    return bool(
+        get_capability(server.client_capabilities, "text_document.document_link.tooltip_support")
+    )
 
 
 class _Links:
-    def __init__(self, server: GomodDoctorServer, doc: DocInfo) -> None:
+    def __init__(self, server: Context, doc: DocInfo) -> None:
         self.server = server
         self.doc = doc
         self.env = server.state.env
@@ -138,22 +135,16 @@ class _Links:
             self.add(e.module_range, pkg_go_dev_url(path, e.version), f"Open {shown} on pkg.go.dev")
 
 
-def document_links(
-    server: GomodDoctorServer, params: types.DocumentLinkParams
-) -> list[types.DocumentLink]:
-    """The links of the document (never raises: a failure is logged)."""
-    try:
-        doc = doc_info(server, params.text_document.uri)
-        if doc is None:
-            return []
-        links = _Links(server, doc)
-        if doc.kind in ("mod", "work"):
-            f = doc.parsed()
-            if f is not None:
-                links.modfile(f)
-        elif doc.kind == "sum":
-            links.gosum()
-        return links.out
-    except Exception:
-        server.log(f"document links failed: {traceback.format_exc()}", "error")
+def document_links(server: Context, params: types.DocumentLinkParams) -> list[types.DocumentLink]:
+    """The links of the document."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None:
         return []
+    links = _Links(server, doc)
+    if doc.kind in ("mod", "work"):
+        f = doc.parsed()
+        if f is not None:
+            links.modfile(f)
+    elif doc.kind == "sum":
+        links.gosum()
+    return links.out

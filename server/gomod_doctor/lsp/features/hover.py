@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,15 +36,15 @@ from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding
 from gomod_doctor.gosum.parser import SumEntry
-from gomod_doctor.lsp.actions import DocInfo, doc_info
-from gomod_doctor.lsp.commands import human_bytes
 from gomod_doctor.lsp.convert import from_lsp_position
+from gomod_doctor.lsp.document import DocInfo, doc_info
+from gomod_doctor.lsp.features.commands import human_bytes
 from gomod_doctor.modfile.rules import Exclude, ModFile, Replace, Require, Retract
 from gomod_doctor.modfile.syntax import Line
 from gomod_doctor.workspace.needs import Need, ReplaceSite
 
 if TYPE_CHECKING:
-    from gomod_doctor.lsp.server import GomodDoctorServer
+    from gomod_doctor.lsp.context import Context
 
 __all__ = ["hover"]
 
@@ -89,7 +88,7 @@ def _bullets(items: list[str], limit: int = MAX_LIST) -> list[str]:
 class _Hover:
     """Collects the Markdown of one hover."""
 
-    def __init__(self, server: GomodDoctorServer, doc: DocInfo) -> None:
+    def __init__(self, server: Context, doc: DocInfo) -> None:
         self.server = server
         self.doc = doc
         self.view = doc.view
@@ -466,45 +465,39 @@ def _statement_at(f: Any, line: int) -> Any:
     return None
 
 
-def hover(server: GomodDoctorServer, params: types.HoverParams) -> types.Hover | None:
-    """The hover for ``params`` (None when there is nothing to say; never raises)."""
-    try:
-        doc = doc_info(server, params.text_document.uri)
-        if doc is None:
+def hover(server: Context, params: types.HoverParams) -> types.Hover | None:
+    """The hover for ``params`` (None when there is nothing to say)."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None:
+        return None
+    pos = from_lsp_position(doc.text, params.position, doc.encoding)
+    h = _Hover(server, doc)
+    if doc.kind in ("mod", "work"):
+        f = doc.parsed()
+        if f is None:
             return None
-        pos = from_lsp_position(doc.text, params.position, doc.encoding)
-        h = _Hover(server, doc)
-        if doc.kind in ("mod", "work"):
-            f = doc.parsed()
-            if f is None:
-                return None
-            stmt = _statement_at(f, pos.line)
-            if isinstance(stmt, Require):
-                h.require(stmt)
-            elif isinstance(stmt, Replace):
-                h.replace(stmt)
-            elif isinstance(stmt, Exclude):
-                h.exclude(stmt)
-            elif isinstance(stmt, Retract) and isinstance(f, ModFile):
-                h.retract(stmt, f)
-            else:
-                return None
-            rng = stmt.syntax.range
-        elif doc.kind == "sum":
-            parsed = doc.parsed_sum()
-            entry = (
-                next((e for e in parsed.entries if e.line == pos.line), None) if parsed else None
-            )
-            if entry is None:
-                return None
-            h.sum_line(entry)
-            rng = entry.range
+        stmt = _statement_at(f, pos.line)
+        if isinstance(stmt, Require):
+            h.require(stmt)
+        elif isinstance(stmt, Replace):
+            h.replace(stmt)
+        elif isinstance(stmt, Exclude):
+            h.exclude(stmt)
+        elif isinstance(stmt, Retract) and isinstance(f, ModFile):
+            h.retract(stmt, f)
         else:
             return None
-        return types.Hover(
-            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown()),
-            range=doc.lsp_range(rng),
-        )
-    except Exception:
-        server.log(f"hover failed: {traceback.format_exc()}", "error")
+        rng = stmt.syntax.range
+    elif doc.kind == "sum":
+        parsed = doc.parsed_sum()
+        entry = next((e for e in parsed.entries if e.line == pos.line), None) if parsed else None
+        if entry is None:
+            return None
+        h.sum_line(entry)
+        rng = entry.range
+    else:
         return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown()),
+        range=doc.lsp_range(rng),
+    )
