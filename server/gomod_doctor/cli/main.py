@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from gomod_doctor import __version__, engine
 from gomod_doctor.cache.results import Progress
 from gomod_doctor.cli import cache_cmds, network_cmds
-from gomod_doctor.cli.output import ProgressBar, render_json, render_text
-from gomod_doctor.cli.sarif import render_sarif
+from gomod_doctor.cli.progressbar import ProgressBar
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.report.formats import render_json, render_text
+from gomod_doctor.report.sarif import render_sarif
 from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
 
@@ -40,7 +41,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
     p = _Parser(
         prog="gomod-doctor",
         description="Find and fix Go module problems: go.mod, go.sum, go.work, the module cache.",
@@ -93,21 +94,25 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the language server (over stdio by default)")
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
     s.add_argument("--stdio", action="store_true", help="speak over stdio (the default)")
-    s.set_defaults(func=_cmd_serve)
+    s.set_defaults(func=functools.partial(_cmd_serve, serve))
     cache_cmds.register(sub)
     network_cmds.register(sub)
     return p
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from gomod_doctor.lsp.server import parse_tcp, serve  # pygls only for the server
+#: Runs the language server (over stdio, or TCP at HOST:PORT); raises ValueError
+#: for a bad HOST:PORT before anything starts. The entry point
+#: (:mod:`gomod_doctor.main`) passes it: the CLI never imports the language server.
+Serve = Callable[[str | None], int]
 
-    if args.tcp is not None:
-        try:
-            parse_tcp(args.tcp)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-    return serve(args.tcp)
+
+def _cmd_serve(serve: Serve | None, args: argparse.Namespace) -> int:
+    if serve is None:
+        raise UsageError("serve: run the language server with the gomod-doctor command")
+    try:
+        return serve(args.tcp)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def _colour(choice: str) -> bool:
@@ -188,8 +193,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(f.severity == Severity.ERROR for f in findings) else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, serve: Serve | None = None) -> int:
+    parser = build_parser(serve)
     try:
         args = parser.parse_args(argv)
         if args.command == "check":

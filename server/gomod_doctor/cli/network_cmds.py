@@ -21,10 +21,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gomod_doctor.cli.output import render_text
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.report.formats import render_text
 
 if TYPE_CHECKING:  # httpx and asyncio load only when a network command runs
     from gomod_doctor.network.http import Timeouts
@@ -203,7 +203,7 @@ def cmd_compare_proxies(args: argparse.Namespace) -> int:
         findings = comparison_findings(facts, result)
     if args.format == "json":
         doc = _copy_json(result)
-        from gomod_doctor.cli.output import finding_to_json
+        from gomod_doctor.report.formats import finding_to_json
 
         doc["findings"] = [finding_to_json(f) for f in findings]
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

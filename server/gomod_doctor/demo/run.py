@@ -27,7 +27,6 @@ from typing import TextIO
 
 from gomod_doctor import engine
 from gomod_doctor.cache import ops
-from gomod_doctor.cli.output import render_text
 from gomod_doctor.demo import example
 from gomod_doctor.demo.modules import make_writable
 from gomod_doctor.findings import Finding
@@ -36,6 +35,7 @@ from gomod_doctor.gosum.parser import parse_sum, resolve_conflicts
 from gomod_doctor.modfile.edit import comment_out_replace
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.position import TextEdit, apply_edits
+from gomod_doctor.report.formats import render_text
 from gomod_doctor.workspace.discover import locate
 
 __all__ = ["Plan", "plan_fixes", "run_demo"]

@@ -16,7 +16,7 @@ from lsprotocol import types
 
 if TYPE_CHECKING:
     from gomod_doctor.lsp.features.search import CheckoutIndex
-    from gomod_doctor.lsp.progress import ProgressReporter
+    from gomod_doctor.lsp.reporter import ProgressReporter
     from gomod_doctor.lsp.settings import Settings
     from gomod_doctor.lsp.state import ServerState, WorkspaceView
     from gomod_doctor.network.model import Comparison

@@ -33,7 +33,7 @@ from gomod_doctor.workspace import snapshot as snapshots
 if TYPE_CHECKING:  # loads lazily, with the first full verification
     from gomod_doctor.cache import verify as cache_verify
     from gomod_doctor.cache.results import ModuleVerification
-    from gomod_doctor.lsp.progress import ProgressReporter
+    from gomod_doctor.lsp.reporter import ProgressReporter
 
 Key = tuple[str, str]  # (module path, version)
 CacheKey = tuple[str, str, str]  # (GOMODCACHE, module path, version)

@@ -47,8 +47,9 @@ from gomod_doctor.lsp.features import actions, commands, hover, lens, links
 from gomod_doctor.lsp.features.search import CheckoutIndex
 from gomod_doctor.lsp.lifecycle import Lifecycle
 from gomod_doctor.lsp.netloop import NetworkLoop
-from gomod_doctor.lsp.progress import Progress, ProgressReporter
+from gomod_doctor.lsp.progress import Progress
 from gomod_doctor.lsp.publish import Publisher
+from gomod_doctor.lsp.reporter import ProgressReporter
 from gomod_doctor.lsp.scheduler import Scheduler
 from gomod_doctor.lsp.settings import Settings
 from gomod_doctor.lsp.state import ServerState, WorkspaceView
@@ -292,7 +293,9 @@ def parse_tcp(value: str) -> tuple[str, int]:
 
 
 def serve(tcp: str | None = None) -> int:
-    """Run the language server over stdio, or over TCP at ``HOST:PORT``."""
+    """Run the language server over stdio, or over TCP at ``HOST:PORT`` (a bad one
+    raises ValueError before anything starts)."""
+    address = parse_tcp(tcp) if tcp is not None else None
     level = os.environ.get("GOMOD_DOCTOR_LOG", "WARNING").upper()
     logging.basicConfig(
         stream=sys.stderr,
@@ -307,9 +310,8 @@ def serve(tcp: str | None = None) -> int:
     # generations as usual.
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, 1 << 30)
-    if tcp is not None:
-        host, port = parse_tcp(tcp)
-        server.start_tcp(host, port)
+    if address is not None:
+        server.start_tcp(*address)
     else:
         server.start_io()
     return 0

@@ -37,7 +37,7 @@ from gomod_doctor.lsp.watching import _Inputs
 
 if TYPE_CHECKING:
     from gomod_doctor.cache.verify import VerifyResult
-    from gomod_doctor.lsp.progress import ProgressReporter
+    from gomod_doctor.lsp.reporter import ProgressReporter
     from gomod_doctor.lsp.scheduler import Run
     from gomod_doctor.lsp.server import GomodDoctorServer
     from gomod_doctor.lsp.state import WorkspaceView

@@ -524,7 +524,7 @@ def _workspace_paths(server: Context) -> list[str]:
 
 
 async def prune(server: Context, args: dict[str, Any]) -> Result:
-    from gomod_doctor.cli.cache_cmds import workspace_needs
+    from gomod_doctor.workspace.cacheneeds import workspace_needs
 
     cache = _gomodcache(server)
     paths = _workspace_paths(server)

@@ -1,11 +1,12 @@
-"""Report formats for ``gomod-doctor check``: compiler-style text and JSON."""
+"""Report formats for findings: compiler-style text and JSON (the CLI's ``check``
+and the demo print them)."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterable
-from typing import Any, TextIO
+from typing import Any
 
 from gomod_doctor.findings import Finding, Severity
 
@@ -107,31 +108,3 @@ def render_text(
     if not shown and hidden:
         lines[-1] = "no problems found; " + lines[-1]
     return "\n".join(lines) + "\n"
-
-
-class ProgressBar:
-    """A one-line progress bar for a terminal (only drawn when stderr is a TTY)."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.drawn = False
-        self.last = -1.0
-
-    def update(self, done: int, total: int, current: str) -> None:
-        frac = done / total if total > 0 else 1.0
-        if self.drawn and frac - self.last < 0.005 and done < total:
-            return
-        self.last = frac
-        filled = int(frac * self.WIDTH)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        label = current if len(current) <= 40 else "…" + current[-39:]
-        self.stream.write(f"\r\033[Kverifying [{bar}] {frac * 100:5.1f}% {label}")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
