@@ -39,7 +39,7 @@ trusted (``trusted: false``) or when there is no go command.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,7 @@ from gomod_doctor.lsp.convert import SOURCE, path_to_uri
 from gomod_doctor.lsp.document import DocInfo, doc_info
 from gomod_doctor.lsp.features import commands as cmd
 from gomod_doctor.lsp.features import search
+from gomod_doctor.lsp.tasks import in_thread
 from gomod_doctor.modfile import edit as modedit
 from gomod_doctor.modfile.rules import ModFile, Replace
 from gomod_doctor.modfile.work import WorkFile
@@ -102,8 +103,12 @@ class _Builder:
     server: Context
     doc: DocInfo
     only: Sequence[str] | None
+    #: the local checkouts of module paths, searched off the loop
+    checkouts: dict[str, list[Path]] = field(default_factory=dict)
     actions: list[types.CodeAction] = field(default_factory=list)
     titles: set[str] = field(default_factory=set)
+    #: module paths whose checkouts were wanted and are not searched yet
+    unsearched: set[str] = field(default_factory=set)
 
     def wanted(self, kind: str) -> bool:
         if not self.only:
@@ -197,20 +202,41 @@ def _own_module_dirs(doc: DocInfo) -> list[Path]:
     return out
 
 
-def local_checkouts(server: Context, doc: DocInfo, module_path: str) -> list[Path]:
+def local_checkouts(b: _Builder, module_path: str) -> list[Path]:
     """Directories whose go.mod declares ``module_path`` (the workspace's own modules
-    excluded), nearest first."""
+    excluded), nearest first: as found off the loop (:func:`_find_checkouts`); until
+    then none, and ``module_path`` is noted for the search."""
+    found = b.checkouts.get(module_path)
+    if found is None:
+        b.unsearched.add(module_path)
+        return []
+    return found
+
+
+def _find_checkouts(
+    server: Context, doc: DocInfo, module_paths: Iterable[str]
+) -> Callable[[], dict[str, list[Path]]]:
+    """The search for the checkouts of ``module_paths``: its inputs taken now (on the
+    loop), the directory walk left to the returned function (for a worker thread)."""
     cache = server.state.env.GOMODCACHE
     skip = [Path(cache)] if cache and os.path.isabs(cache) else []
-    found = server.checkouts.lookup(
-        module_path, checkout_roots(server, doc), skip=skip, exclude=_own_module_dirs(doc)
-    )
+    roots = checkout_roots(server, doc)
+    exclude = _own_module_dirs(doc)
+    index = server.checkouts
     base = doc.path.parent
+    paths = sorted(module_paths)
 
     def distance(p: Path) -> tuple[int, str]:
         return (len(search.replace_path_for(p, base)), str(p))
 
-    return sorted(found, key=distance)[:MAX_CHECKOUTS]
+    def run() -> dict[str, list[Path]]:
+        out: dict[str, list[Path]] = {}
+        for m in paths:
+            found = index.lookup(m, roots, skip=skip, exclude=exclude)
+            out[m] = sorted(found, key=distance)[:MAX_CHECKOUTS]
+        return out
+
+    return run
 
 
 # --------------------------------------------------------------------------- edits
@@ -455,7 +481,7 @@ def _replace_fixes(
         diagnostic=diag,
     )
     current = os.path.normpath(str(b.doc.path.parent / rep.new_path)) if rep.is_dir else None
-    for d in local_checkouts(b.server, b.doc, rep.old_path):
+    for d in local_checkouts(b, rep.old_path):
         if current is not None and os.path.normpath(str(d)) == current:
             continue
         rel = search.replace_path_for(d, b.doc.path.parent)
@@ -620,7 +646,7 @@ def _line_toggles(b: _Builder, rng: Range, handled: set[int]) -> None:
                 continue
             if _has_replace(f, req.path) or _work_replaces(b.doc, req.path):
                 continue
-            for d in local_checkouts(b.server, b.doc, req.path):
+            for d in local_checkouts(b, req.path):
                 rel = search.replace_path_for(d, b.doc.path.parent)
                 b.add(
                     f"Use local checkout {rel}",
@@ -702,13 +728,16 @@ def _source_actions(b: _Builder, rng: Range) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def code_actions(server: Context, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """The code actions for ``params``."""
-    doc = doc_info(server, params.text_document.uri)
-    if doc is None:
-        return []
+def _actions(
+    server: Context,
+    doc: DocInfo,
+    params: types.CodeActionParams,
+    checkouts: dict[str, list[Path]],
+) -> _Builder:
     only = params.context.only if params.context is not None else None
-    b = _Builder(server, doc, [str(k.value if hasattr(k, "value") else k) for k in only or []])
+    b = _Builder(
+        server, doc, [str(k.value if hasattr(k, "value") else k) for k in only or []], checkouts
+    )
     rng = doc.our_range(params.range)
     handled: set[int] = set()
     diagnostics = params.context.diagnostics if params.context is not None else []
@@ -716,4 +745,18 @@ def code_actions(server: Context, params: types.CodeActionParams) -> list[types.
     if doc.kind in ("mod", "work"):
         _line_toggles(b, rng, handled)
         _source_actions(b, rng)
+    return b
+
+
+async def code_actions(server: Context, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """The code actions for ``params``. The search for local checkouts walks
+    directories: it runs in a worker thread, then the actions are made again with
+    what it found."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None:
+        return []
+    b = _actions(server, doc, params, {})
+    if b.unsearched:
+        found = await in_thread(_find_checkouts(server, doc, b.unsearched))
+        b = _actions(server, doc, params, found)
     return b.actions

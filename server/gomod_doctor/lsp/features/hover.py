@@ -39,8 +39,10 @@ from gomod_doctor.gosum.parser import SumEntry
 from gomod_doctor.lsp.convert import from_lsp_position
 from gomod_doctor.lsp.document import DocInfo, doc_info
 from gomod_doctor.lsp.features.commands import human_bytes
+from gomod_doctor.lsp.tasks import in_thread
 from gomod_doctor.modfile.rules import Exclude, ModFile, Replace, Require, Retract
 from gomod_doctor.modfile.syntax import Line
+from gomod_doctor.position import Position, Range
 from gomod_doctor.workspace.needs import Need, ReplaceSite
 
 if TYPE_CHECKING:
@@ -88,8 +90,16 @@ def _bullets(items: list[str], limit: int = MAX_LIST) -> list[str]:
 class _Hover:
     """Collects the Markdown of one hover."""
 
-    def __init__(self, server: Context, doc: DocInfo) -> None:
+    def __init__(
+        self,
+        server: Context,
+        doc: DocInfo,
+        inspected: dict[tuple[str, str], ModuleState | None],
+    ) -> None:
         self.server = server
+        #: module versions the analysis did not look at, inspected off the loop
+        self.inspected = inspected
+        self.uninspected: set[tuple[str, str]] = set()
         self.doc = doc
         self.view = doc.view
         self.facts: Facts | None = doc.view.facts if doc.view is not None else None
@@ -101,6 +111,8 @@ class _Hover:
     # ------------------------------------------------------------------ facts
 
     def state(self, path: str, version: str) -> ModuleState | None:
+        """What the analysis saw of M@V in the cache, else what the inspection off the
+        loop found (:func:`hover`); until then nothing, and M@V is noted for it."""
         if self.facts is not None:
             st = self.facts.cache.get((path, version))
             if st is not None:
@@ -108,7 +120,11 @@ class _Hover:
         cache = self.server.state.env.GOMODCACHE
         if not cache or not os.path.isabs(cache):
             return None
-        return cache_state.inspect(cache, path, version)
+        key = (path, version)
+        if key not in self.inspected:
+            self.uninspected.add(key)
+            return None
+        return self.inspected[key]
 
     def full(self, path: str, version: str) -> ModuleVerification | None:
         if self.facts is None or self.facts.full is None:
@@ -465,13 +481,13 @@ def _statement_at(f: Any, line: int) -> Any:
     return None
 
 
-def hover(server: Context, params: types.HoverParams) -> types.Hover | None:
-    """The hover for ``params`` (None when there is nothing to say)."""
-    doc = doc_info(server, params.text_document.uri)
-    if doc is None:
-        return None
-    pos = from_lsp_position(doc.text, params.position, doc.encoding)
-    h = _Hover(server, doc)
+def _build(
+    server: Context,
+    doc: DocInfo,
+    pos: Position,
+    inspected: dict[tuple[str, str], ModuleState | None],
+) -> tuple[_Hover, Range] | None:
+    h = _Hover(server, doc, inspected)
     if doc.kind in ("mod", "work"):
         f = doc.parsed()
         if f is None:
@@ -487,16 +503,41 @@ def hover(server: Context, params: types.HoverParams) -> types.Hover | None:
             h.retract(stmt, f)
         else:
             return None
-        rng = stmt.syntax.range
-    elif doc.kind == "sum":
+        return h, stmt.syntax.range
+    if doc.kind == "sum":
         parsed = doc.parsed_sum()
         entry = next((e for e in parsed.entries if e.line == pos.line), None) if parsed else None
         if entry is None:
             return None
         h.sum_line(entry)
-        rng = entry.range
-    else:
+        return h, entry.range
+    return None
+
+
+def _inspect(cache: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], ModuleState | None]:
+    """The cache state of each module version (stats and small files: in a worker thread)."""
+    return {k: cache_state.inspect(cache, *k) for k in sorted(keys)}
+
+
+async def hover(server: Context, params: types.HoverParams) -> types.Hover | None:
+    """The hover for ``params`` (None when there is nothing to say). Module versions
+    the analysis did not look at are inspected in a worker thread, then the hover is
+    made again with what that found."""
+    doc = doc_info(server, params.text_document.uri)
+    if doc is None:
         return None
+    pos = from_lsp_position(doc.text, params.position, doc.encoding)
+    inspected: dict[tuple[str, str], ModuleState | None] = {}
+    built = _build(server, doc, pos, inspected)
+    for _ in range(3):  # an inspection may name more module versions to inspect
+        if built is None or not built[0].uninspected:
+            break
+        cache = server.state.env.GOMODCACHE
+        inspected.update(await in_thread(_inspect, cache, built[0].uninspected))
+        built = _build(server, doc, pos, inspected)
+    if built is None:
+        return None
+    h, rng = built
     return types.Hover(
         contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=h.markdown()),
         range=doc.lsp_range(rng),
