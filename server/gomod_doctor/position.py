@@ -9,6 +9,8 @@ on a line never shifts a range; the LSP layer converts to the client's encoding.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -32,6 +34,28 @@ class Range:
 
     def contains(self, pos: Position) -> bool:
         return self.start.offset <= pos.offset < self.end.offset
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset at which each line of ``text`` starts."""
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+def position_at(text: str, offset: int, starts: Sequence[int] | None = None) -> Position:
+    """The position of character ``offset`` (clamped to ``text``); ``starts``, the
+    :func:`line_starts` of ``text``, when known."""
+    offset = max(0, min(offset, len(text)))
+    if starts is None:
+        line_start = text.rfind("\n", 0, offset) + 1
+        return Position(text.count("\n", 0, offset) + 1, offset - line_start + 1, offset)
+    idx = bisect.bisect_right(starts, offset) - 1
+    return Position(idx + 1, offset - starts[idx] + 1, offset)
 
 
 def line_range(text: str, line: int) -> Range:

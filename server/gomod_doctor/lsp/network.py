@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Any
 
+from gomod_doctor.checks.proxyhealth import ProxyStatus, proxy_health
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
@@ -24,11 +25,6 @@ from gomod_doctor.network.model import Comparison, NetworkFacts
 
 #: The notification the VS Code extension's status bar listens for (status.ts).
 STATUS_METHOD = "gomodDoctor/status"
-
-ProxyStatus = Literal["ok", "degraded", "unreachable", "off", "unknown"]
-
-#: A proxy answering slower than this (seconds) makes the status "degraded".
-SLOW_PROXY = 2.0
 
 Scope = tuple[object, ...]
 
@@ -82,69 +78,13 @@ def carry_network(
     )
 
 
-def _describe(nf: NetworkFacts, index: int) -> str:
-    from gomod_doctor.checks.network import describe
-
-    for p in nf.probes:
-        if p.entry.index == index and p.attempt is not None:
-            return f"{p.entry.name}: {describe(p.attempt, nf)}"
-    return ""
-
-
 def proxy_status(settings: Settings, nf: NetworkFacts | None) -> tuple[ProxyStatus, str]:
     """The module proxies' health for the status bar, and a sentence about it."""
     if not settings.trusted:
         return "off", "untrusted workspace: gomod-doctor sends no request"
     if settings.network == "off":
         return "off", "network: off: gomod-doctor sends no request"
-    if nf is None:
-        return "unknown", "the proxies have not been checked yet"
-    if nf.offline:
-        return "off", "offline: gomod-doctor sends no request"
-    if nf.config_errors:
-        return "unreachable", f"GOPROXY={nf.goproxy}: {nf.config_errors[0]}"
-    proxies = [e for e in nf.entries if e.kind == "proxy"]
-    if not proxies:
-        if any(e.kind == "off" for e in nf.entries) and not any(
-            e.kind == "direct" for e in nf.entries
-        ):
-            return "off", "GOPROXY=off: the go command downloads nothing"
-        return "unknown", "GOPROXY names no proxy: modules come from their repositories"
-    probed = [p for p in nf.probes if p.entry.kind == "proxy" and p.healthy is not None]
-    if not probed:
-        why = (
-            "the network checks ran out of time"
-            if nf.deadline_hit
-            else "no needed public module to ask the proxies about"
-        )
-        return "unknown", why
-    bad = [p for p in probed if not p.healthy]
-    parts: list[str] = []
-    for p in probed:
-        a = p.attempt
-        assert a is not None
-        if p.healthy:
-            parts.append(f"{p.entry.name}: ok ({a.latency * 1000:.0f} ms)")
-        else:
-            parts.append(_describe(nf, p.entry.index))
-    status: ProxyStatus = "ok"
-    if bad and len(bad) == len(probed):
-        status = "unreachable"
-    elif bad or any(p.attempt is not None and p.attempt.latency > SLOW_PROXY for p in probed):
-        status = "degraded"
-    sf = nf.sumdb
-    if sf is not None:
-        down = sf.failures("unreachable", "server-error", "untrusted")
-        if sf.config_error:
-            parts.append(f"checksum database: {sf.config_error}")
-        elif down:
-            parts.append(
-                f"checksum database {sf.name}: "
-                + ("answers fail verification" if down[0].kind == "untrusted" else "unreachable")
-            )
-        if (sf.config_error or down) and status == "ok":
-            status = "degraded"
-    return status, "; ".join(x for x in parts if x)
+    return proxy_health(nf)
 
 
 def status_params(
@@ -169,7 +109,6 @@ def status_params(
 
 
 __all__ = [
-    "SLOW_PROXY",
     "STATUS_METHOD",
     "ProxyStatus",
     "Scope",

@@ -14,6 +14,9 @@ not require reformatting the rest of the file:
   above it; deleting the last entry of a block deletes the block.
 - :func:`comment_out_replace`, :func:`find_commented_replaces` and
   :func:`uncomment_replace` turn a replacement into a ``//`` comment and back.
+- :func:`retarget_replace` points a replacement at another directory.
+- :func:`whole_lines` and :func:`minimal_edit` are plain text helpers (go.sum's
+  merge-conflict fix and duplicate removal use them).
 """
 
 from __future__ import annotations
@@ -30,17 +33,20 @@ from gomod_doctor.modfile.syntax import (
     parse_syntax,
 )
 from gomod_doctor.modfile.work import WorkFile
-from gomod_doctor.position import Range, TextEdit
+from gomod_doctor.position import Range, TextEdit, line_range, position_at
 
 __all__ = [
     "CommentedReplace",
     "add_replace",
     "comment_out_replace",
     "find_commented_replaces",
+    "minimal_edit",
     "remove_replace",
     "replace_args",
+    "retarget_replace",
     "set_go_version",
     "uncomment_replace",
+    "whole_lines",
 ]
 
 AnyFile = ModFile | WorkFile
@@ -374,3 +380,60 @@ def set_go_version(f: AnyFile, version: str) -> list[TextEdit]:
         end = _next_line(fs.text, module.syntax.range.end.offset)
         return [_edit(fs, end, end, f"{nl}go {version}{nl}")]
     return [_edit(fs, 0, 0, f"go {version}{nl}{nl}")]
+
+
+# ---------------------------------------------------------------------------
+# Retargeting a replacement; plain text edits
+
+
+def retarget_replace(f: ModFile | WorkFile, rep: Replace, new_dir: str) -> list[TextEdit]:
+    """Point ``rep`` at the directory ``new_dir`` (its tokens rewritten in place)."""
+    line = rep.syntax
+    toks = line.tokens if line.in_block else line.tokens[1:]
+    if not toks:
+        return []
+    args = replace_args(rep.old_path, rep.old_version, new_dir, "")
+    start = f.syntax.position(toks[0].range.start.offset)
+    end = f.syntax.position(toks[-1].range.end.offset)
+    return [TextEdit(Range(start, end), args)]
+
+
+def whole_lines(text: str, first: int, last: int) -> Range:
+    """Lines ``first``..``last`` (1-based) with the line ending after them."""
+    a = line_range(text, first).start
+    b = line_range(text, last).end.offset
+    nl = text.find("\n", b)
+    end = len(text) if nl < 0 else nl + 1
+    return Range(a, position_at(text, end))
+
+
+def _split_lines(s: str) -> list[str]:
+    """``s`` in lines, each with its ``\\n`` (the last may have none)."""
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        j = s.find("\n", i)
+        if j < 0:
+            out.append(s[i:])
+            break
+        out.append(s[i : j + 1])
+        i = j + 1
+    return out
+
+
+def minimal_edit(old: str, new: str) -> list[TextEdit]:
+    """One edit turning ``old`` into ``new``: the whole lines that differ."""
+    if old == new:
+        return []
+    a, b = _split_lines(old), _split_lines(new)
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    q = 0
+    while q < n - p and a[len(a) - 1 - q] == b[len(b) - 1 - q]:
+        q += 1
+    start = sum(len(x) for x in a[:p])
+    end = len(old) - sum(len(x) for x in a[len(a) - q :])
+    text = "".join(b[p : len(b) - q])
+    return [TextEdit(Range(position_at(old, start), position_at(old, end)), text)]

@@ -15,13 +15,12 @@ Columns count characters (go's ``LineRune``), never bytes.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 
 from gomod_doctor.gostrings import GO_SPACE
 from gomod_doctor.module.goquote import go_quote_rune
-from gomod_doctor.position import Position, Range
+from gomod_doctor.position import Position, Range, line_starts, position_at
 
 __all__ = [
     "Comment",
@@ -242,27 +241,12 @@ class FileSyntax:
     def position(self, offset: int) -> Position:
         """The position of character ``offset`` in :attr:`text`."""
         if self._starts is None:
-            self._starts = _line_starts(self.text)
-        return _position_at(self.text, self._starts, offset)
+            self._starts = line_starts(self.text)
+        return position_at(self.text, offset, self._starts)
 
 
 def _after(p: Position) -> Position:
     return Position(p.line, p.col + 1, p.offset + 1)
-
-
-def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    i = text.find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = text.find("\n", i + 1)
-    return starts
-
-
-def _position_at(text: str, starts: list[int], offset: int) -> Position:
-    offset = max(0, min(offset, len(text)))
-    idx = bisect.bisect_right(starts, offset) - 1
-    return Position(idx + 1, offset - starts[idx] + 1, offset)
 
 
 # ---------------------------------------------------------------------------
@@ -323,7 +307,7 @@ class _Parser:
         self.text = text
         self.n = len(text)
         self.filename = filename
-        self.starts = _line_starts(text)
+        self.starts = line_starts(text)
         self.i = 0
         self.line = 1
         self.col = 1
@@ -474,7 +458,7 @@ class _Parser:
     def resync(self, err: _SyntaxErr) -> None:
         resume = max(err.resume, min(err.pos.offset + 1, self.n))
         resume = min(resume, self.n)
-        p = _position_at(self.text, self.starts, resume)
+        p = position_at(self.text, resume, self.starts)
         self.i, self.line, self.col = p.offset, p.line, p.col
         self.read_token()
 
@@ -487,7 +471,7 @@ class _Parser:
                 j -= 1
             if j > err.pos.offset and self.text[j - 1] == "\r":
                 j -= 1
-            end = _position_at(self.text, self.starts, max(j, err.pos.offset))
+            end = position_at(self.text, max(j, err.pos.offset), self.starts)
         self.file.errors.append(
             ModfileError(self.filename, Range(err.pos, end), err.msg, syntax=True)
         )

@@ -56,7 +56,7 @@ from gomod_doctor.lsp.tasks import in_thread
 from gomod_doctor.modfile import edit as modedit
 from gomod_doctor.modfile.rules import ModFile, Replace
 from gomod_doctor.modfile.work import WorkFile
-from gomod_doctor.position import Position, Range, TextEdit, line_range
+from gomod_doctor.position import Range, TextEdit
 
 if TYPE_CHECKING:
     from gomod_doctor.lsp.context import Context
@@ -242,64 +242,6 @@ def _find_checkouts(
 # --------------------------------------------------------------------------- edits
 
 
-def _replace_target_edit(f: ModFile | WorkFile, rep: Replace, new_dir: str) -> list[TextEdit]:
-    """Point ``rep`` at the directory ``new_dir`` (its tokens rewritten in place)."""
-    line = rep.syntax
-    toks = line.tokens if line.in_block else line.tokens[1:]
-    if not toks:
-        return []
-    args = modedit.replace_args(rep.old_path, rep.old_version, new_dir, "")
-    start = f.syntax.position(toks[0].range.start.offset)
-    end = f.syntax.position(toks[-1].range.end.offset)
-    return [TextEdit(Range(start, end), args)]
-
-
-def _whole_lines(text: str, first: int, last: int) -> Range:
-    """Lines ``first``..``last`` (1-based) with the line ending after them."""
-    a = line_range(text, first).start
-    b = line_range(text, last).end.offset
-    nl = text.find("\n", b)
-    end = len(text) if nl < 0 else nl + 1
-    return Range(a, _pos_at(text, end))
-
-
-def _pos_at(text: str, offset: int) -> Position:
-    line_start = text.rfind("\n", 0, offset) + 1
-    return Position(text.count("\n", 0, offset) + 1, offset - line_start + 1, offset)
-
-
-def _split_lines(s: str) -> list[str]:
-    """``s`` in lines, each with its ``\\n`` (the last may have none)."""
-    out: list[str] = []
-    i = 0
-    while i < len(s):
-        j = s.find("\n", i)
-        if j < 0:
-            out.append(s[i:])
-            break
-        out.append(s[i : j + 1])
-        i = j + 1
-    return out
-
-
-def _minimal_edit(old: str, new: str) -> list[TextEdit]:
-    """One edit turning ``old`` into ``new``: the whole lines that differ."""
-    if old == new:
-        return []
-    a, b = _split_lines(old), _split_lines(new)
-    n = min(len(a), len(b))
-    p = 0
-    while p < n and a[p] == b[p]:
-        p += 1
-    q = 0
-    while q < n - p and a[len(a) - 1 - q] == b[len(b) - 1 - q]:
-        q += 1
-    start = sum(len(x) for x in a[:p])
-    end = len(old) - sum(len(x) for x in a[len(a) - q :])
-    text = "".join(b[p : len(b) - q])
-    return [TextEdit(Range(_pos_at(old, start), _pos_at(old, end)), text)]
-
-
 def _replace_at(f: ModFile | WorkFile, line: int, module: object) -> Replace | None:
     for r in f.replace:
         if r.syntax.start.line == line and (not isinstance(module, str) or r.old_path == module):
@@ -431,7 +373,7 @@ def _sum_conflict(b: _Builder, diag: types.Diagnostic) -> None:
     b.add(
         "Resolve go.sum merge conflict",
         QUICKFIX,
-        edits=_minimal_edit(b.doc.text, resolved),
+        edits=modedit.minimal_edit(b.doc.text, resolved),
         diagnostic=diag,
         preferred=True,
     )
@@ -451,7 +393,7 @@ def _sum_duplicate(b: _Builder, diag: types.Diagnostic, data: dict[str, Any]) ->
             and e.version == data.get("version")
             and e.gomod == bool(data.get("goMod"))
         ):
-            rng = _whole_lines(b.doc.text, wrong, wrong)
+            rng = modedit.whole_lines(b.doc.text, wrong, wrong)
             b.add(
                 "Remove the wrong duplicate line",
                 QUICKFIX,
@@ -488,7 +430,7 @@ def _replace_fixes(
         b.add(
             f"Point the replace at {rel}",
             QUICKFIX,
-            edits=_replace_target_edit(f, rep, rel),
+            edits=modedit.retarget_replace(f, rep, rel),
             diagnostic=diag,
             preferred=True,
         )

@@ -13,14 +13,13 @@ huge tree costs a fraction of a second once. Results are kept for a few seconds
 from __future__ import annotations
 
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gomod_doctor.modfile.rules import go_unquote
+from gomod_doctor.modfile.declared import declared_module
 
 __all__ = [
     "CheckoutIndex",
@@ -60,8 +59,6 @@ TTL = 5.0
 #: go.mod files larger than this are not read (no real go.mod is).
 MAX_GOMOD = 256 << 10
 
-_MODULE_LINE = re.compile(r'^[ \t]*module[ \t]+("(?:[^"\\\n]|\\.)*"|`[^`\n]*`|[^\s"`]+)', re.M)
-
 
 @dataclass(frozen=True)
 class SearchRoot:
@@ -78,20 +75,6 @@ class ScanResult:
     dirs_listed: int = 0
     truncated: bool = False
     when: float = 0.0
-
-
-def declared_module(gomod_text: str) -> str | None:
-    """The module path a go.mod's ``module`` line declares (None if there is none)."""
-    m = _MODULE_LINE.search(gomod_text)
-    if m is None:
-        return None
-    tok = m.group(1)
-    if tok[0] in '"`':
-        return go_unquote(tok)
-    cut = tok.find("//")
-    if cut >= 0:
-        tok = tok[:cut]
-    return tok or None
 
 
 def _read_module(gomod: str) -> str | None:
