@@ -19,7 +19,6 @@ import contextlib
 import logging
 import multiprocessing
 import os
-import shutil
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.capabilities import get_capability
 
-from gomod_doctor.goenv import env as goenv
+from gomod_doctor.goenv import binary as gobinary
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp import convert
 from gomod_doctor.lsp.progress import CLIENT_TIMEOUT
@@ -44,31 +43,11 @@ log = logging.getLogger(__name__)
 PARENT_POLL = 5.0  # seconds between checks that the client process is alive
 
 
-def resolve_go_binary(settings: Settings, environ: Mapping[str, str]) -> str | None:
-    """The go binary settings name (``goBinary``), or ``go`` on the PATH of ``environ``.
-
-    Resolves names without running anything."""
-    name = settings.go_binary or "go"
-    name = os.path.expanduser(name)
-    if os.sep in name or (os.altsep and os.altsep in name):
-        return os.path.abspath(name) if os.path.isfile(name) and os.access(name, os.X_OK) else None
-    return shutil.which(name, path=environ.get("PATH", os.defpath))
-
-
 def load_env(settings: Settings, base: Mapping[str, str] | None = None) -> tuple[GoEnv, str | None]:
-    """The Go environment for ``settings``, and the go binary (``None`` when untrusted).
-
-    Untrusted, no process is started: GOROOT and GOVERSION come from the binary's
-    location and ``$GOROOT/VERSION`` when those settle them, else stay unknown.
-    """
+    """The Go environment for ``settings`` (``env``, ``goBinary``, ``trusted``), and
+    the go binary (``None`` when untrusted)."""
     environ = {**(os.environ if base is None else base), **settings.env}
-    binary = resolve_go_binary(settings, environ)
-    if settings.trusted:
-        return goenv.load(environ, go_binary=binary), binary
-    root = goenv.goroot_from_binary(binary) if binary else None
-    if binary and root and os.path.isfile(os.path.join(root, "VERSION")):
-        return goenv.load(environ, go_binary=binary), None
-    return goenv.load({**environ, "PATH": ""}, go_binary=None), None
+    return gobinary.load_env(environ, settings.go_binary, trusted=settings.trusted)
 
 
 def _env_key(settings: Settings) -> tuple[object, ...]:
