@@ -92,6 +92,7 @@ __all__ = [
     "estimate_bytes",
     "expand_needs",
     "is_inside",
+    "is_valid_module_version",
     "missing_versions",
     "prune",
     "redownload",
@@ -1210,20 +1211,20 @@ def expand_needs(
     """
     cache = _Cache(gomodcache)
     repl = dict(replace or {})
-    want_full = {(p, v) for p, v in full if _valid(p, v)}
+    want_full = {(p, v) for p, v in full if is_valid_module_version(p, v)}
     for p, v in list(want_full):
         r = repl.get((p, v)) or repl.get((p, ""))
-        if r is not None and _valid(*r):
+        if r is not None and is_valid_module_version(*r):
             want_full.add(r)
     seen: set[tuple[str, str]] = set()
-    todo = sorted(want_full | {(p, v) for p, v in mod_only if _valid(p, v)})
+    todo = sorted(want_full | {(p, v) for p, v in mod_only if is_valid_module_version(p, v)})
     while todo:
         mv = todo.pop()
         if mv in seen:
             continue
         seen.add(mv)
         r = repl.get(mv) or repl.get((mv[0], ""))
-        if r is not None and _valid(*r) and r not in seen:
+        if r is not None and is_valid_module_version(*r) and r not in seen:
             todo.append(r)
         text = _read_cached_mod(cache, *mv)
         if text is None:
@@ -1231,7 +1232,7 @@ def expand_needs(
         mf = parse_mod(text, f"{mv[0]}@{mv[1]}/go.mod", lax=True)
         for req in mf.require:
             nxt = (req.mod.path, req.mod.version)
-            if nxt not in seen and _valid(*nxt):
+            if nxt not in seen and is_valid_module_version(*nxt):
                 todo.append(nxt)
     floor: dict[str, str] = {}
     for p, v in want_full:
@@ -1242,7 +1243,8 @@ def expand_needs(
     return Needs(frozenset(out_full), frozenset(seen - out_full))
 
 
-def _valid(path: str, version: str) -> bool:
+def is_valid_module_version(path: str, version: str) -> bool:
+    """:func:`validate_module_version` as a yes or no."""
     try:
         validate_module_version(path, version)
     except OperationError:

@@ -23,8 +23,9 @@ from gomod_doctor.modfile.syntax import (
     ModfileError,
     parse_syntax,
 )
-from gomod_doctor.module import paths, semver
+from gomod_doctor.module import paths
 from gomod_doctor.module.goquote import go_quote, is_print
+from gomod_doctor.module.paths import ModuleVersion, canonical_version
 from gomod_doctor.position import Range
 
 __all__ = [
@@ -58,12 +59,6 @@ _DEPRECATED_RE = re.compile(r"(?s)(?:^|\n\n)Deprecated: *(.*?)(?:\Z|\n\n)")
 
 # ---------------------------------------------------------------------------
 # Model
-
-
-@dataclass(frozen=True)
-class ModuleVersion:
-    path: str
-    version: str = ""
 
 
 @dataclass(eq=False)
@@ -320,14 +315,6 @@ def must_quote(s: str) -> bool:
 def auto_quote(s: str) -> str:
     """``s``, quoted Go-style if it could not stand as a single token."""
     return go_quote(s) if must_quote(s) else s
-
-
-def canonical_version(v: str) -> str:
-    """``module.CanonicalVersion``: semver canonical form, keeping ``+incompatible``."""
-    cv = semver.canonical(v)
-    if semver.build(v) == "+incompatible":
-        cv += "+incompatible"
-    return cv
 
 
 def _invalid_version(version: str, err: str) -> str:

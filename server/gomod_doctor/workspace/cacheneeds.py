@@ -94,21 +94,13 @@ def workspace_needs(
                 _add_replace(replace, full, r.old_path, r.old_version, r.new_path, r.new_version)
                 if r.is_dir:
                     full.update(_dir_requires(m.dir, r.new_path, out.problems))
-    full = {mv for mv in full if _valid(*mv)}
+    full = {mv for mv in full if ops.is_valid_module_version(*mv)}
     out.required = frozenset(full)
     needs = ops.expand_needs(gomodcache, full, replace=replace)
     if unpruned:
         needs = ops.Needs(needs.full | needs.mod_only, frozenset())
     out.needs = needs
     return out
-
-
-def _valid(path: str, version: str) -> bool:
-    try:
-        ops.validate_module_version(path, version)
-    except ops.OperationError:
-        return False
-    return True
 
 
 def _add_replace(
