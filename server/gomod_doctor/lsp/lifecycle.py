@@ -272,6 +272,13 @@ class Lifecycle:
         if env.fatal:
             s.log(env.fatal, "error")
 
+    def on_shutdown(self, params: None) -> None:
+        self.begin_shutdown()
+
+    def on_exit(self, params: None) -> None:
+        self.begin_shutdown()
+        self.terminate_workers()
+
     def begin_shutdown(self) -> None:
         """Stop everything in flight, fast: cancel events, watching, runners."""
         s = self._server

@@ -25,9 +25,9 @@ never hold up the exit), and the hashing itself runs in worker processes.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import gc
+import inspect
 import logging
 import os
 import sys
@@ -186,54 +186,65 @@ def _check(server: GomodDoctorServer) -> Context:
 Handler = Callable[[GomodDoctorServer, Any], Any]
 
 
-def _exit(ls: GomodDoctorServer, params: None) -> None:
-    ls.lifecycle.begin_shutdown()
-    ls.lifecycle.terminate_workers()
+def _on(component: str, method: Callable[..., Any]) -> Handler:
+    """``ls.<component>.<method>(params)``: a coroutine function when ``method`` is
+    one (pygls runs a plain one before it answers or reads on, as ``shutdown`` needs)."""
+    name = method.__name__
+    if inspect.iscoroutinefunction(method):
 
+        async def run_async(ls: GomodDoctorServer, params: Any) -> Any:
+            return await getattr(getattr(ls, component), name)(params)
+
+        return run_async
+
+    def run(ls: GomodDoctorServer, params: Any) -> Any:
+        return getattr(getattr(ls, component), name)(params)
+
+    return run
+
+
+_CODE_ACTION_KINDS = [
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.RefactorRewrite,
+    types.CodeActionKind.Source,
+]
 
 #: (method, options, handler, what a failure answers)
 _FEATURES: list[tuple[str, Any, Handler, Any]] = [
-    (types.INITIALIZE, None, lambda ls, p: ls.lifecycle.on_initialize(p), None),
-    (types.INITIALIZED, None, lambda ls, p: ls.lifecycle.on_initialized(p), None),
-    (types.SHUTDOWN, None, lambda ls, p: ls.lifecycle.begin_shutdown(), None),
-    (types.EXIT, None, _exit, None),
-    (types.TEXT_DOCUMENT_DID_OPEN, None, lambda ls, p: ls.views.on_did_open(p), None),
-    (types.TEXT_DOCUMENT_DID_CHANGE, None, lambda ls, p: ls.views.on_did_change(p), None),
+    (types.INITIALIZE, None, _on("lifecycle", Lifecycle.on_initialize), None),
+    (types.INITIALIZED, None, _on("lifecycle", Lifecycle.on_initialized), None),
+    (types.SHUTDOWN, None, _on("lifecycle", Lifecycle.on_shutdown), None),
+    (types.EXIT, None, _on("lifecycle", Lifecycle.on_exit), None),
+    (types.TEXT_DOCUMENT_DID_OPEN, None, _on("views", Views.on_did_open), None),
+    (types.TEXT_DOCUMENT_DID_CHANGE, None, _on("views", Views.on_did_change), None),
     (
         types.TEXT_DOCUMENT_DID_SAVE,
         types.SaveOptions(include_text=False),
-        lambda ls, p: ls.views.on_did_save(p),
+        _on("views", Views.on_did_save),
         None,
     ),
-    (types.TEXT_DOCUMENT_DID_CLOSE, None, lambda ls, p: ls.views.on_did_close(p), None),
+    (types.TEXT_DOCUMENT_DID_CLOSE, None, _on("views", Views.on_did_close), None),
     (
         types.WORKSPACE_DID_CHANGE_CONFIGURATION,
         None,
-        lambda ls, p: ls.lifecycle.on_did_change_configuration(p),
+        _on("lifecycle", Lifecycle.on_did_change_configuration),
         None,
     ),
     (
         types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
         None,
-        lambda ls, p: ls.watching.on_did_change_watched_files(p),
+        _on("watching", Watching.on_did_change_watched_files),
         None,
     ),
     (
         types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS,
         None,
-        lambda ls, p: ls.lifecycle.on_did_change_folders(p),
+        _on("lifecycle", Lifecycle.on_did_change_folders),
         None,
     ),
     (
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(
-            code_action_kinds=[
-                types.CodeActionKind.QuickFix,
-                types.CodeActionKind.RefactorRewrite,
-                types.CodeActionKind.Source,
-            ],
-            resolve_provider=False,
-        ),
+        types.CodeActionOptions(code_action_kinds=_CODE_ACTION_KINDS, resolve_provider=False),
         actions.code_actions,
         [],
     ),
@@ -256,15 +267,27 @@ _FEATURES: list[tuple[str, Any, Handler, Any]] = [
 def _guarded(name: str, fn: Handler, default: Any) -> Handler:
     """``fn`` under the one guard: a failure is logged and answers ``default``."""
 
-    async def handler(ls: GomodDoctorServer, params: Any) -> Any:
-        try:
-            got = fn(ls, params)
-            return (await got) if asyncio.iscoroutine(got) else got
-        except Exception:
-            ls.log(f"{name} failed: {traceback.format_exc()}", "error")
-            return default
+    def failed(ls: GomodDoctorServer) -> Any:
+        ls.log(f"{name} failed: {traceback.format_exc()}", "error")
+        return default
 
-    return handler
+    if inspect.iscoroutinefunction(fn):
+
+        async def guarded_async(ls: GomodDoctorServer, params: Any) -> Any:
+            try:
+                return await fn(ls, params)
+            except Exception:
+                return failed(ls)
+
+        return guarded_async
+
+    def guarded(ls: GomodDoctorServer, params: Any) -> Any:
+        try:
+            return fn(ls, params)
+        except Exception:
+            return failed(ls)
+
+    return guarded
 
 
 def _command(fn: Callable[[Context, Any], Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
