@@ -109,7 +109,6 @@ class Lifecycle:
     async def on_initialized(self, params: types.InitializedParams) -> None:
         s = self._server
         s.background.loop = asyncio.get_running_loop()
-        ready = self._ready = self._ready or asyncio.Event()
         s.watching.start()
         try:
             for problem in self._init_problems:
@@ -127,10 +126,16 @@ class Lifecycle:
                 s.background.spawn(self._register_configuration())
             await self.reload_env()
         finally:
-            ready.set()  # whatever failed above, documents still get diagnosed
+            self.set_ready()  # whatever failed above, documents still get diagnosed
         s.views.rebuild()
         if self._parent_pid:
             s.background.spawn(self._watch_parent(self._parent_pid))
+
+    def set_ready(self) -> None:
+        """Documents get diagnosed from now on (at the end of ``initialized``)."""
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        self._ready.set()
 
     def is_ready(self) -> bool:
         return self._ready is not None and self._ready.is_set()
