@@ -42,6 +42,8 @@ from gomod_doctor.workspace.imports import (
     read_imports_file,
     scan_module_imports,
 )
+from gomod_doctor.workspace.imports import reader as imports_reader
+from gomod_doctor.workspace.imports import scan as imports_scan
 from gotool import GOROOT, isolated_env, run_go
 from xmod_oracle import _gocache
 
@@ -194,12 +196,12 @@ def test_read_imports_column_after_multibyte() -> None:
 
 def _slow_only(src: bytes) -> list[ImportSpec]:
     """read_imports with the one-step fast path disabled (the byte-by-byte path only)."""
-    saved = imports_mod._FAST_SPEC
-    imports_mod._FAST_SPEC = re.compile(rb"(?!)")
+    saved = imports_reader._FAST_SPEC
+    imports_reader._FAST_SPEC = re.compile(rb"(?!)")
     try:
         return read_imports(src)
     finally:
-        imports_mod._FAST_SPEC = saved
+        imports_reader._FAST_SPEC = saved
 
 
 @pytest.mark.parametrize("src", [c[1] for c in CASES], ids=[c[0] for c in CASES])
@@ -535,7 +537,7 @@ def test_walk_errors_are_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(imports_mod, "read_imports_file", flaky)
+    monkeypatch.setattr(imports_scan, "read_imports_file", flaky)
     mi = scan_module_imports(tmp_path)
     assert mi.errors == [f"{tmp_path / 'a.go'}: Permission denied"]
     assert list(mi.imports) == ["example.com/b"]

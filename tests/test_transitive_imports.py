@@ -36,6 +36,7 @@ from gomod_doctor.workspace.imports import (
     never_built,
     transitive_imports,
 )
+from gomod_doctor.workspace.imports import transitive as imports_transitive
 from goproxy import CacheFixture, GoProxy, ModuleSpec, make_writable_and_remove
 from gotool import run_go
 
@@ -556,12 +557,12 @@ def test_scale_reads_only_what_is_imported(tmp_path: Path, monkeypatch: pytest.M
     assert elapsed < 1.0, f"{elapsed:.2f}s for {len(want)} packages"
 
     opened: list[str] = []
-    real = imports_mod._read_head
+    real = imports_transitive._read_head
 
     def counting(path: str | os.PathLike[str]) -> tuple[bytes, list[imports_mod.ImportSpec]]:
         opened.append(os.fspath(path))
         return real(path)
 
-    monkeypatch.setattr(imports_mod, "_read_head", counting)
+    monkeypatch.setattr(imports_transitive, "_read_head", counting)
     assert transitive_imports(direct, build) == g
     assert len(opened) == len(set(opened)) == 2 * len(want)  # a.go and b.go of each
