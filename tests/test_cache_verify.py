@@ -23,6 +23,9 @@ from typing import Any
 import pytest
 
 from gomod_doctor.cache import verify as verify_mod
+from gomod_doctor.cache.verify import plan as verify_plan
+from gomod_doctor.cache.verify import runner as verify_runner
+from gomod_doctor.cache.verify import tasks as verify_tasks
 from gomod_doctor.cache.hashing import hash_dir, hash_zip
 from gomod_doctor.cache.layout import extracted_state, leftovers, module_files
 from gomod_doctor.cache.memo import Memo, default_memo_path
@@ -240,8 +243,8 @@ def test_split_zips_and_spawned_workers(
 ) -> None:
     """Zips split into member ranges hash the same, under the spawn start method."""
     fx = sample_cache
-    monkeypatch.setattr(verify_mod, "SPLIT_ZIP_AT", 0)
-    monkeypatch.setattr(verify_mod, "ZIP_CHUNK", 1)
+    monkeypatch.setattr(verify_plan, "SPLIT_ZIP_AT", 0)
+    monkeypatch.setattr(verify_plan, "ZIP_CHUNK", 1)
     monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
     res = verify(
         fx.gomodcache,
@@ -300,8 +303,8 @@ def test_directory_files_read_with_their_zip_hash_as_alone(
     same-size edit, a longer file and a symlink too."""
     fx = sample_cache
     if split:
-        monkeypatch.setattr(verify_mod, "SPLIT_ZIP_AT", 0)
-        monkeypatch.setattr(verify_mod, "ZIP_CHUNK", 1)
+        monkeypatch.setattr(verify_plan, "SPLIT_ZIP_AT", 0)
+        monkeypatch.setattr(verify_plan, "ZIP_CHUNK", 1)
     a = module_files(fx.gomodcache, *ALPHA)
     c = module_files(fx.gomodcache, *CASE)
     same = os.path.join(a.extracted_dir, "données.txt")
@@ -317,13 +320,13 @@ def test_directory_files_read_with_their_zip_hash_as_alone(
     victim.unlink()
     victim.symlink_to(copy)
     hashed: list[str] = []
-    task_files = verify_mod._task_files
+    task_files = verify_plan._task_files
 
     def files(groups: list[tuple[str, list[str], list[bool]]]) -> Any:
         hashed.extend(f"{root}/{rel}" for root, rels, _ in groups for rel in rels)
         return task_files(groups)
 
-    monkeypatch.setattr(verify_mod, "_task_files", files)
+    monkeypatch.setattr(verify_plan, "_task_files", files)
     res = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
     for key, m in res.modules.items():
         assert m.dir_h1 == hash_dir(m.dir, f"{key[0]}@{key[1]}")
@@ -348,7 +351,7 @@ def test_walking_and_hashing_by_path(
     _writable(a.extracted_dir)
     os.symlink("LICENSE", os.path.join(a.extracted_dir, "link"))  # hashed as its target
     want = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
-    monkeypatch.setattr(verify_mod, "_WALK_FDS", False)
+    monkeypatch.setattr(verify_tasks, "_WALK_FDS", False)
     got = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
     assert got.modules == want.modules
     d = got.modules[ALPHA].diff
@@ -372,8 +375,8 @@ def test_corrupt_zips(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatc
     sums = _go_sum(fx)
     for split in (False, True):
         if split:
-            monkeypatch.setattr(verify_mod, "SPLIT_ZIP_AT", 0)
-            monkeypatch.setattr(verify_mod, "ZIP_CHUNK", 1)
+            monkeypatch.setattr(verify_plan, "SPLIT_ZIP_AT", 0)
+            monkeypatch.setattr(verify_plan, "ZIP_CHUNK", 1)
         res = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
         ma, mb = res.modules[ALPHA], res.modules[BIG]
         assert ma.zip_present and ma.zip_h1 is None
@@ -497,7 +500,7 @@ class _CountingHashes:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.files: list[str] = []
         self.zips: list[str] = []
-        task_files, task_zip = verify_mod._task_files, verify_mod._task_zip
+        task_files, task_zip = verify_plan._task_files, verify_plan._task_zip
 
         def files(groups: list[tuple[str, list[str], list[bool]]]) -> Any:
             self.files.extend(f"{root}/{rel}" for root, rels, _ in groups for rel in rels)
@@ -511,8 +514,8 @@ class _CountingHashes:
                 self.files.extend(f"{pair[0]}/{rel}" for rel, _ in out[4])
             return out
 
-        monkeypatch.setattr(verify_mod, "_task_files", files)
-        monkeypatch.setattr(verify_mod, "_task_zip", zips)
+        monkeypatch.setattr(verify_plan, "_task_files", files)
+        monkeypatch.setattr(verify_plan, "_task_zip", zips)
 
     def reset(self) -> None:
         self.files.clear()
@@ -722,7 +725,7 @@ def test_background_verification_workers(
     fx = sample_cache
     monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
     for cores, workers in ((1, 1), (2, 1), (8, 7)):
-        monkeypatch.setattr(verify_mod, "usable_cores", lambda c=cores: c)
+        monkeypatch.setattr(verify_runner, "usable_cores", lambda c=cores: c)
         assert verify_mod.background_workers() == workers
     pools: list[Any] = []
 
@@ -734,13 +737,13 @@ def test_background_verification_workers(
             pools.append(self)
 
     monkeypatch.setattr(verify_mod, "ProcessPoolExecutor", Recording)
-    monkeypatch.setattr(verify_mod, "usable_cores", lambda: 2)
+    monkeypatch.setattr(verify_runner, "usable_cores", lambda: 2)
     background = verify(fx.gomodcache, _reqs(fx), no_memo=True, background=True)
     foreground = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=2)
     assert (background.stats.workers, foreground.stats.workers) == (1, 2)
     bg, fg = pools
     mine = os.nice(0)
-    assert bg.niceness.result() == max(mine, verify_mod.BACKGROUND_NICE)
+    assert bg.niceness.result() == max(mine, verify_runner.BACKGROUND_NICE)
     assert fg.niceness.result() == mine
     if IDLE_CLASS:  # Linux: the idle scheduling class
         assert bg.policy.result() == os.SCHED_IDLE
@@ -796,7 +799,7 @@ def test_verify_in_background_process(
 
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     fx = sample_cache
-    monkeypatch.setattr(verify_mod, "BATCH_FILES", 1)
+    monkeypatch.setattr(verify_plan, "BATCH_FILES", 1)
     monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
     for workers in (1, 2):
         calls: list[tuple[int, int, str]] = []
@@ -823,7 +826,7 @@ def test_cancellation_stops_early(
 ) -> None:
     fx = sample_cache
     _age(fx)
-    monkeypatch.setattr(verify_mod, "BATCH_FILES", 1)
+    monkeypatch.setattr(verify_plan, "BATCH_FILES", 1)
     monkeypatch.setattr(verify_mod, "INLINE_BYTES", 0)
 
     # Cancelled before anything starts: nothing is verified.
@@ -910,8 +913,8 @@ def test_odd_zips_hash_as_hash_zip(
     tmp_path: Path, split: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if split:
-        monkeypatch.setattr(verify_mod, "SPLIT_ZIP_AT", 0)
-        monkeypatch.setattr(verify_mod, "ZIP_CHUNK", 1)
+        monkeypatch.setattr(verify_plan, "SPLIT_ZIP_AT", 0)
+        monkeypatch.setattr(verify_plan, "ZIP_CHUNK", 1)
     cache = tmp_path / "mod"
     odd = module_files(cache, "example.com/odd", "v1.0.0")
     _odd_zip(Path(odd.zip), "example.com/odd@v1.0.0")
