@@ -23,14 +23,14 @@ from typing import Any
 import pytest
 
 from gomod_doctor.cache import verify as verify_mod
-from gomod_doctor.cache.verify import plan as verify_plan
-from gomod_doctor.cache.verify import runner as verify_runner
-from gomod_doctor.cache.verify import tasks as verify_tasks
 from gomod_doctor.cache.hashing import hash_dir, hash_zip
 from gomod_doctor.cache.layout import extracted_state, leftovers, module_files
 from gomod_doctor.cache.memo import Memo, default_memo_path
 from gomod_doctor.cache.state import inspect, inspect_many
 from gomod_doctor.cache.verify import ModuleVerification, VerifyResult, verify
+from gomod_doctor.cache.verify import plan as verify_plan
+from gomod_doctor.cache.verify import runner as verify_runner
+from gomod_doctor.cache.verify import tasks as verify_tasks
 from goproxy import CacheFixture
 from gotool import run_go
 
