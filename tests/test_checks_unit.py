@@ -17,7 +17,7 @@ import pytest
 
 from gomod_doctor import engine
 from gomod_doctor.cache import layout
-from gomod_doctor.cache.state import FileStat, ModuleState
+from gomod_doctor.cache.modstate import FileStat, ModuleState
 from gomod_doctor.checks import cache as cache_check
 from gomod_doctor.checks import goversion, proxyhealth, replace, sums, syntax
 from gomod_doctor.facts import DirInfo, Facts

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gomod_doctor.cache.modindex import IndexFact
+from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.cache.results import ModuleVerification
-from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.goenv.godebugs import GodebugTable
 from gomod_doctor.gosum.parser import SumEntry, SumFile

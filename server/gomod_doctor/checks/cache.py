@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
+from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.cache.results import ModuleVerification
-from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.checks.locate import Site, module_sites, need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity

@@ -18,7 +18,8 @@ from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_zero_pseudo_version
 from gomod_doctor.position import Position, Range
-from gomod_doctor.workspace.imports import ImportSite, modules_for_import
+from gomod_doctor.workspace.imports.model import ImportSite
+from gomod_doctor.workspace.imports.resolve import modules_for_import
 from gomod_doctor.workspace.needs import ReplaceSite, is_tool_site, tool_sites
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gomod_doctor.cache.state import ModuleState
+from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.checks.locate import need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumEntry
-from gomod_doctor.workspace.imports import ImportSite
+from gomod_doctor.workspace.imports.model import ImportSite
 from gomod_doctor.workspace.needs import Need, is_tool_site
 from gomod_doctor.workspace.snapshot import FileText
 

@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gomod_doctor.cache.state import ModuleState
+from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.facts import Facts
 from gomod_doctor.goenv import gover
 from gomod_doctor.goenv.env import GoEnv

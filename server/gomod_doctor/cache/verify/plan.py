@@ -23,6 +23,7 @@ from gomod_doctor.cache.memo import (
     Memo,
     ZipStore,
 )
+from gomod_doctor.cache.modstate import go_os_error
 from gomod_doctor.cache.results import (
     Cancel,
     DirDiff,
@@ -30,7 +31,6 @@ from gomod_doctor.cache.results import (
     Progress,
     VerifyStats,
 )
-from gomod_doctor.cache.state import go_os_error
 from gomod_doctor.cache.verify.runner import _Job, _Runner
 from gomod_doctor.cache.verify.tasks import (
     FilesOut,

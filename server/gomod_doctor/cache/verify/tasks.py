@@ -10,7 +10,7 @@ import os
 import stat
 
 from gomod_doctor.cache import hashing
-from gomod_doctor.cache.state import go_os_error
+from gomod_doctor.cache.modstate import go_os_error
 
 # --------------------------------------------------------------------------- tasks
 # Module-level functions: they run in worker processes (any start method).

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from gomod_doctor.cache import state as cache_state
+from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.cache.results import ModuleVerification
-from gomod_doctor.cache.state import ModuleState
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding
 from gomod_doctor.gosum.parser import SumEntry

@@ -40,9 +40,10 @@ The package's modules: :mod:`.reader`, :mod:`.scan`, :mod:`.resolve`,
 from __future__ import annotations
 
 from gomod_doctor.workspace.imports.constraints import never_built
+from gomod_doctor.workspace.imports.model import ImportSite, ModuleImports
 from gomod_doctor.workspace.imports.reader import ImportSpec, read_imports, read_imports_file
 from gomod_doctor.workspace.imports.resolve import modules_for_import, needed_modules
-from gomod_doctor.workspace.imports.scan import ImportSite, ModuleImports, scan_module_imports
+from gomod_doctor.workspace.imports.scan import scan_module_imports
 from gomod_doctor.workspace.imports.transitive import (
     BuildModule,
     TransitiveImports,

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from gomod_doctor.workspace.imports.constraints import never_built
+from gomod_doctor.workspace.imports.model import ImportSite
 from gomod_doctor.workspace.imports.reader import _read_head
 from gomod_doctor.workspace.imports.resolve import modules_for_import
-from gomod_doctor.workspace.imports.scan import ImportSite, _is_regular_file
+from gomod_doctor.workspace.imports.scan import _is_regular_file
 
 # --- the transitive import graph -------------------------------------------------------
 
