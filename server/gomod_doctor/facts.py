@@ -70,6 +70,9 @@ class Facts:
     #: the latest go.mod in the module cache of each selected module path (retractions,
     #: deprecation), as ``go list -m -u`` reads it offline
     latest: dict[str, Latest] = field(default_factory=dict)
+    #: the fetched go.mod files the module graph read where the cache stops (from an
+    #: earlier network gather: :attr:`NetworkFacts.graph_mods`)
+    graph_mods: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""
