@@ -49,8 +49,9 @@ Key = tuple[str, str]
 #: rounds of the graph (each round follows the requirements of the last one's).
 MAX_FETCHES = 2000
 MAX_ROUNDS = 64
-#: At most this many module paths get their latest version from the proxies.
-MAX_LATEST = 200
+#: At most this many module paths get their latest version from the proxies (those
+#: required directly or providing an imported package: the modules ``go get`` names).
+MAX_LATEST = 64
 
 
 def default_store_dir(environ: Mapping[str, str] | None = None) -> str:
@@ -239,8 +240,8 @@ async def complete_graph(fetcher: ModFetcher, graph: ModuleGraph) -> ModuleGraph
 
 
 async def latest_online(fetcher: ModFetcher) -> dict[str, Latest]:
-    """The latest go.mod of the build's required and imported module paths, from the
-    proxies as ``go list -m -u`` asks them: the ``@v/list`` (``@latest`` when it lists
+    """The latest go.mod of the module paths the workspace requires directly or
+    imports packages of, from the proxies as ``go list -m -u`` asks them: the ``@v/list`` (``@latest`` when it lists
     nothing) walked through GOPROXY, the latest version chosen as go chooses it, and
     its go.mod (from the module cache, else fetched and verified). Paths that every
     version of is replaced, and latest versions that are replaced, are left to the
@@ -253,7 +254,8 @@ async def latest_online(fetcher: ModFetcher) -> dict[str, Latest]:
     for need in sorted(needs.selected(), key=lambda n: n.path):
         if need.path in needs.main_modules or need.path in paths:
             continue
-        if not (need.requires or need.import_sites) or never_to_proxy(env, need.path):
+        direct = any(not r.stmt.indirect for r in need.requires)
+        if not (direct or need.import_sites) or never_to_proxy(env, need.path):
             continue
         paths.append(need.path)
     paths = paths[:MAX_LATEST]
