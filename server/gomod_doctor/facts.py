@@ -70,6 +70,9 @@ class Facts:
     #: the latest go.mod in the module cache of each selected module path (retractions,
     #: deprecation), as ``go list -m -u`` reads it offline
     latest: dict[str, Latest] = field(default_factory=dict)
+    #: the fetched go.mod files the module graph read where the cache stops (from an
+    #: earlier network gather: :attr:`NetworkFacts.graph_mods`)
+    graph_mods: dict[tuple[str, str], bytes] = field(default_factory=dict)
     _sum_lines: dict[tuple[str, str, bool], tuple[tuple[FileText, SumEntry], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
