@@ -200,11 +200,6 @@ async def gather_network(
             if tc is not None
             else None
         )
-        graph_task = (
-            asyncio.ensure_future(_online_graph(facts, asker, chain, pool, environ, cache, opts))
-            if pool is not None and opts.graph and facts.needs.graph is not None
-            else None
-        )
         sumdb_task = (
             asyncio.ensure_future(
                 gather_sumdb(
@@ -216,6 +211,13 @@ async def gather_network(
                 )
             )
             if opts.sumdb
+            else None
+        )
+        graph_task = (
+            asyncio.ensure_future(
+                _online_graph(facts, asker, chain, pool, environ, cache, opts, sumdb_task)
+            )
+            if pool is not None and opts.graph and facts.needs.graph is not None
             else None
         )
         every = [
@@ -347,6 +349,7 @@ async def _online_graph(
     environ: Mapping[str, str],
     cache: NetworkCache | None,
     opts: NetworkOptions,
+    sumdb: asyncio.Future[SumdbFacts | None] | None = None,
 ) -> ModFetcher:
     """The module graph's go.mod files the cache lacks, and the latest go.mod of the
     required module paths, fetched and verified (:mod:`~gomod_doctor.network.modfetch`)."""
@@ -361,6 +364,7 @@ async def _online_graph(
         sumdb_cache_dir=opts.sumdb_cache_dir,
         store_dir=opts.mod_store_dir or default_store_dir(environ),
         known=facts.graph_mods,
+        shared_sumdb=sumdb,
     )
     if graph is not None and not facts.modcache_error:
         await complete_graph(fetcher, graph)

@@ -36,6 +36,7 @@ from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.network.availability import Chain, walk
 from gomod_doctor.network.checksums import gather_sumdb
 from gomod_doctor.network.http import HttpPool
+from gomod_doctor.network.model import SumdbFacts, SumdbRecord
 from gomod_doctor.network.private import never_to_proxy, never_to_sumdb
 from gomod_doctor.network.proxy import Asker, NetworkCache
 from gomod_doctor.userdirs import cache_dir
@@ -73,6 +74,9 @@ class ModFetcher:
     store_dir: str | None = None
     #: go.mod files fetched by an earlier gather (verified again before use)
     known: Mapping[Key, bytes] = field(default_factory=dict)
+    #: the gather's own checksum-database lookups (of the needed module versions):
+    #: their records are used rather than asked for again
+    shared_sumdb: asyncio.Future[SumdbFacts | None] | None = None
     #: verified go.mod files, by module version
     mods: dict[Key, bytes] = field(default_factory=dict)
     #: where each verified go.mod came from (the URL go fetches it from, or the kept file)
@@ -176,23 +180,40 @@ class ModFetcher:
             return None
         return key, data, verdict
 
-    async def get_many(self, keys: Iterable[Key]) -> None:
-        """Fetch and verify the go.mod of every module version of ``keys`` not had yet."""
-        todo = [k for k in dict.fromkeys(keys) if k not in self.mods and k not in self.failed]
-        got = [g for g in await asyncio.gather(*(self._one(k) for k in todo)) if g is not None]
-        env = self.facts.env
-        ask = [k for k, _d, verdict in got if verdict == "none" and not never_to_sumdb(env, k[0])]
-        records = None
-        if ask:
+    async def _sumdb_records(self, keys: list[Key]) -> dict[Key, SumdbRecord] | None:
+        """The checksum database's records of ``keys`` (None: GOSUMDB is off)."""
+        records: dict[Key, SumdbRecord] = {}
+        if self.shared_sumdb is not None:
+            try:
+                shared = await asyncio.shield(self.shared_sumdb)
+            except Exception:
+                shared = None
+            else:
+                if shared is None:
+                    return None
+                records.update(shared.records)
+        rest = [k for k in keys if k not in records]
+        if rest:
             sf = await gather_sumdb(
                 self.facts,
                 self.pool,
                 environ=self.environ,
                 cache=self.cache,
                 cache_dir=self.sumdb_cache_dir,
-                targets=ask,
+                targets=rest,
             )
-            records = sf.records if sf is not None else None
+            if sf is None:
+                return None
+            records.update(sf.records)
+        return records
+
+    async def get_many(self, keys: Iterable[Key]) -> None:
+        """Fetch and verify the go.mod of every module version of ``keys`` not had yet."""
+        todo = [k for k in dict.fromkeys(keys) if k not in self.mods and k not in self.failed]
+        got = [g for g in await asyncio.gather(*(self._one(k) for k in todo)) if g is not None]
+        env = self.facts.env
+        ask = [k for k, _d, verdict in got if verdict == "none" and not never_to_sumdb(env, k[0])]
+        records = await self._sumdb_records(ask) if ask else None
         for key, data, verdict in got:
             if verdict == "none" and key in ask and records is not None:
                 rec = records.get(key)
