@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +37,29 @@ def project_version() -> str:
         version = tomllib.load(f)["project"]["version"]
     assert isinstance(version, str)
     return version
+
+
+def checkout_files(*under: str) -> list[str]:
+    """The checkout's files, as a fresh clone would have them (tracked, plus new files
+    not ignored; a tracked file deleted in the work tree left out); skips the test
+    outside a git checkout."""
+    r = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", *under],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    if r.returncode != 0:
+        pytest.skip(f"{REPO} is not a git checkout: {r.stderr.strip()}")
+    return [name for name in r.stdout.split("\0") if name and (REPO / name).is_file()]
+
+
+def copy_checkout(dest: Path) -> Path:
+    """:func:`checkout_files` copied to ``dest``."""
+    for name in checkout_files():
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, dest / name)
+    return dest
 
 
 @functools.cache

@@ -138,6 +138,29 @@ def test_workspace_via_go_work_and_gowork_env(
     assert code == 0 and doc["findings"] == []
 
 
+def test_a_sum_file_stands_for_its_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As pre-commit passes it: a go.sum (go.work.sum) path checks the workspace that go
+    uses in that directory, go.work included; two paths of one workspace report once."""
+    write(
+        tmp_path / "ws",
+        {
+            "go.work": "go 1.22\n\nuse ./a\n",
+            "go.work.sum": "",
+            "a/go.mod": GOOD_MOD,
+            "a/go.sum": "golang.org/x/text v0.1.0\n",
+        },
+    )
+    by_dir = run_json(capsys, str(tmp_path / "ws" / "a"))
+    assert by_dir[0] == 1
+    assert [f["code"] for f in by_dir[1]["findings"]] == ["sum-malformed"]  # type: ignore[union-attr]
+    assert run_json(capsys, str(tmp_path / "ws" / "a" / "go.sum")) == by_dir
+    assert run_json(capsys, str(tmp_path / "ws" / "go.work.sum")) == by_dir
+    both = run_json(capsys, str(tmp_path / "ws" / "a" / "go.sum"), str(tmp_path / "ws" / "a"))
+    assert both == by_dir
+
+
 def test_several_paths_each_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "x", {"go.mod": "module example.com/x\nrequire\n"})
     write(tmp_path / "y", {"go.mod": "module example.com/y\nfrobnicate\n"})

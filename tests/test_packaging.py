@@ -23,7 +23,7 @@ from gomod_doctor import __version__
 from gomod_doctor.demo import example
 from gomod_doctor.demo.modules import make_writable
 from gotool import GOROOT
-from packaging_support import REPO, project_version, tool_env
+from packaging_support import REPO, checkout_files, project_version, tool_env
 
 VERSION = project_version()
 GO_PATH = f"{GOROOT / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin"
@@ -70,13 +70,6 @@ def test_twine_check_passes(dist: Path, tmp_path: Path) -> None:
     assert r.stdout.count("PASSED") == 2, r.stdout
 
 
-def _tracked(under: str) -> set[str]:
-    r = run(["git", "ls-files", "--cached", "--others", "--exclude-standard", under], cwd=REPO)
-    if r.returncode != 0:
-        pytest.skip(f"{REPO} is not a git checkout: {r.stderr.strip()}")
-    return {name for name in r.stdout.splitlines() if (REPO / name).is_file()}
-
-
 def test_sdist_holds_what_the_tests_need(dist: Path) -> None:
     sdist = one(dist, "*.tar.gz")
     prefix = f"gomod_doctor-{VERSION}/"
@@ -98,7 +91,7 @@ def test_sdist_holds_what_the_tests_need(dist: Path) -> None:
         assert name in names, name
     # Every test file and helper, and the whole package source.
     for under in ("tests", "server/gomod_doctor", "bench"):
-        missing = _tracked(under) - names
+        missing = set(checkout_files(under)) - names
         assert not missing, sorted(missing)
     assert not [n for n in names if "node_modules/" in n or n.startswith(".venv/")]
 
