@@ -271,3 +271,45 @@ def test_pre_commit_try_repo_passes_clean_and_fails_broken_go_sum(
     assert "tools/go.sum:1:1: error[sum-conflict]: unresolved git merge conflict" in out, out
     # only the broken module has findings worth printing
     assert "error[" not in out.replace("tools/go.sum:1:1: error[sum-conflict]", "")
+
+
+# --------------------------------------------------------------------------- the README
+
+README = REPO / "README.md"
+
+
+def readme_section(title: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_readme_in_ci_section_is_the_workflow() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", readme_section("In CI"), re.S)
+    assert blocks == [WORKFLOW.read_text(encoding="utf-8")]
+
+
+def test_readme_pre_commit_section_uses_the_hook() -> None:
+    (block,) = re.findall(r"```yaml\n(.*?)```", readme_section("pre-commit"), re.S)
+    (repo,) = yaml.safe_load(block)["repos"]
+    (hook,) = yaml.safe_load(HOOKS.read_text(encoding="utf-8"))
+    assert repo["hooks"] == [{"id": hook["id"]}]
+    assert hook["entry"] in readme_section("pre-commit")
+
+
+def test_readme_installation_leads_with_each_way_in() -> None:
+    bullets = re.findall(r"^- \*\*(.+?)\*\*", readme_section("Installation"), re.M)
+    assert bullets[:5] == [
+        "VS Code",
+        "The command line and other editors",
+        "Neovim",
+        "CI",
+        "pre-commit",
+    ]
+    section = readme_section("Installation")
+    for needle in (
+        "pipx install gomod-doctor",
+        ":checkhealth gomod_doctor",
+        "(#in-ci)",
+        "(#pre-commit)",
+    ):
+        assert needle in section, needle

@@ -29,6 +29,15 @@ EDITORS = TESTS.parent / "editors" / "neovim"
 SCENARIO = TESTS / "nvim_health.lua"
 SYSTEM_PATH = f"/usr/bin{os.pathsep}/bin"
 
+SECTIONS = [
+    "Neovim",
+    "Configuration",
+    "gomod-doctor server",
+    "go",
+    "Module cache (GOMODCACHE)",
+    "Network",
+    "Current buffer",
+]
 STATUS = {"✅ OK": "ok", "⚠️ WARNING": "warn", "❌ ERROR": "error"}
 
 
@@ -104,15 +113,7 @@ def run_health(
     assert proc.returncode == 0 and results_file.exists(), report(proc, results_file, home)
     results: dict[str, Any] = json.loads(results_file.read_text())
     sections = parse_report(results["lines"])
-    assert list(sections) == [
-        "Neovim",
-        "Configuration",
-        "gomod-doctor server",
-        "go",
-        "Module cache (GOMODCACHE)",
-        "Network",
-        "Current buffer",
-    ], results["lines"]
+    assert list(sections) == SECTIONS, results["lines"]
     return results, sections
 
 
@@ -227,3 +228,13 @@ def test_checkhealth_from_another_buffer_with_a_cache_that_cannot_be_created(
         f"GOMODCACHE {modcache} (`go env GOMODCACHE`) cannot be created: "
         f"{blocker} is not a directory"
     )
+
+
+def test_readme_shows_the_report() -> None:
+    """The README's example report has the sections the health check reports, in order."""
+    text = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("#### `:checkhealth gomod_doctor`", 1)[1].split("\n### ", 1)[0]
+    example = re.findall(r"```text\n(.*?)```", section, re.S)[0]
+    sections = parse_report(example.splitlines())
+    assert list(sections) == SECTIONS
+    assert statuses(sections) == {name: ["ok"] for name in SECTIONS}
