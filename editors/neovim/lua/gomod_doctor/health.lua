@@ -88,6 +88,20 @@ local function version_cmd(cmd)
   return out
 end
 
+--- Runs cmd (a version query) and reports ok (fmt of the version and the executable),
+--- or an error with advice when it does not run or says no version.
+--- @return string|nil the version
+local function report_version(cmd, env, pattern, fmt, advice)
+  local out, err = run(cmd, env)
+  local version = out and out:match(pattern)
+  if not version then
+    health.error(('%s does not run: %s'):format(cmd[1], err or vim.trim(out or '')), advice)
+    return nil
+  end
+  health.ok(fmt:format(version, cmd[1]))
+  return version
+end
+
 local function check_neovim()
   health.start('Neovim')
   local v = vim.version()
@@ -146,15 +160,9 @@ local function check_server(cfg)
   end
   local vcmd = version_cmd(cmd)
   vcmd[1] = exe
-  local out, err = run(vcmd, nil)
-  local version = out and out:match('^gomod%-doctor (%S+)')
-  if not version then
-    health.error(('%s does not run: %s'):format(exe, err or vim.trim(out or '')), {
-      'Reinstall the server: `pipx reinstall gomod-doctor` (or `pip install --force-reinstall gomod-doctor`)',
-    })
-    return nil
-  end
-  health.ok(('gomod-doctor %s (%s)'):format(version, exe))
+  local version = report_version(vcmd, nil, '^gomod%-doctor (%S+)', 'gomod-doctor %s (%s)', {
+    'Reinstall the server: `pipx reinstall gomod-doctor` (or `pip install --force-reinstall gomod-doctor`)',
+  })
   return version
 end
 
@@ -193,16 +201,10 @@ local function check_go(settings)
     end
     return nil
   end
-  local out, err = run({ exe, 'version' }, go_env_overrides(settings))
-  local version = out and out:match('^go version (%S+)')
-  if not version then
-    health.error(('%s does not run: %s'):format(exe, err or vim.trim(out or '')), {
-      'Check the Go installation (`go version` in a terminal)',
-    })
-    return nil
-  end
-  health.ok(('%s (%s)'):format(version, exe))
-  return exe
+  local version = report_version({ exe, 'version' }, go_env_overrides(settings), '^go version (%S+)', '%s (%s)', {
+    'Check the Go installation (`go version` in a terminal)',
+  })
+  return version and exe or nil
 end
 
 --- What go would use as GOMODCACHE when it cannot be asked: $GOMODCACHE, else the
