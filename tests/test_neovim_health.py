@@ -200,9 +200,9 @@ def test_checkhealth_bad_setup_says_what_to_do(go_env: dict[str, str], tmp_path:
 def test_checkhealth_broken_server_other_buffer_cache_not_creatable(
     go_env: dict[str, str], tmp_path: Path
 ) -> None:
-    """A server that does not run; from a buffer that is no Go module file; go says
-    where the module cache is,
-    which does not exist yet and cannot be created (a file in its way)."""
+    """A server that does not run; run from a buffer that is no Go module file; go says
+    where the module cache is, which does not exist yet and cannot be created (a file
+    is in its way)."""
     other = tmp_path / "notes.txt"
     other.write_text("notes\n")
     blocker = tmp_path / "blocker"
