@@ -234,7 +234,7 @@ def test_hook_definition() -> None:
     assert hook["language"] == "python"
     assert hook["files"] == r"(^|/)go\.(mod|sum|work)$"
     assert hook["entry"].split()[:2] == ["gomod-doctor", "check"]
-    assert {"--offline", "--verify", "quick"} <= set(hook["entry"].split())
+    assert {"--offline", "--verify", "quick", "--dirs"} <= set(hook["entry"].split())
     pattern = re.compile(hook["files"])
     matched = ["go.mod", "go.sum", "go.work", "tools/go.mod", "a/b/go.sum"]
     assert all(pattern.search(p) for p in matched)

@@ -138,27 +138,33 @@ def test_workspace_via_go_work_and_gowork_env(
     assert code == 0 and doc["findings"] == []
 
 
-def test_a_sum_file_stands_for_its_directory(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_dirs_checks_the_workspace_of_each_files_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """As pre-commit passes it: a go.sum (go.work.sum) path checks the workspace that go
-    uses in that directory, go.work included; two paths of one workspace report once."""
+    """--dirs, as pre-commit passes files: each file stands for its directory, so a
+    module's go.mod and go.sum inside a go.work are checked as go builds there (in
+    workspace mode: a missing go.sum line is information) and reported once."""
     write(
         tmp_path / "ws",
         {
-            "go.work": "go 1.22\n\nuse ./a\n",
-            "go.work.sum": "",
-            "a/go.mod": GOOD_MOD,
-            "a/go.sum": "golang.org/x/text v0.1.0\n",
+            "go.work": "go 1.22\n\nuse (\n\t./a\n\t./b\n)\n",
+            "a/go.mod": "module example.com/a\n\ngo 1.22\n\nrequire example.com/b v1.0.0\n",
+            "a/go.sum": "",
+            "b/go.mod": "module example.com/b\n\ngo 1.22\n",
         },
     )
-    by_dir = run_json(capsys, str(tmp_path / "ws" / "a"))
-    assert by_dir[0] == 1
-    assert [f["code"] for f in by_dir[1]["findings"]] == ["sum-malformed"]  # type: ignore[union-attr]
-    assert run_json(capsys, str(tmp_path / "ws" / "a" / "go.sum")) == by_dir
-    assert run_json(capsys, str(tmp_path / "ws" / "go.work.sum")) == by_dir
-    both = run_json(capsys, str(tmp_path / "ws" / "a" / "go.sum"), str(tmp_path / "ws" / "a"))
-    assert both == by_dir
+    monkeypatch.chdir(tmp_path / "ws")
+    by_dir = run_json(capsys, "a")
+    assert by_dir[0] == 0, by_dir
+    files = ("a/go.mod", "a/go.sum", "go.work")
+    assert run_json(capsys, "--dirs", *files) == by_dir
+    # Without --dirs a go.mod is that module alone, outside the workspace: go.sum lacks
+    # example.com/b's lines, and no workspace module provides it.
+    code, doc = run_json(capsys, "a/go.mod")
+    assert code == 1
+    assert "sum-missing" in {f["code"] for f in doc["findings"]}  # type: ignore[union-attr]
+    assert main(["check", "a/go.sum"]) == 2  # a go.sum is not a PATH without --dirs
+    capsys.readouterr()
 
 
 def test_several_paths_each_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -55,13 +55,10 @@ def find_up(start: Path, name: str, *, stop_at: Path | None = None) -> Path | No
 
 
 def locate(target: Path, *, gowork: str = "", goroot: str | None = None) -> WorkspaceLocation:
-    """The workspace for ``target``: a directory, a go.mod (or vendor.mod) or a go.work;
-    a go.sum or go.work.sum stands for its directory (as for the language server)."""
+    """The workspace for ``target``: a directory, a go.mod (or vendor.mod) or a go.work."""
     target = Path(os.path.abspath(target))
     if not target.exists():
         raise WorkspaceError(f"{target}: no such file or directory")
-    if target.is_file() and target.name.endswith(".sum"):
-        target = target.parent
     if target.is_file():
         if target.name.endswith(".work"):
             return WorkspaceLocation(root=target.parent, gowork=target)
