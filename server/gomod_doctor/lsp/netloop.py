@@ -113,6 +113,14 @@ class NetworkLoop:
                 view.network, view.network_scope = nf, scope
                 for key in [k for k, (sc, _c) in view.comparisons.items() if sc != scope]:
                     del view.comparisons[key]
+                if set(nf.graph_mods) != set(out.facts.graph_mods) and run.graph_rounds < 4:
+                    # go.mod files the module cache lacks, fetched and verified: the
+                    # module graph goes on past them, so the analysis runs again over
+                    # them (with these network facts; a new gather follows it)
+                    run.graph_rounds += 1
+                    s.scheduler.schedule(view, edit=True)
+                    continue
+                run.graph_rounds = 0
                 await self._merge(view, run)
         except asyncio.CancelledError:
             pass

@@ -132,6 +132,8 @@ def quick_pass(inp: _Inputs) -> Outcome:
         imports=inp.imports,
         transitive_memo=inp.transitive_memo,
         state_memo=inp.state_memo,
+        # the go.mod files the view's latest network gather fetched where the cache stops
+        graph_mods=inp.network.graph_mods if inp.network is not None else None,
     )
     signature = import_signature(facts)
     needs_rescan = inp.imports is not None and (

@@ -71,6 +71,9 @@ class Run:
     #: the network gather: a new one is wanted (after the one in flight)
     net_dirty: bool = False
     net_task: asyncio.Task[None] | None = None
+    #: analyses in a row started because a network gather fetched go.mod files the
+    #: module graph lacked (bounded: the graph is then worked out again over them)
+    graph_rounds: int = 0
 
 
 class Scheduler:
