@@ -22,7 +22,7 @@ from lsprotocol import types
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.server import GomodDoctorServer
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.lsp.state import Document
+from gomod_doctor.lsp.state import Document, WorkspaceView
 
 BROKEN = "module example.com/m\n\ngo 1.21\n\nrequire (\n"
 VALID = "module example.com/m\n\ngo 1.21\n"
@@ -69,10 +69,15 @@ def run(test: Callable[[GomodDoctorServer, Recorder], Awaitable[None]]) -> None:
     asyncio.run(main())
 
 
-def open_doc(ls: GomodDoctorServer, path: Path, text: str, version: int) -> Document:
+def open_doc(
+    ls: GomodDoctorServer, path: Path, text: str, version: int
+) -> tuple[Document, WorkspaceView]:
+    """``path`` open in the editor (version ``version`` of ``text``), and its view."""
     doc = Document(path.as_uri(), path, text, version, "go.mod")
     ls.state.documents[doc.uri] = doc
-    return doc
+    view = ls.views.ensure(path)
+    assert view is not None
+    return doc, view
 
 
 async def settle(ls: GomodDoctorServer) -> None:
@@ -90,9 +95,7 @@ def test_open_publishes_for_the_buffers_version(tmp_path: Path) -> None:
     gomod.write_text(VALID)
 
     async def test(ls: GomodDoctorServer, rec: Recorder) -> None:
-        doc = open_doc(ls, gomod, BROKEN, 1)
-        view = ls.views.ensure(gomod)
-        assert view is not None
+        doc, view = open_doc(ls, gomod, BROKEN, 1)
         await ls.scheduler.schedule(view)
         got = rec.last(doc.uri)
         assert got.version == 1
@@ -107,9 +110,7 @@ def test_edits_in_a_row_publish_the_newest_version_only(tmp_path: Path) -> None:
     gomod.write_text(VALID)
 
     async def test(ls: GomodDoctorServer, rec: Recorder) -> None:
-        doc = open_doc(ls, gomod, BROKEN, 1)
-        view = ls.views.ensure(gomod)
-        assert view is not None
+        doc, view = open_doc(ls, gomod, BROKEN, 1)
         await ls.scheduler.schedule(view)
         # two edits before the loop runs again: the second supersedes the first
         doc.text, doc.version = VALID, 2
@@ -130,9 +131,7 @@ def test_a_pass_for_an_older_buffer_is_never_published(tmp_path: Path) -> None:
     gomod.write_text(VALID)
 
     async def test(ls: GomodDoctorServer, rec: Recorder) -> None:
-        doc = open_doc(ls, gomod, BROKEN, 1)
-        view = ls.views.ensure(gomod)
-        assert view is not None
+        doc, view = open_doc(ls, gomod, BROKEN, 1)
         done = ls.scheduler.schedule(view)
         await asyncio.sleep(0)  # the runner has taken version 1's inputs
         doc.text, doc.version = VALID, 2

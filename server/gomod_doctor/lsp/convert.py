@@ -24,7 +24,7 @@ from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
 
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
-from gomod_doctor.position import Position, Range
+from gomod_doctor.position import Position, Range, line_starts
 
 SOURCE = "gomod-doctor"
 
@@ -38,13 +38,7 @@ UTF32 = "utf-32"
 
 @functools.lru_cache(maxsize=64)
 def _line_starts(text: str) -> tuple[int, ...]:
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    return tuple(starts)
+    return tuple(line_starts(text))
 
 
 def _units(s: str, encoding: str) -> int:
