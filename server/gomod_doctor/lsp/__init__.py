@@ -12,8 +12,10 @@
 - ``publish``      diagnostics, ``gomodDoctor/status``, lens refreshes
 - ``watching``     what each view watches and what a change means; ``watch``,
                    ``watchproc``: the watchers (watchfiles, in a child process)
-- ``progress``     ``$/progress``; ``tasks``: threads and background tasks
+- ``progress``     ``$/progress``; ``reporter``: a piece of work's reports; ``tasks``:
+                   threads and background tasks
 - ``settings``     the ``gomodDoctor`` settings; ``state``: documents, views
 - ``convert``      positions (utf-8/16/32), ranges, diagnostics, URIs
-- ``features``     code actions, commands, hover, links, lens, checkout search
+- ``features``     code actions, commands (``commands``, ``netcommands``, ``cmdbase``),
+                   hover, links, lens, checkout search
 """

@@ -39,7 +39,7 @@ trusted (``trusted: false``) or when there is no go command.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,14 +61,11 @@ from gomod_doctor.position import Range, TextEdit
 if TYPE_CHECKING:
     from gomod_doctor.lsp.context import Context
 
-__all__ = ["checkout_roots", "code_actions", "local_checkouts"]
+__all__ = ["code_actions", "local_checkouts"]
 
 QUICKFIX = types.CodeActionKind.QuickFix
 REWRITE = types.CodeActionKind.RefactorRewrite
 SOURCE_KIND = types.CodeActionKind.Source
-
-#: At most this many "Use local checkout" / "Point the replace at" choices.
-MAX_CHECKOUTS = 3
 
 
 # --------------------------------------------------------------------------- building
@@ -173,70 +170,15 @@ class _Builder:
 # --------------------------------------------------------------------------- checkouts
 
 
-def checkout_roots(server: Context, doc: DocInfo) -> list[search.SearchRoot]:
-    """Where local checkouts are looked for: the workspace folders, the siblings of
-    the workspace's modules, and the configured search paths."""
-    roots = [search.SearchRoot(p, 3) for p in server.workspace_folders()]
-    module_dirs = [doc.path.parent]
-    if doc.view is not None and doc.view.facts is not None:
-        module_dirs += [m.dir for m in doc.view.facts.snapshot.modules]
-    for d in dict.fromkeys(module_dirs):
-        roots.append(search.SearchRoot(d.parent, 2))
-    base = doc.view.location.root if doc.view is not None else doc.path.parent
-    for s in server.state.settings.local_replace_search_paths:
-        p = Path(os.path.expanduser(s))
-        if not p.is_absolute():
-            p = base / p
-        roots.append(search.SearchRoot(Path(os.path.normpath(p)), 3))
-    out: list[search.SearchRoot] = []
-    for r in roots:
-        if r not in out:
-            out.append(r)
-    return out
-
-
-def _own_module_dirs(doc: DocInfo) -> list[Path]:
-    out = [doc.path.parent]
-    if doc.view is not None and doc.view.facts is not None:
-        out += [m.dir for m in doc.view.facts.snapshot.modules]
-    return out
-
-
 def local_checkouts(b: _Builder, module_path: str) -> list[Path]:
     """Directories whose go.mod declares ``module_path`` (the workspace's own modules
-    excluded), nearest first: as found off the loop (:func:`_find_checkouts`); until
+    excluded), nearest first: as found off the loop (:func:`.search.find_checkouts`); until
     then none, and ``module_path`` is noted for the search."""
     found = b.checkouts.get(module_path)
     if found is None:
         b.unsearched.add(module_path)
         return []
     return found
-
-
-def _find_checkouts(
-    server: Context, doc: DocInfo, module_paths: Iterable[str]
-) -> Callable[[], dict[str, list[Path]]]:
-    """The search for the checkouts of ``module_paths``: its inputs taken now (on the
-    loop), the directory walk left to the returned function (for a worker thread)."""
-    cache = server.state.env.GOMODCACHE
-    skip = [Path(cache)] if cache and os.path.isabs(cache) else []
-    roots = checkout_roots(server, doc)
-    exclude = _own_module_dirs(doc)
-    index = server.checkouts
-    base = doc.path.parent
-    paths = sorted(module_paths)
-
-    def distance(p: Path) -> tuple[int, str]:
-        return (len(search.replace_path_for(p, base)), str(p))
-
-    def run() -> dict[str, list[Path]]:
-        out: dict[str, list[Path]] = {}
-        for m in paths:
-            found = index.lookup(m, roots, skip=skip, exclude=exclude)
-            out[m] = sorted(found, key=distance)[:MAX_CHECKOUTS]
-        return out
-
-    return run
 
 
 # --------------------------------------------------------------------------- edits
@@ -699,6 +641,6 @@ async def code_actions(server: Context, params: types.CodeActionParams) -> list[
         return []
     b = _actions(server, doc, params, {})
     if b.unsearched:
-        found = await in_thread(_find_checkouts(server, doc, b.unsearched))
+        found = await in_thread(search.find_checkouts(server, doc, b.unsearched))
         b = _actions(server, doc, params, found)
     return b.actions

@@ -46,32 +46,64 @@ Arguments:
 ``gomod-doctor.setGoprivate``   ``prefix``: ``go env -w GOPRIVATE=<old>,<prefix>``
                                 (the ``private-path-exposed`` fix), after asking
 ==============================  ==================================================
+
+The commands that ask the network are in :mod:`.netcommands`; what every command
+shares (names, arguments, refusals, messages) in :mod:`.cmdbase`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import subprocess
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gomod_doctor.lsp.context import Context
+
 import threading
-import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from gomod_doctor.cache import modindex, ops
 from gomod_doctor.findings import Finding
-from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.convert import uri_to_path
-from gomod_doctor.network.model import Comparison
-
-if TYPE_CHECKING:
-    from gomod_doctor.lsp.context import Context
-    from gomod_doctor.lsp.state import WorkspaceView
+from gomod_doctor.lsp.features.cmdbase import (
+    CLEAR,
+    CLEAR_ALL_VERSIONS,
+    CLEAR_CACHE,
+    COMPARE_PROXIES,
+    DOWNLOAD,
+    DOWNLOAD_ALL,
+    DROP_INDEX,
+    PRUNE,
+    RECHECK,
+    REDOWNLOAD,
+    SET_GOPRIVATE,
+    VERIFY_ALL,
+    Result,
+    _confirm,
+    _cwd,
+    _declined,
+    _download_errors,
+    _environ,
+    _fail,
+    _full_after,
+    _go,
+    _gomodcache,
+    _index_result,
+    _index_scope,
+    _measure,
+    _progress,
+    _recheck,
+    _Refused,
+    _Reporter,
+    _show,
+    _str_arg,
+    _views,
+    human_bytes,
+)
+from gomod_doctor.lsp.features.netcommands import Handler, compare_proxies, set_goprivate
 
 __all__ = [
     "CLEAR",
@@ -89,194 +121,6 @@ __all__ = [
     "VERIFY_ALL",
     "human_bytes",
 ]
-
-DOWNLOAD = "gomod-doctor.download"
-DOWNLOAD_ALL = "gomod-doctor.downloadAll"
-REDOWNLOAD = "gomod-doctor.redownload"
-CLEAR = "gomod-doctor.clear"
-DROP_INDEX = "gomod-doctor.dropIndex"
-CLEAR_ALL_VERSIONS = "gomod-doctor.clearAllVersions"
-CLEAR_CACHE = "gomod-doctor.clearCache"
-PRUNE = "gomod-doctor.prune"
-VERIFY_ALL = "gomod-doctor.verifyAll"
-RECHECK = "gomod-doctor.recheck"
-COMPARE_PROXIES = "gomod-doctor.compareProxies"
-SET_GOPRIVATE = "gomod-doctor.setGoprivate"
-
-#: The commands that run the go command.
-RUNS_GO = frozenset({DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, SET_GOPRIVATE})
-#: The commands that change the module cache (go or not), or go's index of it.
-CHANGES_CACHE = frozenset(
-    {DOWNLOAD, DOWNLOAD_ALL, REDOWNLOAD, CLEAR, CLEAR_ALL_VERSIONS, CLEAR_CACHE, PRUNE, DROP_INDEX}
-)
-
-T = TypeVar("T")
-Result = dict[str, Any]
-
-
-class _Reporter(Protocol):
-    def report(self, message: str, percentage: int | None) -> None: ...
-
-
-class _Refused(Exception):
-    """The command cannot run (bad arguments, untrusted workspace, no go...)."""
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def human_bytes(n: int) -> str:
-    """``12.3 MB (12345678 bytes)``."""
-    size = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            if unit == "bytes":
-                return f"{n} byte{'s' if n != 1 else ''}"
-            return f"{size:.1f} {unit} ({n} bytes)"
-        size /= 1000
-    return f"{n} bytes"  # pragma: no cover
-
-
-def _str_arg(args: dict[str, Any], key: str) -> str:
-    v = args.get(key)
-    if not isinstance(v, str) or not v:
-        raise _Refused(f"missing or invalid argument {key!r}")
-    return v
-
-
-def _progress(reporter: _Reporter) -> ops.ProgressFn:
-    def report(message: str, done: int, total: int) -> None:
-        pct = max(0, min(100, done * 100 // total)) if total > 0 else None
-        reporter.report(message, pct)
-
-    return report
-
-
-def _trusted(server: Context) -> None:
-    if not server.state.settings.trusted:
-        raise _Refused("the workspace is not trusted: the module cache is left alone")
-
-
-def _gomodcache(server: Context) -> str:
-    _trusted(server)
-    cache = server.state.env.GOMODCACHE
-    if not cache:
-        raise _Refused("module cache not found: neither GOMODCACHE nor GOPATH is set")
-    if not os.path.isabs(cache):
-        raise _Refused(f"GOMODCACHE entry is relative; must be absolute path: {cache!r}")
-    return cache
-
-
-def _go(server: Context) -> str:
-    _trusted(server)
-    go = server.go_binary()
-    if not go:
-        raise _Refused("no go command found (set goBinary, or put go on PATH)")
-    return go
-
-
-def _environ(server: Context) -> dict[str, str]:
-    """The environment for go: the server's, plus the ``env`` setting."""
-    env = dict(os.environ)
-    env.update(server.state.settings.env)
-    return env
-
-
-def _views(server: Context, args: dict[str, Any]) -> list[WorkspaceView]:
-    uri = args.get("uri")
-    if isinstance(uri, str) and uri:
-        path = uri_to_path(uri)
-        view = server.state.workspace_for(path) if path is not None else None
-        if view is not None:
-            return [view]
-    return list(server.state.workspaces.values())
-
-
-def _module_dirs(server: Context) -> set[str]:
-    """Directories go may be run in to record sums: workspace modules and go.work dirs."""
-    out: set[str] = set()
-    for view in server.state.workspaces.values():
-        out.add(os.path.normpath(str(view.location.root)))
-        if view.facts is not None:
-            for m in view.facts.snapshot.modules:
-                out.add(os.path.normpath(str(m.dir)))
-    return out
-
-
-def _cwd(server: Context, args: dict[str, Any]) -> str | None:
-    """The ``dir`` argument: a workspace module's directory to run go in (go then
-    checks go.sum and records missing lines), or None (go runs outside any module)."""
-    d = args.get("dir")
-    if d is None:
-        return None
-    if not isinstance(d, str) or os.path.normpath(d) not in _module_dirs(server):
-        raise _Refused(f"not a workspace module directory: {d!r}")
-    return os.path.normpath(d)
-
-
-def _show(server: Context, message: str, kind: types.MessageType) -> None:
-    try:
-        server.show_message(message, kind)
-    except Exception as e:  # the client went away: nothing to tell
-        server.log(f"cannot show message: {e}", "warning")
-
-
-def _fail(server: Context, errors: Iterable[str], what: str) -> list[str]:
-    """Show ``errors`` (go's words) in one error message; the list, deduplicated."""
-    errs = list(dict.fromkeys(e.strip() for e in errors if e and e.strip()))
-    if errs:
-        _show(server, f"gomod-doctor: {what} failed:\n" + "\n".join(errs), types.MessageType.Error)
-    return errs
-
-
-async def _confirm(server: Context, message: str, yes: str) -> bool:
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Warning,
-        message=message,
-        actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title="Cancel")],
-    )
-    try:
-        answer = await server.show_message_request(params)
-    except Exception as e:
-        server.log(f"confirmation request failed: {e}", "warning")
-        return False
-    return answer is not None and answer.title == yes
-
-
-async def _recheck(server: Context, *, full: bool = False) -> None:
-    try:
-        await server.recheck(None, full=full)
-    except Exception as e:  # a failed recheck is logged; the command's result stands
-        server.log(f"recheck after a command failed: {e}", "error")
-
-
-def _download_errors(report: ops.DownloadReport) -> list[str]:
-    """go's errors. A module go printed no JSON for carries only the last line of
-    go's stderr (e.g. "For more information, see 'go help module-auth'."): the
-    whole of what go said is shown instead."""
-    stderr = report.stderr.strip()
-    last = stderr.splitlines()[-1].strip() if stderr else None
-    out: list[str] = []
-    for m in report.modules:
-        if not m.ok:
-            out.append(stderr if last is not None and m.error.strip() == last else m.error)
-    return out + list(report.errors)
-
-
-def _full_after(server: Context) -> bool:
-    return server.state.settings.verify == "full"
-
-
-def _index_scope(server: Context) -> modindex.IndexScope:
-    """Where the go the server runs (goBinary, or go on PATH) keeps its module index."""
-    return modindex.scope(server.state.env)
-
-
-def _index_result(server: Context, index: modindex.DropResult) -> dict[str, Any]:
-    """The module index entries dropped; a warning for those that could not be located."""
-    if index.notes:
-        _show(server, "gomod-doctor: " + "\n".join(index.notes), types.MessageType.Warning)
-    return {"dropped": list(index.dropped), "notes": list(index.notes)}
 
 
 # --------------------------------------------------------------------------- commands
@@ -462,14 +306,6 @@ async def drop_index(server: Context, args: dict[str, Any]) -> Result:
     return {"ok": not errors and not result.notes, "errors": errors, "index": dropped}
 
 
-async def _measure(fn: Callable[[], T]) -> T:
-    return await asyncio.get_running_loop().run_in_executor(None, fn)
-
-
-def _declined() -> Result:
-    return {"ok": False, "declined": True, "errors": [], "bytesFreed": 0, "versions": []}
-
-
 async def clear_all_versions(server: Context, args: dict[str, Any]) -> Result:
     module = _str_arg(args, "module")
     cache = _gomodcache(server)
@@ -597,186 +433,6 @@ async def recheck(server: Context, args: dict[str, Any]) -> Result:
     server.invalidate_network()
     await server.recheck(paths or None)
     return {"ok": True}
-
-
-# --------------------------------------------------------------------------- network
-
-
-def _network(server: Context) -> None:
-    if not server.state.settings.trusted:
-        raise _Refused("the workspace is not trusted: gomod-doctor sends no request")
-    if server.state.settings.network == "off":
-        raise _Refused("network: off: gomod-doctor sends no request")
-
-
-def _needing(server: Context, key: tuple[str, str]) -> list[WorkspaceView]:
-    return [
-        v
-        for v in server.state.workspaces.values()
-        if v.facts is not None and any(n.fetch == key for n in v.facts.needs.needs.values())
-    ]
-
-
-async def _compare_async(
-    env: GoEnv,
-    environ: dict[str, str],
-    module: str,
-    version: str,
-    gosum: tuple[str | None, str | None],
-    cancel: threading.Event,
-) -> Comparison:
-    """Every proxy's copy of M@V, hashed, against go.sum and the checksum database."""
-    from gomod_doctor.network.compare import DOWNLOAD_TIMEOUTS, sumdb_lookup
-    from gomod_doctor.network.compare import compare_proxies as compare_copies
-    from gomod_doctor.network.http import HttpPool, HttpSettings
-
-    settings = HttpSettings.from_environ(environ)
-    limit = 2 * DOWNLOAD_TIMEOUTS.total + DOWNLOAD_TIMEOUTS.connect + 5
-    async with HttpPool(
-        settings,
-        timeouts=DOWNLOAD_TIMEOUTS,
-        concurrency=4,
-        deadline=time.monotonic() + limit,
-    ) as pool:
-        lookup = sumdb_lookup(env, module, environ, pool)
-        task = asyncio.ensure_future(
-            compare_copies(
-                env,
-                module,
-                version,
-                gosum_zip=gosum[0],
-                gosum_mod=gosum[1],
-                sumdb=lookup,
-                environ=environ,
-                pool=pool,
-            )
-        )
-        while not task.done():
-            if cancel.is_set():
-                task.cancel()
-                break
-            await asyncio.wait([task], timeout=0.1)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            out = Comparison(module, version)
-            out.notes.append("cancelled")
-            return out
-
-
-def _comparison_result(c: Comparison) -> Result:
-    tampered = [x.entry.url for x in c.tampered]
-    if tampered:
-        names = ", ".join(x.entry.name for x in c.tampered)
-        message = (
-            f"{c.module}@{c.version}: the copy served by {names} differs from {c.reference} "
-            "(proxy-tampered)"
-        )
-    elif any(x.mod_hash or x.zip_hash for x in c.copies):
-        ref = c.reference or "each other (no go.sum line, no checksum database answer)"
-        message = f"{c.module}@{c.version}: every proxy's copy matches {ref}"
-    else:
-        message = f"{c.module}@{c.version}: no proxy's copy could be compared"
-    if c.notes:
-        message += " (" + "; ".join(c.notes) + ")"
-    errors = [f"{x.entry.name}: {x.error.splitlines()[0]}" for x in c.copies if x.error]
-    return {
-        "ok": not tampered and "cancelled" not in c.notes,
-        "message": message,
-        "module": c.module,
-        "version": c.version,
-        "reference": c.reference,
-        "tampered": tampered,
-        "copies": c.copies_json(),
-        "notes": list(c.notes),
-        "errors": errors,
-    }
-
-
-async def compare_proxies(server: Context, args: dict[str, Any]) -> Result:
-    module = _str_arg(args, "module")
-    version = _str_arg(args, "version")
-    ops.validate_module_version(module, version)
-    _network(server)
-    env = server.state.env
-    environ = server.network_environ()
-    views = _needing(server, (module, version)) or _views(server, args)
-    gosum: tuple[str | None, str | None] = (None, None)
-    for view in views:
-        if view.facts is not None:
-            zips = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=False)]
-            mods = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=True)]
-            gosum = (zips[0] if zips else None, mods[0] if mods else None)
-            break
-
-    def work(rep: _Reporter, cancel: threading.Event) -> Comparison:
-        n = len([e for e in env.proxy_list.entries if e.kind == "proxy"])
-        rep.report(f"Downloading from {n} prox{'ies' if n != 1 else 'y'}", None)
-        return asyncio.run(_compare_async(env, environ, module, version, gosum, cancel))
-
-    c = await server.run_with_progress(f"Comparing the proxies' copies of {module}@{version}", work)
-    if "cancelled" not in c.notes:
-        await server.add_comparison(views, c)
-    return _comparison_result(c)
-
-
-_PATTERN = re.compile(r"[A-Za-z0-9._~*?\[\]/+!-]+")
-
-
-async def set_goprivate(server: Context, args: dict[str, Any]) -> Result:
-    prefix = _str_arg(args, "prefix")
-    if len(prefix) > 300 or prefix.startswith(("-", "/")) or not _PATTERN.fullmatch(prefix):
-        raise _Refused(f"not a module path pattern: {prefix!r}")
-    go = _go(server)
-    from gomod_doctor.network.private import goprivate_argv
-
-    env = server.state.env
-    current = [p.strip() for p in env.GOPRIVATE.split(",") if p.strip()]
-    if prefix in current:
-        _show(server, f"gomod-doctor: GOPRIVATE already has {prefix}", types.MessageType.Info)
-        return {"ok": True, "errors": [], "argv": []}
-    argv = goprivate_argv(env.GOPRIVATE, prefix, go=go)
-    shown = " ".join(["go", *argv[1:]])
-    question = (
-        f"Add {prefix} to GOPRIVATE? gomod-doctor runs:\n{shown}\n"
-        f"Module paths under {prefix} are then never sent to a proxy or the checksum "
-        "database: the go command fetches them from their repositories."
-    )
-    if env.sources.get("GOPRIVATE") == "env":
-        question += (
-            " GOPRIVATE is set in the environment, which wins over 'go env -w': change it "
-            "there too."
-        )
-    if not await _confirm(server, question, "Add"):
-        return {"ok": False, "declined": True, "errors": [], "argv": argv}
-    environ = _environ(server)
-
-    def run() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            argv,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
-
-    try:
-        res = await _measure(run)
-    except (OSError, subprocess.SubprocessError) as e:
-        errors = _fail(server, [str(e)], shown)
-        return {"ok": False, "errors": errors, "argv": argv}
-    said = (res.stderr or "").strip()
-    if res.returncode != 0:
-        errors = _fail(server, [said or f"exit status {res.returncode}"], shown)
-        return {"ok": False, "errors": errors, "argv": argv}
-    if said:  # e.g. "does not override conflicting OS environment variable"
-        _show(server, f"gomod-doctor: {said}", types.MessageType.Warning)
-    await server.reload_environment()
-    return {"ok": True, "errors": [], "argv": argv}
-
-
-Handler = Callable[["Context", dict[str, Any]], Awaitable[Result]]
 
 
 def _guarded(name: str, fn: Handler) -> Handler:

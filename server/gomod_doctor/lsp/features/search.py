@@ -8,6 +8,8 @@ vendor and dependency directories, never enters the module cache, and stops afte
 a bounded number of directories or a time budget, so a search path pointing at a
 huge tree costs a fraction of a second once. Results are kept for a few seconds
 (:class:`CheckoutIndex`), so repeated code-action requests cost a dict lookup.
+For a document, :func:`checkout_roots` says where to look and :func:`find_checkouts`
+takes the search's inputs on the loop and leaves the walk to a worker thread.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gomod_doctor.modfile.declared import declared_module
+
+if TYPE_CHECKING:
+    from gomod_doctor.lsp.context import Context
+    from gomod_doctor.lsp.document import DocInfo
 
 __all__ = [
     "CheckoutIndex",
@@ -51,6 +58,9 @@ SKIP_DIRS = frozenset(
     }
 )
 #: At most this many directories are listed per scan.
+#: At most this many "Use local checkout" / "Point the replace at" choices.
+MAX_CHECKOUTS = 3
+
 MAX_DIRS = 4000
 #: A scan stops after this many seconds.
 TIME_BUDGET = 0.3
@@ -193,3 +203,61 @@ def replace_path_for(target: Path, gomod_dir: Path) -> str:
     if rel in (".", "..") or rel.startswith("../"):
         return rel
     return "./" + rel
+
+
+# --------------------------------------------------------------------------- for a document
+
+
+def checkout_roots(server: Context, doc: DocInfo) -> list[SearchRoot]:
+    """Where local checkouts are looked for: the workspace folders, the siblings of
+    the workspace's modules, and the configured search paths."""
+    roots = [SearchRoot(p, 3) for p in server.workspace_folders()]
+    module_dirs = [doc.path.parent]
+    if doc.view is not None and doc.view.facts is not None:
+        module_dirs += [m.dir for m in doc.view.facts.snapshot.modules]
+    for d in dict.fromkeys(module_dirs):
+        roots.append(SearchRoot(d.parent, 2))
+    base = doc.view.location.root if doc.view is not None else doc.path.parent
+    for s in server.state.settings.local_replace_search_paths:
+        p = Path(os.path.expanduser(s))
+        if not p.is_absolute():
+            p = base / p
+        roots.append(SearchRoot(Path(os.path.normpath(p)), 3))
+    out: list[SearchRoot] = []
+    for r in roots:
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def _own_module_dirs(doc: DocInfo) -> list[Path]:
+    out = [doc.path.parent]
+    if doc.view is not None and doc.view.facts is not None:
+        out += [m.dir for m in doc.view.facts.snapshot.modules]
+    return out
+
+
+def find_checkouts(
+    server: Context, doc: DocInfo, module_paths: Iterable[str]
+) -> Callable[[], dict[str, list[Path]]]:
+    """The search for the checkouts of ``module_paths``: its inputs taken now (on the
+    loop), the directory walk left to the returned function (for a worker thread)."""
+    cache = server.state.env.GOMODCACHE
+    skip = [Path(cache)] if cache and os.path.isabs(cache) else []
+    roots = checkout_roots(server, doc)
+    exclude = _own_module_dirs(doc)
+    index = server.checkouts
+    base = doc.path.parent
+    paths = sorted(module_paths)
+
+    def distance(p: Path) -> tuple[int, str]:
+        return (len(replace_path_for(p, base)), str(p))
+
+    def run() -> dict[str, list[Path]]:
+        out: dict[str, list[Path]] = {}
+        for m in paths:
+            found = index.lookup(m, roots, skip=skip, exclude=exclude)
+            out[m] = sorted(found, key=distance)[:MAX_CHECKOUTS]
+        return out
+
+    return run
