@@ -37,15 +37,9 @@ from gomod_doctor.network.http import HttpPool, safe_url
 from gomod_doctor.network.model import SumdbFacts, SumdbKind, SumdbRecord
 from gomod_doctor.network.private import never_to_sumdb
 from gomod_doctor.network.proxy import NetworkCache
-from gomod_doctor.network.sumdb.client import (
-    GoSumDB,
-    GoSumDBError,
-    LookupOK,
-    LookupResult,
-    SumDBClient,
-    default_cache_dir,
-    parse_gosumdb,
-)
+from gomod_doctor.network.sumdb.client import SumDBClient, default_cache_dir
+from gomod_doctor.network.sumdb.gosumdb import GoSumDB, GoSumDBError, parse_gosumdb
+from gomod_doctor.network.sumdb.records import LookupOK, LookupResult
 
 #: At most this many lookups in one gather (the rest are ``unchecked``).
 MAX_LOOKUPS = 500

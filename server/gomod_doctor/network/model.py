@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from gomod_doctor.network.sumdb.client import RecordProblem
+from gomod_doctor.network.sumdb.records import RecordProblem
 from gomod_doctor.position import Range
 
 if TYPE_CHECKING:
