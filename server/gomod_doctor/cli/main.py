@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from gomod_doctor import __version__, engine
 from gomod_doctor.cache.results import Progress
-from gomod_doctor.cli import cache_cmds, network_cmds
+from gomod_doctor.cli import cache_cmds, network_cmds, watch_cmd
 from gomod_doctor.cli.output import ProgressBar, render_json, render_text
 from gomod_doctor.cli.sarif import render_sarif
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_serve)
     cache_cmds.register(sub)
     network_cmds.register(sub)
+    watch_cmd.register(sub)
     return p
 
 
@@ -190,8 +191,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv, command = watch_cmd.split_command(list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
+        if command:
+            args.command_argv = command
         if args.command == "check":
             return cmd_check(args)
         if args.command == "demo":

@@ -5,8 +5,7 @@
 - ``settings``  the ``gomodDoctor`` settings
 - ``state``     open documents, analysed workspaces
 - ``convert``   positions (utf-8/16/32), ranges, diagnostics, URIs
-- ``watch``     file watching (client-registered or watchfiles), debounced
-- ``watchproc`` the watchfiles watcher in a child process (its set-up never
-                stalls the server)
+- ``watch``, ``watchproc``  re-export :mod:`gomod_doctor.fswatch` (file watching,
+                shared with ``gomod-doctor watch``)
 - ``actions``, ``commands``, ``hover``, ``links``, ``lens``, ``search``: features
 """
