@@ -28,7 +28,6 @@ import os
 import shlex
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +72,7 @@ class _Analysis:
     roots: set[Root]
     errors: list[Finding] = field(default_factory=list)
     problem: str | None = None  # the workspace could not be read at all
+    workspace_dirs: frozenset[Path] = frozenset()  # the workspace modules' roots
 
 
 def _describe(changes: set[tuple[ChangeClass, FileChange]], cwd: Path) -> str:
@@ -116,13 +116,25 @@ class Runner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._debouncer: Debouncer | None = None
         self._watcher: WatchProcess | None = None
-        self._lock = threading.Lock()
+        self._gen = 0  # bumped by every relevant change
+        self._analysing: asyncio.Future[_Analysis] | None = None
+        self._analysing_gen = -1
+        self._clear_graph = self._clear_states = False
+        self._fired = False
         self._reapers: set[asyncio.Future[None]] = set()
 
     # ---------------------------------------------------------------- analysis
 
-    def _analyse(self, prev: watchset.Targets | None, check: bool) -> _Analysis:
-        """Read the workspace; its error findings when ``check``; the targets."""
+    def _analyse(
+        self, prev: watchset.Targets | None, clear_graph: bool, clear_states: bool
+    ) -> _Analysis:
+        """Read the workspace; its error findings (when checking); the targets.
+
+        The memos are kept across cycles like the language server's, and cleared as
+        the changes say: the cache states and the module graph when a go.mod, go.sum,
+        go.work, a directory or a cache entry changed; the transitive import graph
+        also when a file outside the workspace's modules changed (a workspace
+        ``.go`` file's imports are in the graph's key)."""
         genv = self.env
         try:
             loc = locate(
@@ -134,8 +146,10 @@ class Runner:
             old = prev if prev is not None else watchset.Targets()
             rules = self._analysis.rules if self._analysis else Rules(self.options.directory)
             return _Analysis(old, rules, set(old.roots), problem=str(e))
-        self._transitive.clear()  # files changed on disk: the graphs may have too
-        self._states.clear()
+        if clear_graph:
+            self._transitive.clear()  # the graph store on disk checks what it read
+        if clear_states:
+            self._states.clear()
         facts, _ = engine.gather(
             loc,
             genv,
@@ -144,7 +158,7 @@ class Runner:
             state_memo=self._states,
         )
         errors: list[Finding] = []
-        if check:
+        if self.options.check:
             try:
                 config = self._config or load_file(loc.root)
             except ConfigError as e:
@@ -172,40 +186,99 @@ class Runner:
         for d in facts.dirs:
             if d.parent.is_dir():
                 roots.add(Root(d.parent, False))
-        return _Analysis(targets, rules, roots, errors)
+        return _Analysis(targets, rules, roots, errors, workspace_dirs=frozenset(facts.imports))
+
+    def _kick(self) -> None:
+        """Start an analysis of what is on disk now, unless one is running: the check
+        runs while the changes are debounced (its result is used when no change came
+        after it started)."""
+        if self._analysing is not None and not self._analysing.done():
+            return
+        if self._stop.is_set():
+            return
+        prev = self._analysis
+        clear_graph, clear_states = self._clear_graph, self._clear_states
+        self._clear_graph = self._clear_states = False
+        self._analysing_gen = self._gen
+        task = asyncio.ensure_future(
+            asyncio.to_thread(
+                self._analyse, prev.targets if prev else None, clear_graph, clear_states
+            )
+        )
+        self._analysing = task
+        task.add_done_callback(self._analysed)
+
+    def _analysed(self, task: asyncio.Future[_Analysis]) -> None:
+        if not task.cancelled() and task.exception() is None and self._analysing_gen != self._gen:
+            self._kick()  # changes came meanwhile: the next one covers them
+
+    async def _current_analysis(self) -> _Analysis:
+        """An analysis started after every change seen so far."""
+        want = self._gen
+        while True:
+            if self._stop.is_set():
+                raise asyncio.CancelledError
+            task = self._analysing
+            if task is None or (task.done() and self._analysing_gen < want):
+                self._analysing = None
+                self._kick()
+                continue
+            gen = self._analysing_gen
+            try:
+                a = await asyncio.shield(task)
+            except Exception:
+                if self._analysing is task:
+                    self._analysing = None
+                raise
+            if gen >= want:
+                return a
 
     # ---------------------------------------------------------------- watching
 
     def _on_changes(self, changes: set[FileChange]) -> None:
-        """In the watcher's reader thread: keep what matters, debounce it."""
-        a = self._analysis
-        if a is None or self._debouncer is None:
+        """In the watcher's reader thread: keep what matters, hand it to the loop."""
+        a, loop = self._analysis, self._loop
+        if a is None or loop is None:
             return
-        kept: set[FileChange] = set()
         classes: set[tuple[ChangeClass, FileChange]] = set()
         for kind, p in changes:
             c = classify(a.targets, a.rules, kind, p)
             if c is not None:
-                kept.add((kind, p))
                 classes.add((c, (kind, p)))
-        if kept:
-            with self._lock:
-                self._pending |= classes
-            self._debouncer.add_threadsafe(kept)
+        if classes:
+            with contextlib.suppress(RuntimeError):  # a closed loop: exiting
+                loop.call_soon_threadsafe(self._changed, classes)
+
+    def _changed(self, classes: set[tuple[ChangeClass, FileChange]]) -> None:
+        if self._debouncer is None or self._stop.is_set():
+            return
+        a = self._analysis
+        ws = a.workspace_dirs if a is not None else frozenset()
+        for c, (_k, p) in classes:
+            if c != "source":
+                self._clear_graph = self._clear_states = True
+            elif not any(d in p.parents for d in ws):
+                self._clear_graph = True
+        self._gen += 1
+        self._pending |= classes
+        self._debouncer.add({fc for _c, fc in classes})
+        if self.options.check or any(c != "source" for c, _ in classes):
+            self._kick()
 
     def _on_ready(self, s: WatchSummary) -> None:
         self._status(f"watching {s.roots} directories")
 
     def _fire(self, _changes: set[FileChange]) -> None:
+        self._fired = True
         if self._cycle is None or self._cycle.done():
             self._cycle = asyncio.ensure_future(self._run_cycles())
 
     async def _run_cycles(self) -> None:
-        while not self._stop.is_set():
-            with self._lock:
-                batch, self._pending = self._pending, set()
+        while self._fired and not self._stop.is_set():
+            self._fired = False
+            batch, self._pending = self._pending, set()
             if not batch:
-                return
+                continue
             try:
                 await self._one_cycle(batch)
             except Exception as e:  # never let a cycle end the runner
@@ -217,9 +290,7 @@ class Runner:
         prev = self._analysis
         check = self.options.check
         if check or classes & {"modfile", "dir"} or prev is None:
-            a = await asyncio.to_thread(
-                self._analyse, prev.targets if prev is not None else None, check
-            )
+            a = await self._current_analysis()
             self._analysis = a
             if self._watcher is not None:
                 self._watcher.set_roots(a.roots)
@@ -321,7 +392,7 @@ class Runner:
             delay_ms=debounce_ms,
             max_delay_ms=debounce_ms * MAX_DELAY_FACTOR,
         )
-        a = await asyncio.to_thread(self._analyse, None, self.options.check)
+        a = await asyncio.to_thread(self._analyse, None, False, False)
         self._analysis = a
         self._watcher = WatchProcess(self._on_changes, on_log=self._status, on_ready=self._on_ready)
         self._watcher.set_roots(a.roots)
