@@ -341,6 +341,9 @@ def test_embed_patterns() -> None:
 
 
 def test_classify(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".gitignore").write_text("ignored/\n")  # a workspace in an ignored dir
+    tmp_path = tmp_path / "ignored"
     mod = tmp_path / "app"
     (mod / "static").mkdir(parents=True)
     (mod / "vendor").mkdir()

@@ -101,8 +101,14 @@ class Rules:
         for d in sorted(self.gitignores, key=lambda p: len(p.parts)):
             if d not in path.parents:
                 continue
+            spec = self.gitignores[d]
+            if root is not None and d in root.parents:
+                # a .gitignore above the module that ignores the module itself (a
+                # workspace in an ignored directory): its rules are not for the module
+                if spec.check_file(root.relative_to(d).as_posix() + "/").include:
+                    continue
             rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
-            got = self.gitignores[d].check_file(rel).include
+            got = spec.check_file(rel).include
             if got is not None:
                 decision = got
         return bool(decision)
