@@ -102,11 +102,14 @@ class Rules:
             if d not in path.parents:
                 continue
             spec = self.gitignores[d]
-            if root is not None and d in root.parents:
-                # a .gitignore above the module that ignores the module itself (a
-                # workspace in an ignored directory): its rules are not for the module
-                if spec.check_file(root.relative_to(d).as_posix() + "/").include:
-                    continue
+            # a .gitignore above the module that ignores the module itself (a workspace
+            # in an ignored directory): its rules are not for the module
+            if (
+                root is not None
+                and d in root.parents
+                and spec.check_file(root.relative_to(d).as_posix() + "/").include
+            ):
+                continue
             rel = path.relative_to(d).as_posix() + ("/" if is_dir else "")
             got = spec.check_file(rel).include
             if got is not None:
