@@ -128,6 +128,7 @@ class Session:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # a process group of its own, as a shell's job
         )
         for stream, into in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
             threading.Thread(target=self._read, args=(stream, into), daemon=True).start()
@@ -309,17 +310,36 @@ def test_a_new_replace_is_followed(session: Callable[..., Session]) -> None:
     assert any("lib2.go modified" in x for x in s.err), s.transcript()
 
 
-def test_sigint_leaves_no_process_behind(session: Callable[..., Session]) -> None:
+def children(pid: int) -> set[int]:
+    out: set[int] = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                out.add(int(entry))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_ctrl_c_leaves_no_process_behind(session: Callable[..., Session]) -> None:
+    """Ctrl+C in a terminal: SIGINT to the watcher's whole process group (the watcher
+    leads one here, as a shell's job does)."""
     s = session()
     pid, ppid = s.started()
-    assert alive(pid) and alive(ppid)
-    assert s.stop() == 128 + signal.SIGINT
+    kids = children(s.proc.pid)
+    assert ppid in kids and len(kids) >= 2  # go run, and the watcher process
+    os.killpg(s.proc.pid, signal.SIGINT)
+    assert s.proc.wait(timeout=TIMEOUT) == 128 + signal.SIGINT
     deadline = time.monotonic() + 10
-    while (alive(pid) or alive(ppid)) and time.monotonic() < deadline:
+    while any(alive(p) for p in {pid, *kids}) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(pid) and not alive(ppid), s.transcript()
+    assert not any(alive(p) for p in {pid, *kids}), s.transcript()
     with pytest.raises(ProcessLookupError):
         os.killpg(ppid, 0)  # go run led the command's process group
+    assert not any("watcher process exited" in x for x in s.err), s.transcript()
 
 
 # --------------------------------------------------------------------------- no processes
@@ -379,6 +399,21 @@ def test_classify(tmp_path: Path) -> None:
     (mod / "newpkg").mkdir()
     assert c("newpkg", "added") == "dir"
     assert isinstance(rules, Rules) and rules.extra_roots() == {Root(mod / "static", True)}
+
+
+def test_usage_and_platform(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gomod_doctor.cli import watch_cmd
+    from gomod_doctor.cli.main import main
+
+    assert main(["watch", "--debounce", "300ms"]) == 2
+    assert "want a command after --" in capsys.readouterr().err
+    assert main(["watch", "--debounce", "soon", "--", "true"]) == 2
+    assert "--debounce" in capsys.readouterr().err
+    monkeypatch.setattr(watch_cmd, "supported", lambda: False)
+    assert main(["watch", "--", "true"]) == 2
+    assert "not supported on" in capsys.readouterr().err
 
 
 def test_watch_table(tmp_path: Path) -> None:

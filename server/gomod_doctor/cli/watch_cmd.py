@@ -88,10 +88,15 @@ def _status(message: str) -> None:
     sys.stderr.flush()
 
 
+def supported() -> bool:
+    """Process groups (POSIX) are what stopping a command cleanly needs."""
+    return os.name == "posix"
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     from gomod_doctor.cli.main import UsageError
 
-    if os.name != "posix":
+    if not supported():
         print(
             f"{PREFIX}: not supported on {sys.platform} yet (it needs POSIX process groups)",
             file=sys.stderr,

@@ -56,7 +56,11 @@ _HOME = str(Path(__file__).resolve().parents[2])
 
 
 class WatchProcess:
-    """A :class:`FileWatcher` in a child process; callbacks run in a reader thread."""
+    """A :class:`FileWatcher` in a child process; callbacks run in a reader thread.
+
+    ``own_session``: the child runs in a session of its own, so that a terminal's
+    Ctrl+C (sent to the caller's process group) does not end it before the caller
+    closes it (the end of its input still does)."""
 
     def __init__(
         self,
@@ -65,6 +69,7 @@ class WatchProcess:
         on_log: Callable[[str], None] | None = None,
         on_ready: Callable[[WatchSummary], None] | None = None,
         python: str | None = None,
+        own_session: bool = False,
     ) -> None:
         self._on_changes = on_changes
         self._on_log = on_log or (lambda m: None)
@@ -84,6 +89,7 @@ class WatchProcess:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 close_fds=True,
+                start_new_session=own_session,
             )
         except OSError as e:
             self._fall_back(f"file watching: cannot start the watcher process ({e})")

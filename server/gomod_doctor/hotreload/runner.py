@@ -394,7 +394,9 @@ class Runner:
         )
         a = await asyncio.to_thread(self._analyse, None, False, False)
         self._analysis = a
-        self._watcher = WatchProcess(self._on_changes, on_log=self._status, on_ready=self._on_ready)
+        self._watcher = WatchProcess(
+            self._on_changes, on_log=self._status, on_ready=self._on_ready, own_session=True
+        )
         self._watcher.set_roots(a.roots)
         if a.problem is not None:
             self._status(a.problem)
