@@ -377,8 +377,17 @@ def test_classify(tmp_path: Path) -> None:
     )
     from gomod_doctor.hotreload.rules import load_rules
 
-    rules = load_rules(mod, t, module_roots=[mod], globs=["*_string.go"], exts=["tmpl"])
-    rules.embeds = (Embed(mod, ("static", "*.html")),)
+    main = mod / "main.go"
+    main.write_text('package main\n\nimport "embed"\n\n//go:embed static/*.html\nvar f embed.FS\n')
+    rules = load_rules(
+        mod,
+        t,
+        module_roots=[mod],
+        globs=["*_string.go"],
+        exts=["tmpl"],
+        sources={mod: [main]},
+    )
+    assert rules.embeds == (Embed(mod, ("static", "*.html")),)
 
     def c(name: str, kind: str = "modified") -> str | None:
         return classify(t, rules, kind, mod / name)  # type: ignore[arg-type]

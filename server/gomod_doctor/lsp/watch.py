@@ -1,25 +1,4 @@
-"""The watcher the language server uses (now :mod:`gomod_doctor.fswatch`)."""
+"""The watcher the language server uses (now :mod:`gomod_doctor.fswatch.watcher`)."""
 
-from gomod_doctor.fswatch.watcher import (
-    ChangeKind,
-    Debouncer,
-    FileChange,
-    FileWatcher,
-    Root,
-    WatchSummary,
-    inotify_budget,
-    is_ignored,
-    normalize_roots,
-)
-
-__all__ = [
-    "ChangeKind",
-    "Debouncer",
-    "FileChange",
-    "FileWatcher",
-    "Root",
-    "WatchSummary",
-    "inotify_budget",
-    "is_ignored",
-    "normalize_roots",
-]
+from gomod_doctor.fswatch.watcher import *  # noqa: F403
+from gomod_doctor.fswatch.watcher import __all__ as __all__
