@@ -35,7 +35,12 @@ describe('package.json', () => {
     const u = pkg.capabilities.untrustedWorkspaces;
     assert.equal(u.supported, 'limited');
     assert.ok(typeof u.description === 'string' && u.description.length > 0);
-    assert.deepEqual(u.restrictedConfigurations, ['gomodDoctor.server.path', 'gomodDoctor.goBinary', 'gomodDoctor.env']);
+    assert.deepEqual(u.restrictedConfigurations, [
+      'gomodDoctor.server.path',
+      'gomodDoctor.python',
+      'gomodDoctor.goBinary',
+      'gomodDoctor.env',
+    ]);
     for (const k of u.restrictedConfigurations) assert.ok(k in props, k);
   });
 
