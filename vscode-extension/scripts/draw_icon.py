@@ -4,7 +4,7 @@
 A go.mod sheet (folded corner, three lines of text) on a Go-blue rounded square,
 with a round check-mark badge: "your module files, checked". Each pixel is the
 average of 4x4 samples (antialiasing), so the PNG is the same on every machine;
-tests/test_vscode_extension_files.py checks that the committed icon is what this
+tests/test_vscode_extension.py checks that the committed icon is what this
 script draws.
 
     python3 vscode-extension/scripts/draw_icon.py [OUT.png]
