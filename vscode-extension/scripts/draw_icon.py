@@ -12,6 +12,7 @@ script draws.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 import sys
@@ -77,7 +78,7 @@ def stroke(points: list[tuple[float, float]], width: float) -> Shape:
         t = max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)))
         return math.hypot(x - (ax + t * dx), y - (ay + t * dy)) <= half
 
-    return lambda x, y: any(near(x, y, a, b) for a, b in zip(points, points[1:], strict=False))
+    return lambda x, y: any(near(x, y, a, b) for a, b in itertools.pairwise(points))
 
 
 def layers() -> list[tuple[Shape, Color]]:
@@ -117,17 +118,16 @@ def draw() -> bytes:
                 if hits:
                     pixel = blend(pixel, color, hits / SAMPLES**2)
             alpha = pixel[3]
-            if alpha > 0:
-                rgb = [min(255, round(c * 255 / alpha)) for c in pixel[:3]]
-            else:
-                rgb = [0, 0, 0]
+            rgb = [min(255, round(c * 255 / alpha)) for c in pixel[:3]] if alpha else [0, 0, 0]
             rows.extend([*rgb, min(255, round(alpha))])
     return bytes(rows)
 
 
 def png(rgba: bytes, size: int = SIZE) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     stride = size * 4
     raw = b"".join(b"\x00" + rgba[y * stride : (y + 1) * stride] for y in range(size))
@@ -141,7 +141,11 @@ def png(rgba: bytes, size: int = SIZE) -> bytes:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[1] / "images" / "icon.png"
+    out = (
+        Path(argv[1])
+        if len(argv) > 1
+        else Path(__file__).resolve().parents[1] / "images" / "icon.png"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(png(draw()))
     print(f"draw_icon: wrote {out}")
