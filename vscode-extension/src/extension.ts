@@ -74,7 +74,7 @@ const statusNotification = new NotificationType<ServerStatus>(STATUS_METHOD);
 /** globalState: the version mismatches already warned about (`versionMismatch` keys). */
 const VERSION_WARNED_KEY = 'gomodDoctor.versionWarned';
 /** The README's section on installing the server (opened when there is no Python). */
-const INSTALL_DOCS_FRAGMENT = 'install';
+const INSTALL_DOCS_FRAGMENT = 'the-bundled-server';
 
 /** How long to wait for the Python extension (its activation can be slow). */
 const PYTHON_TIMEOUT_MS = 20_000;
