@@ -33,7 +33,7 @@ import {
 } from './commandsLogic';
 import { readAutoInstallSetting, readPythonSetting, readServerPathSetting, readServerSettings } from './config';
 import { versionMismatch } from './handshake';
-import { discoverPython } from './interpreter';
+import { discoverPython, interpreterOf } from './interpreter';
 import { Installer, managedPaths, type InstallState } from './managed';
 import {
   dirLock,
@@ -287,6 +287,11 @@ class GomodDoctor implements vscode.Disposable {
     if (warned.includes(mismatch.key)) return;
     void this.context.globalState.update(VERSION_WARNED_KEY, [...warned, mismatch.key].slice(-20));
     void vscode.window.showWarningMessage(mismatch.message);
+  }
+
+  /** `gomodDoctor.server.autoInstall` was turned on: install now if there is no server. */
+  autoInstallTurnedOn(): void {
+    if (this.state === 'notFound') void this.restart('gomodDoctor.server.autoInstall is on');
   }
 
   /** No server: offer the bundled one (or install it, with autoInstall); start it when installed. */
@@ -555,8 +560,10 @@ function makeInstaller(context: vscode.ExtensionContext, output: vscode.LogOutpu
       discoverPython({
         pythonExtension: hasPythonExtension()
           ? async () =>
-              (await withTimeout(activePythonEnvironment(), PYTHON_TIMEOUT_MS, 'the Python extension did not answer'))
-                ?.executable
+              interpreterOf(
+                await withTimeout(activePythonEnvironment(), PYTHON_TIMEOUT_MS, 'the Python extension did not answer'),
+                process.platform,
+              )
           : undefined,
         setting: readPythonSetting(),
         homeDir: os.homedir(),
@@ -621,6 +628,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       // the server pulls the rest (workspace/configuration) when told of a change
       if (e.affectsConfiguration(`${SECTION}.server.path`)) void d.restart('gomodDoctor.server.path changed');
+      else if (e.affectsConfiguration(`${SECTION}.server.autoInstall`) && readAutoInstallSetting()) {
+        d.autoInstallTurnedOn();
+      }
     }),
   );
   // not awaited: activation does not wait for the Python extension or the server

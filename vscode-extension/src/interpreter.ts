@@ -70,6 +70,16 @@ export type Discovery =
       tried: string[];
     };
 
+/** The interpreter of a Python environment the Python extension reports (its executable, else its prefix's). */
+export function interpreterOf(
+  env: { executable?: string | undefined; prefix?: string | undefined } | undefined,
+  platform: NodeJS.Platform,
+): string | undefined {
+  if (env?.executable) return env.executable;
+  if (!env?.prefix) return undefined;
+  return platform === 'win32' ? path.win32.join(env.prefix, 'python.exe') : path.posix.join(env.prefix, 'bin', 'python');
+}
+
 /** The probe's JSON, or why it is not a usable answer. */
 export function parseProbe(stdout: string): ProbeInfo | string {
   const line = stdout.trim().split(/\r?\n/).pop() ?? '';

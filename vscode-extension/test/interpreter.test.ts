@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
   discoverPython,
+  interpreterOf,
   noPythonMessage,
   parseProbe,
   type DiscoverInput,
@@ -201,5 +202,15 @@ describe('parseProbe', () => {
     assert.match(String(parseProbe('')), /not Python 3/);
     assert.match(String(parseProbe('{"version": "3.11"}')), /no version/);
     assert.match(String(parseProbe('{"version": [3, 11, 2], "executable": ""}')), /no sys.executable/);
+  });
+});
+
+describe('interpreterOf', () => {
+  it('the Python extension\'s environment: its executable, else its prefix\'s interpreter', () => {
+    assert.equal(interpreterOf({ executable: '/p/bin/python3.12', prefix: '/p' }, 'linux'), '/p/bin/python3.12');
+    assert.equal(interpreterOf({ prefix: '/p' }, 'linux'), '/p/bin/python');
+    assert.equal(interpreterOf({ prefix: 'C:\\envs\\p' }, 'win32'), 'C:\\envs\\p\\python.exe');
+    assert.equal(interpreterOf({}, 'linux'), undefined);
+    assert.equal(interpreterOf(undefined, 'linux'), undefined);
   });
 });
