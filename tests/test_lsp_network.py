@@ -465,3 +465,60 @@ async def test_triage_decides_the_quick_fixes(world: World, make_cache: Any) -> 
         titles = list(by_title(await s.actions(uri, REQUIRE, [f], only=["quickfix"])))
         assert f"Compare the proxies' copies of {M}@{V}" in titles
         assert REPLACE_TITLE not in titles
+
+
+# --------------------------------------------------------------------------- the online graph
+
+
+@pytest.mark.asyncio
+async def test_the_graph_goes_on_past_the_cache_and_a_wrong_gomod_line_is_found(
+    tmp_path: Path,
+) -> None:
+    """An empty module cache; a (go 1.16: unpruned) requires b; go.sum's ``/go.mod``
+    line of b is wrong. Offline the graph stops at a. Online the server fetches a's
+    go.mod (go.sum vouches for it), reads on to b, whose go.mod the proxy serves
+    differently from go.sum: ``sum-mismatch`` on b's go.sum line, as go says, and the
+    module line's summary says the graph stops at b. Nothing is written to GOMODCACHE."""
+    a = ModuleSpec(
+        "example.com/a",
+        "v1.0.0",
+        {"go.mod": b"module example.com/a\n\ngo 1.16\n\nrequire example.com/b v1.0.0\n"},
+    )
+    b = ModuleSpec("example.com/b", "v1.0.0", {"go.mod": b"module example.com/b\n\ngo 1.16\n"})
+    ws = tmp_path / "w"
+    ws.mkdir()
+    (ws / "go.mod").write_text("module example.com/w\n\ngo 1.16\n\nrequire example.com/a v1.0.0\n")
+    (ws / "go.sum").write_text(
+        f"example.com/a v1.0.0/go.mod {module_hashes(a)[1]}\nexample.com/b v1.0.0/go.mod {WRONG}\n"
+    )
+    with GoProxy([a, b]) as proxy:
+        env = isolated_env(tmp_path / "goenv", GOPROXY=proxy.url, GOFLAGS="-mod=readonly")
+        gomodcache = Path(env["GOMODCACHE"])
+        async with session(VSCODE, ws, env) as s:
+            mod_uri = s.open(ws / "go.mod")
+            sum_uri = s.open(ws / "go.sum")
+            sum_diags = await s.diagnostics(
+                sum_uri, lambda d: ("sum-mismatch", 1) in codes(d), timeout=TIMEOUT
+            )
+            (mismatch,) = [d for d in sum_diags if d.code == "sum-mismatch"]
+            assert mismatch.severity == types.DiagnosticSeverity.Error
+            assert mismatch.message.startswith(
+                "verifying example.com/b@v1.0.0/go.mod: checksum mismatch\n"
+                f"\tdownloaded: {module_hashes(b)[1]}\n\tgo.sum:     {WRONG}\n\nSECURITY ERROR\n"
+            )
+
+            def stops_at_b(ds: list[types.Diagnostic]) -> bool:
+                return any(
+                    d.code == "cache-missing-summary"
+                    and isinstance(d.data, dict)
+                    and d.data.get("graphStops") == ["example.com/b@v1.0.0"]
+                    for d in ds
+                )
+
+            await s.diagnostics(mod_uri, stops_at_b)
+            assert not gomodcache.exists()
+        assert not any(r.startswith("/example.com/b/@v/v1.0.0.zip") for r in proxy.requests)
+        # go's verdict on the same state, with the same proxy
+        res = run_go(["list", "-m", "all"], ws, env)
+        assert res.returncode != 0
+        assert mismatch.message.startswith(res.stderr.strip()), res.stderr

@@ -280,8 +280,13 @@ def gather(
     transitive_memo: TransitiveMemo | None = None,
     state_memo: StateMemo | None = None,
     while_verifying: Callable[[Facts], None] | None = None,
+    graph_mods: gomods.Fetched | None = None,
 ) -> tuple[Facts, cache_results.VerifyStats | None]:
     """Read everything the checks need. ``imports`` reuses an earlier scan.
+
+    ``graph_mods``: go.mod files the module cache lacks, fetched and verified by the
+    network part (:attr:`NetworkFacts.graph_mods`): the module graph reads them where
+    the cache stops.
 
     ``while_verifying(facts)`` is called once the facts are complete but for full
     verification (``facts.full``), while its workers may still be hashing: e.g. to
@@ -303,10 +308,11 @@ def gather(
     if verify != "off":
 
         def load_graph() -> ModuleGraph | None:
-            return gomods.graph_of(snap, gomodcache or None, overlays=overlays)
+            return gomods.graph_of(snap, gomodcache or None, overlays=overlays, fetched=graph_mods)
 
         if state_memo is not None:
-            key = (gomods.graph_key(snap, overlays), gomodcache)
+            # a fetched go.mod is verified: its module version names its content
+            key = (gomods.graph_key(snap, overlays), gomodcache, frozenset(graph_mods or ()))
             graph = state_memo.graph(key, load_graph)
         else:
             graph = load_graph()
@@ -344,6 +350,7 @@ def gather(
         )
         facts.modcache_error = modcache_error
         facts.build_mode = mode
+        facts.graph_mods = dict(graph_mods or {})
         if while_verifying is not None:
             while_verifying(facts)
     finally:

@@ -803,6 +803,60 @@ def toolchain_sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
     )
 
 
+def gomod_mismatch_findings(
+    facts: Facts, nf: NetworkFacts, found: Iterable[Finding] = ()
+) -> list[Finding]:
+    """``sum-mismatch`` on each go.sum ``/go.mod`` line that contradicts the go.mod
+    the proxy serves, for a module version the module cache lacks: what go downloads
+    for the module graph and then refuses (modfetch ``checkModSum``), in its words. A
+    line the checksum database already contradicts (``sumdb-mismatch`` on it) is left
+    to that finding."""
+    taken = {(f.path, f.range.start.line) for f in found if f.code == "sumdb-mismatch"}
+    by_fetch = _needs_by_fetch(facts)
+    out: list[Finding] = []
+    for (path, version), downloaded in sorted(nf.gomod_mismatches.items()):
+        sites = [s for n in by_fetch.get((path, version), []) for s in need_sites(n)]
+        for file, entry in facts.sum_lines(path, version, gomod=True):
+            if entry.hash == downloaded or (str(file.path), entry.range.start.line) in taken:
+                continue
+            sum_name = "go.work.sum" if file.path.name == "go.work.sum" else "go.sum"
+            words = (
+                f"verifying {path}@{version}/go.mod: checksum mismatch\n"
+                f"\tdownloaded: {downloaded}\n"
+                f"\t{sum_name}:     {entry.hash}" + GOSUM_SECURITY_ERROR
+            )
+            message = (
+                f"{words}\n\n(the go.mod of {path}@{version} is not in the module cache: "
+                "this is what the GOPROXY serves for it; go refuses it, so every go command "
+                "that loads the module graph fails. Either go.sum's line is wrong, or the "
+                "download is not what was recorded)"
+            )
+            out.append(
+                Finding(
+                    str(file.path),
+                    entry.range,
+                    "sum-mismatch",
+                    Severity.ERROR,
+                    message,
+                    module=path,
+                    version=f"{version}/go.mod",
+                    data={
+                        "module": path,
+                        "version": version,
+                        "goMod": True,
+                        "downloadedHash": downloaded,
+                        "goSumHash": entry.hash,
+                        "goSumPath": str(file.path),
+                        "goSumLine": entry.line,
+                        "source": "download",
+                        "goError": words,
+                    },
+                    related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
+                )
+            )
+    return out
+
+
 def check(facts: Facts) -> list[Finding]:
     nf = facts.network
     if nf is None:
@@ -877,6 +931,7 @@ def check(facts: Facts) -> list[Finding]:
             },
         )
     out += sumdb_findings(facts, nf)
+    out += gomod_mismatch_findings(facts, nf, out)
     out += toolchain_sumdb_findings(facts, nf)
     for c in nf.comparisons:
         out += comparison_findings(facts, c)
@@ -894,6 +949,7 @@ __all__ = [
     "consequence",
     "describe",
     "go_words",
+    "gomod_mismatch_findings",
     "gosum_mismatch_words",
     "sumdb_findings",
     "sumdb_mismatch_words",

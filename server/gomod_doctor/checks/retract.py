@@ -1,5 +1,6 @@
 """Retracted versions and deprecated modules, as ``go get`` and ``go list -m -u`` say
-them, from the latest go.mod of each module (:attr:`Facts.latest`):
+them, from the latest go.mod of each module (online, the proxies' answer:
+:attr:`NetworkFacts.latest`; else the module cache's: :attr:`Facts.latest`):
 
 - a selected version that the latest go.mod retracts (modload ``CheckRetractions``):
   a warning, in go's words (``M@V: retracted by module author: <rationale>``, then go
@@ -85,9 +86,11 @@ def _on(
 
 def check(facts: Facts) -> list[Finding]:
     needs = facts.needs
+    online = facts.network.latest if facts.network is not None else {}
     out: list[Finding] = []
     for need in sorted(needs.selected(), key=lambda n: n.path):
-        latest = facts.latest.get(need.path)
+        # online, the proxies' latest version (as go list -m -u asks), else the cache's
+        latest = online.get(need.path) or facts.latest.get(need.path)
         if latest is None or need.path in needs.main_modules:
             continue
         found = {"latest": latest.version, "gomod": latest.gomod}

@@ -25,6 +25,7 @@ from gomod_doctor.workspace.graphmemo import GraphStore
 
 if TYPE_CHECKING:
     from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.network.proxy import NetworkCache
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -75,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
+        "--dirs",
+        action="store_true",
+        help="each PATH that is a file (go.mod, go.sum, go.work) stands for its directory: "
+        "the workspace the go command uses there (as pre-commit passes files)",
+    )
+    c.add_argument(
         "--severity",
         action="append",
         default=[],
@@ -118,9 +125,21 @@ def _colour(choice: str) -> bool:
     return sys.stdout.isatty()
 
 
-def _start_network(into: list[Callable[[], NetworkFacts]], offline: bool, facts: Facts) -> None:
+def _start_network(
+    into: list[Callable[[], NetworkFacts]],
+    offline: bool,
+    cache: NetworkCache | None,
+    facts: Facts,
+) -> None:
     """Start the network gather (while full verification hashes)."""
-    into.append(engine.start_network(facts, offline=offline, environ=os.environ))
+    into.append(engine.start_network(facts, offline=offline, environ=os.environ, cache=cache))
+
+
+def _network_cache() -> NetworkCache:
+    """Answers kept across the network gathers of one workspace's check."""
+    from gomod_doctor.network.proxy import NetworkCache
+
+    return NetworkCache()
 
 
 def check_locations(
@@ -141,17 +160,29 @@ def check_locations(
         config = load_file(loc.root).with_severity(base.severity)
         # The memos (hashes, and the import graph) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
-        network: list[Callable[[], NetworkFacts]] = []
-        facts, _ = engine.gather(
-            loc,
-            genv,
-            verify=verify,
-            no_memo=no_memo,
-            progress=progress,
-            transitive_memo=graphs,
-            while_verifying=functools.partial(_start_network, network, base.offline),
-        )
-        facts.network = network[0]() if network else None
+        graph_mods: dict[tuple[str, str], bytes] = {}
+        net_cache = None if base.offline else _network_cache()
+        for _round in range(2):
+            network: list[Callable[[], NetworkFacts]] = []
+            facts, _ = engine.gather(
+                loc,
+                genv,
+                verify=verify,
+                no_memo=no_memo,
+                progress=progress,
+                transitive_memo=graphs,
+                while_verifying=functools.partial(_start_network, network, base.offline, net_cache),
+                graph_mods=graph_mods,
+            )
+            facts.network = network[0]() if network else None
+            fetched = facts.network.graph_mods if facts.network is not None else {}
+            if set(fetched) == set(graph_mods):
+                break
+            # the network part fetched go.mod files the cache lacks: the module graph
+            # goes on past them, and what the build needs is worked out again (the
+            # network part once more, for what the longer graph needs; its answers are
+            # kept in the cache meanwhile)
+            graph_mods = dict(fetched)
         result = engine.run(facts, config)
         for msg in result.internal_errors:
             print(f"gomod-doctor: {msg}", file=sys.stderr)
@@ -165,6 +196,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     gowork = genv.gowork_setting or genv.GOWORK
     goroot = genv.GOROOT or None
     paths = args.paths or ["."]
+    if args.dirs:
+        paths = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
     locations = [locate(Path(p), gowork=gowork, goroot=goroot) for p in paths]
     bar = ProgressBar(sys.stderr) if args.verify == "full" and sys.stderr.isatty() else None
     try:

@@ -443,7 +443,7 @@ def _cache_fixes(b: _Builder, diag: types.Diagnostic, data: dict[str, Any], code
             _download_all(b, diag)
         return
     if code == "sum-mismatch":
-        if b.go():
+        if b.go() and data.get("source") != "download":  # not in the cache: nothing to redo
             # in the module's directory: go checks what it downloads against go.sum
             args["dir"] = str(b.doc.path.parent)
             title = f"Redownload {m}@{v} and re-verify"

@@ -440,6 +440,8 @@ def _quick_pass(inp: _Inputs) -> _Outcome:
         imports=inp.imports,
         transitive_memo=inp.transitive_memo,
         state_memo=inp.state_memo,
+        # the go.mod files the view's latest network gather fetched where the cache stops
+        graph_mods=inp.network.graph_mods if inp.network is not None else None,
     )
     signature = _import_signature(facts)
     needs_rescan = inp.imports is not None and (
@@ -622,6 +624,9 @@ class _Run:
     #: the network gather: a new one is wanted (after the one in flight)
     net_dirty: bool = False
     net_task: asyncio.Task[None] | None = None
+    #: analyses in a row started because a network gather fetched go.mod files the
+    #: module graph lacked (bounded: the graph is then worked out again over them)
+    graph_rounds: int = 0
 
 
 class GomodDoctorServer(LanguageServer):
@@ -1549,6 +1554,14 @@ class GomodDoctorServer(LanguageServer):
                 view.network, view.network_scope = nf, scope
                 for key in [k for k, (sc, _c) in view.comparisons.items() if sc != scope]:
                     del view.comparisons[key]
+                if set(nf.graph_mods) != set(out.facts.graph_mods) and run.graph_rounds < 4:
+                    # go.mod files the module cache lacks, fetched and verified: the
+                    # module graph goes on past them, so the analysis runs again over
+                    # them (with these network facts; a new gather follows it)
+                    run.graph_rounds += 1
+                    self._schedule(view, edit=True)
+                    continue
+                run.graph_rounds = 0
                 await self._merge_network(view, run)
         except asyncio.CancelledError:
             pass

@@ -11,7 +11,12 @@ and returns :class:`~gomod_doctor.network.model.NetworkFacts`:
    toolchain GOTOOLCHAIN makes go download, the GOPROXY walk go will do;
 4. at the same time, the checksum database's verified records of the needed
    public module versions (:mod:`gomod_doctor.network.checksums`): for the go.sum
-   lines that exist, to verify them, and for those missing, to predict them.
+   lines that exist, to verify them, and for those missing, to predict them;
+5. at the same time, the go.mod files the module graph needs and the module cache
+   lacks, fetched and verified as go would (:mod:`gomod_doctor.network.modfetch`):
+   ``NetworkFacts.graph_mods``, which the caller feeds to the next local gather so
+   that the graph goes on where the cache stops; and the latest go.mod of the
+   required module paths (``NetworkFacts.latest``: retractions, deprecations).
 
 With ``offline=True`` (``--offline``, ``network: off``, an untrusted workspace)
 nothing at all is sent: only what needs no request is reported. GOPRIVATE and
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
 from gomod_doctor.network.availability import (
+    Chain,
     chain_for,
     evaluate,
     missing_modules,
@@ -54,6 +60,12 @@ from gomod_doctor.network.model import (
     ToolchainAvailability,
     Verdict,
 )
+from gomod_doctor.network.modfetch import (
+    ModFetcher,
+    complete_graph,
+    default_store_dir,
+    latest_online,
+)
 from gomod_doctor.network.private import insecure_settings, never_to_proxy
 from gomod_doctor.network.proxy import Asker, NetworkCache, entry_refs, probe_entries, raw_urls
 
@@ -71,6 +83,11 @@ class NetworkOptions:
     sumdb: bool = True
     #: where verified checksum-database data is kept (None: the user cache dir)
     sumdb_cache_dir: str | None = None
+    #: fetch the go.mod files the module cache lacks, so that the module graph goes on
+    #: where the cache stops, and the latest go.mod of the required module paths
+    graph: bool = True
+    #: where verified fetched go.mod files are kept (None: the user cache dir's ``mod``)
+    mod_store_dir: str | None = None
 
 
 def scope_key(facts: Facts, settings: HttpSettings) -> str:
@@ -196,9 +213,17 @@ async def gather_network(
             if opts.sumdb
             else None
         )
+        graph_task = (
+            asyncio.ensure_future(
+                _online_graph(facts, asker, chain, pool, environ, cache, opts, sumdb_task)
+            )
+            if pool is not None and opts.graph and facts.needs.graph is not None
+            else None
+        )
         every = [
             *tasks,
             *([tc_task] if tc_task is not None else []),
+            *([graph_task] if graph_task is not None else []),
             *([sumdb_task] if sumdb_task is not None else []),
         ]
         if every:
@@ -211,6 +236,8 @@ async def gather_network(
                 await asyncio.gather(*pending, return_exceptions=True)
         for k, task in zip(keys, tasks, strict=True):
             nf.availability[k] = _result(task, k, missing[k])
+        if graph_task is not None:
+            _graph_result(graph_task, nf, facts)
         if sumdb_task is not None:
             nf.sumdb = _sumdb_result(sumdb_task, nf)
             if nf.sumdb is not None and not nf.sumdb.config_error and nf.sumdb.records:
@@ -312,6 +339,52 @@ async def _path_knowledge(
         elif what == "known":
             nf.known_paths[path] = versions
     nf.unknown_paths = frozenset(unknown)
+
+
+async def _online_graph(
+    facts: Facts,
+    asker: Asker,
+    chain: Chain,
+    pool: HttpPool | None,
+    environ: Mapping[str, str],
+    cache: NetworkCache | None,
+    opts: NetworkOptions,
+    sumdb: asyncio.Future[SumdbFacts | None] | None = None,
+) -> ModFetcher:
+    """The module graph's go.mod files the cache lacks, and the latest go.mod of the
+    required module paths, fetched and verified (:mod:`~gomod_doctor.network.modfetch`)."""
+    graph = facts.needs.graph
+    fetcher = ModFetcher(
+        facts,
+        asker,
+        chain,
+        pool,
+        environ=environ,
+        cache=cache,
+        sumdb_cache_dir=opts.sumdb_cache_dir,
+        store_dir=opts.mod_store_dir or default_store_dir(environ),
+        known=facts.graph_mods,
+        shared_sumdb=sumdb,
+    )
+    if graph is not None and not facts.modcache_error:
+        await complete_graph(fetcher, graph)
+        fetcher.latest = await latest_online(fetcher)
+    return fetcher
+
+
+def _graph_result(task: asyncio.Future[ModFetcher], nf: NetworkFacts, facts: Facts) -> None:
+    if task.done() and not task.cancelled() and task.exception() is None:
+        f = task.result()
+        nf.graph_mods = dict(f.mods)
+        nf.gomod_mismatches = dict(f.mismatches)
+        nf.latest = dict(f.latest)
+        return
+    # cut short: what the last gather fetched stays usable
+    nf.graph_mods = dict(facts.graph_mods)
+    if not task.cancelled():
+        nf.notes.append(
+            f"internal error fetching the module graph's go.mod files: {task.exception()!r}"
+        )
 
 
 def _result(

@@ -8,10 +8,13 @@ it in hovers. Every URL in here has its credentials redacted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.network.sumdb.client import RecordProblem
 from gomod_doctor.position import Range
+
+if TYPE_CHECKING:
+    from gomod_doctor.workspace.latest import Latest
 
 #: What one request's answer means to the go command's TryProxies.
 #:
@@ -87,6 +90,8 @@ class Attempt:
     cached: bool = False
     #: the versions a ``list`` (or ``latest``) answer names, in semver order
     versions: tuple[str, ...] = ()
+    #: the bytes of a ``mod`` answer go takes (``ok`` only)
+    body: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def unreachable(self) -> bool:
@@ -356,6 +361,16 @@ class NetworkFacts:
     known_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: module paths every proxy asked answered "not found" for, list and latest too
     unknown_paths: frozenset[str] = frozenset()
+    #: the go.mod files the module cache lacks, fetched as go fetches them and verified
+    #: against go.sum or the checksum database, by module version (after replacement):
+    #: the module graph continues past them (the ones the local gather used included)
+    graph_mods: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    #: module versions whose fetched go.mod hashes differ from go.sum's ``/go.mod``
+    #: line: the downloaded hash (go's ``verifying M@V/go.mod: checksum mismatch``)
+    gomod_mismatches: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: the latest go.mod of module paths, from the proxies (``@v/list``, ``@latest``
+    #: and the latest ``.mod``), as ``go list -m -u`` reads it online
+    latest: dict[str, Latest] = field(default_factory=dict)
     #: the overall deadline cut some work short
     deadline_hit: bool = False
     #: the limits in force (for messages: "timed out after 3 s")

@@ -202,6 +202,8 @@ def classify(entry: EntryRef, file: FileKind, version: str, f: Fetched) -> Attem
         return att("bad-content", "garbage", "zip: not a valid zip file")
     elif file in ("list", "latest"):
         return replace(att("ok"), versions=_versions(file, f.body))
+    if file == "mod":
+        return replace(att("ok"), body=f.body)
     return att("ok")
 
 

@@ -176,6 +176,41 @@ def reader(
     return read
 
 
+#: fetched go.mod files by module version, as the network part fetched and verified them
+Fetched = Mapping[tuple[str, str], bytes]
+
+_fetched_memo: dict[tuple[str, str, bytes], ReadResult] = {}
+
+
+def with_fetched(read: Reader, fetched: Fetched | None) -> Reader:
+    """``read``, but a go.mod the module cache lacks is taken from ``fetched`` (the
+    ``.mod`` files the network part fetched and verified), parsed as go parses a
+    dependency's go.mod."""
+    if not fetched:
+        return read
+
+    def read_more(m: ModuleVersion) -> ReadResult:
+        got = read(m)
+        if not isinstance(got, Missing) or not m.version:
+            return got
+        data = fetched.get((m.path, m.version))
+        if data is None:
+            return got
+        key = (m.path, m.version, data)
+        with _lock:
+            hit = _fetched_memo.get(key)
+        if hit is not None:
+            return hit
+        parsed = _parse(data.decode("utf-8", "surrogateescape"), "go.mod", "go.mod")
+        with _lock:
+            if len(_fetched_memo) >= _MEMO_MAX:
+                _fetched_memo.clear()
+            _fetched_memo[key] = parsed
+        return parsed
+
+    return read_more
+
+
 def _short(path: Path, cwd: Path | None) -> str:
     if cwd is None:
         return str(path)
@@ -226,10 +261,12 @@ def graph_of(
     gomodcache: str | None,
     *,
     overlays: Mapping[Path, str] | None = None,
+    fetched: Fetched | None = None,
 ) -> ModuleGraph | None:
     """The module graph of ``snapshot``'s workspace, its go.mod files read from
     ``gomodcache`` (None: no usable module cache; the graph is then the workspace's own
-    requirements). None when there is no main module to start from."""
+    requirements), and those the cache lacks from ``fetched`` (the network part's
+    verified ``.mod`` files). None when there is no main module to start from."""
     mains: list[MainModule] = []
     for m in snapshot.modules:
         if m.mod is None or m.mod.module is None or not m.mod.module.path:
@@ -248,10 +285,13 @@ def graph_of(
         if work is not None and snapshot.work_file is not None
         else []
     )
-    return load(
+    on_disk = reader(gomodcache, cwd=snapshot.location.root, overlays=overlays)
+    g = load(
         mains,
-        reader(gomodcache, cwd=snapshot.location.root, overlays=overlays),
+        with_fetched(on_disk, fetched),
         workspace=workspace,
         work_go=(work.go.version if work is not None and work.go is not None else ""),
         work_replace=work_replace,
     )
+    g.read = on_disk
+    return g

@@ -32,7 +32,15 @@ from gomod_doctor.module.pseudo import is_pseudo_version, pseudo_version_time
 from gomod_doctor.workspace.gomods import FileIdentity, file_identity
 from gomod_doctor.workspace.needs import BuildNeeds, ReplaceSite
 
-__all__ = ["Latest", "Retraction", "gather", "latest_version", "read_latest"]
+__all__ = [
+    "Latest",
+    "Retraction",
+    "gather",
+    "latest_version",
+    "parse_latest",
+    "read_latest",
+    "replacement",
+]
 
 
 @dataclass(frozen=True)
@@ -97,26 +105,33 @@ def _read_mod(path: str) -> tuple[tuple[Retraction, ...], str] | None:
     with _lock:
         if key in _mods:
             return _mods[key]
-    got: tuple[tuple[Retraction, ...], str] | None = None
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
         data = b""
-    if data and b"retract" not in data and b"Deprecated" not in data:
-        got = ((), "")  # nothing to say (most go.mod files): not worth parsing
-    elif data:
-        f = parse_mod(data.decode("utf-8", "surrogateescape"), "go.mod", lax=True)
-        if not f.go_errors:
-            got = (
-                tuple(Retraction(r.low, r.high, r.rationale) for r in f.retract),
-                f.module.deprecated if f.module is not None else "",
-            )
+    got = parse_latest(data)
     with _lock:
         if len(_mods) >= _MEMO_MAX:
             _mods.clear()
         _mods[key] = got
     return got
+
+
+def parse_latest(data: bytes) -> tuple[tuple[Retraction, ...], str] | None:
+    """The retractions and deprecation of a go.mod's content (None: empty or
+    unparsable)."""
+    if not data:
+        return None
+    if b"retract" not in data and b"Deprecated" not in data:
+        return ((), "")  # nothing to say (most go.mod files): not worth parsing
+    f = parse_mod(data.decode("utf-8", "surrogateescape"), "go.mod", lax=True)
+    if f.go_errors:
+        return None
+    return (
+        tuple(Retraction(r.low, r.high, r.rationale) for r in f.retract),
+        f.module.deprecated if f.module is not None else "",
+    )
 
 
 def latest_version(listed: Iterable[str], replaced: Iterable[str] = ()) -> str:
@@ -147,7 +162,7 @@ def latest_version(listed: Iterable[str], replaced: Iterable[str] = ()) -> str:
     return best
 
 
-def _replacement(sites: Iterable[ReplaceSite], path: str, version: str) -> ReplaceSite | None:
+def replacement(sites: Iterable[ReplaceSite], path: str, version: str) -> ReplaceSite | None:
     """go's lookup (go.work's replacements first, then the modules'): an exact
     ``path version`` replace beats a path-only one."""
     ordered = sorted(sites, key=lambda s: not s.in_work)
@@ -201,7 +216,7 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
     got: Latest | None = None
     checked: str | None = None  # a go.mod outside the cache: checked on every use
     if version:
-        rep = _replacement(sites, path, version)
+        rep = replacement(sites, path, version)
         gomod: str | None = None
         try:
             if rep is None:

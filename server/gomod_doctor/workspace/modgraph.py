@@ -149,6 +149,10 @@ class ModuleGraph:
     parent: dict[ModuleVersion, ModuleVersion | None] = field(default_factory=dict)
     #: every module version whose go.mod go reads, in the order read
     attempted: list[ModuleVersion] = field(default_factory=list)
+    #: go.work's replacements, and the reader of the go.mod files on disk (to load the
+    #: graph again with more go.mod files: :func:`reload`)
+    work_replace: tuple[ReplaceRule, ...] = ()
+    read: Reader | None = field(default=None, repr=False, compare=False)
 
     @property
     def main_paths(self) -> set[str]:
@@ -257,7 +261,9 @@ def load(
         pruning = "pruned" if mm.go and gover.compare(mm.go, PRUNING_VERSION) >= 0 else "unpruned"
         roots = tuple(r for r in mm.require if r not in mm.exclude)
 
-    g = ModuleGraph(main=main, workspace=workspace, roots=roots)
+    g = ModuleGraph(
+        main=main, workspace=workspace, roots=roots, work_replace=tuple(work_replace), read=read
+    )
 
     def note(m: ModuleVersion) -> None:
         if m.path in ("go", "toolchain"):
@@ -382,6 +388,14 @@ def load(
                 has_deps.add(m.path)
             drain()
     return g
+
+
+def reload(g: ModuleGraph, read: Reader) -> ModuleGraph:
+    """``g``'s workspace loaded again, its go.mod files read with ``read`` (the new
+    graph keeps ``g.read``, the reader of the files on disk)."""
+    out = load(g.main, read, workspace=g.workspace, work_replace=g.work_replace)
+    out.read = g.read
+    return out
 
 
 def _at(m: ModuleVersion) -> str:
