@@ -854,20 +854,31 @@ VSIX_FILES = [
 MAX_VSIX_BYTES = 3 * 1024 * 1024
 
 
+def _in_vsix_build(setup: Setup, *cmd: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``cmd`` in the folder the .vsix was packaged in (its node_modules are
+    there), with Node 24 and the setup's python3 first on PATH."""
+    return subprocess.run(
+        list(cmd),
+        cwd=setup.vsix_build,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": os.pathsep.join(
+                map(str, [setup.node.parent, setup.python_bin, "/usr/bin", "/bin"])
+            ),
+            "HOME": str(setup.vsix_build),
+            "npm_config_update_notifier": "false",
+        },
+    )
+
+
 def test_vsix_holds_only_what_the_extension_needs(e2e_setup: Setup) -> None:
     """``vsce ls`` (in the folder the .vsix was packaged in) lists exactly the files
     the extension needs, and the .vsix holds them, in at most 3 MB."""
     version = json.loads((ROOT / "vscode-extension" / "package.json").read_text())["version"]
-    r = subprocess.run(
-        [str(e2e_setup.node), "node_modules/@vscode/vsce/vsce", "ls", "--no-dependencies"],
-        cwd=e2e_setup.vsix_build,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            "PATH": f"{e2e_setup.node.parent}{os.pathsep}/usr/bin{os.pathsep}/bin",
-            "HOME": str(e2e_setup.vsix_build),
-        },
+    r = _in_vsix_build(
+        e2e_setup, "node", "node_modules/@vscode/vsce/vsce", "ls", "--no-dependencies"
     )
     assert r.returncode == 0, r.stdout + r.stderr
     want = sorted(f.format(version=version) for f in VSIX_FILES)
@@ -891,18 +902,7 @@ def test_vsix_holds_only_what_the_extension_needs(e2e_setup: Setup) -> None:
 def test_extension_unit_tests(e2e_setup: Setup) -> None:
     """The extension's own unit tests (``npm test``: TypeScript under plain Node), in
     the packaging copy (its node_modules are there)."""
-    r = subprocess.run(
-        ["npm", "test", "--silent"],
-        cwd=e2e_setup.vsix_build,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            "PATH": f"{e2e_setup.node.parent}{os.pathsep}{e2e_setup.python_bin}{os.pathsep}/usr/bin{os.pathsep}/bin",
-            "HOME": str(e2e_setup.vsix_build),
-            "npm_config_update_notifier": "false",
-        },
-    )
+    r = _in_vsix_build(e2e_setup, "npm", "test", "--silent")
     assert r.returncode == 0, _tail(r.stdout, 80) + r.stderr
     assert re.search(r"^(#|ℹ) fail 0$", r.stdout, re.M), _tail(r.stdout)
     assert re.search(r"^(#|ℹ) pass [1-9]", r.stdout, re.M), _tail(r.stdout)

@@ -148,6 +148,15 @@ function world(over: Partial<InstallerDeps> = {}, discovery: Discovery = { ok: t
   return w;
 }
 
+/** A world where version 0.1.0 was installed (marker, venv interpreter, server). */
+function installedWorld(): World {
+  const w = world();
+  w.files.set(PATHS.marker, JSON.stringify(OLD_MARKER));
+  w.executables.add(PATHS.python);
+  w.executables.add(PATHS.server);
+  return w;
+}
+
 function installer(w: World): Installer {
   const i = new Installer(w.deps);
   i.onState((s) => w.states.push(s));
@@ -253,10 +262,7 @@ describe('Installer: the first start without a server', () => {
   });
 
   it('a failed install leaves no usable environment behind', async () => {
-    const w = world();
-    w.files.set(PATHS.marker, JSON.stringify(OLD_MARKER));
-    w.executables.add(PATHS.python);
-    w.executables.add(PATHS.server);
+    const w = installedWorld();
     w.failures.push('venv');
     w.answers.error.push(ACTIONS.showOutput);
     const i = installer(w);
@@ -319,10 +325,7 @@ describe('Installer: the first start without a server', () => {
 
 describe('Installer: upgrade after an update of the extension', () => {
   it('a newer bundled wheel: pip-installs it into the existing venv, never asking', async () => {
-    const w = world();
-    w.files.set(PATHS.marker, JSON.stringify(OLD_MARKER));
-    w.executables.add(PATHS.python);
-    w.executables.add(PATHS.server);
+    const w = installedWorld();
     const i = installer(w);
     assert.equal(await i.upgrade(), 'upgraded');
     assert.deepEqual(w.events, [
@@ -375,10 +378,7 @@ describe('Installer: upgrade after an update of the extension', () => {
   });
 
   it('a failed upgrade keeps the old server', async () => {
-    const w = world();
-    w.files.set(PATHS.marker, JSON.stringify(OLD_MARKER));
-    w.executables.add(PATHS.python);
-    w.executables.add(PATHS.server);
+    const w = installedWorld();
     w.failures.push('pip');
     const i = installer(w);
     assert.equal(await i.upgrade(), 'failed');
