@@ -104,8 +104,11 @@ CATALOG: dict[str, CodeInfo] = {
             "sum-mismatch",
             Severity.ERROR,
             "The cache agrees with itself, but go.sum's hash differs, for the zip or the "
-            "`/go.mod` line (go's `checksum mismatch`).",
-            "`redownload`, then re-verify.",
+            "`/go.mod` line (go's `checksum mismatch`). Online, also for a module not in the "
+            "cache: the go.mod the GOPROXY serves differs from go.sum's `/go.mod` line (go's "
+            "`verifying M@V/go.mod: checksum mismatch` and its SECURITY ERROR), on that "
+            "go.sum line.",
+            "`redownload`, then re-verify (for a module in the cache).",
         ),
         CodeInfo(
             "cache-missing",
@@ -395,15 +398,17 @@ CATALOG: dict[str, CodeInfo] = {
             "version-retracted",
             Severity.WARNING,
             "A selected version that the latest go.mod of its module retracts (go's "
-            "`retracted by module author: <rationale>`), from the module cache as `go list "
-            "-m -u` reads it, on the require line (or the one it comes through).",
+            "`retracted by module author: <rationale>`), from the proxies online or the "
+            "module cache, as `go list -m -u` reads it, on the require line (or the one it "
+            "comes through).",
             "`go get M@latest` (go's advice: the latest unretracted version).",
         ),
         CodeInfo(
             "module-deprecated",
             Severity.INFORMATION,
             "A directly required module whose latest go.mod says `// Deprecated:` (go's "
-            "`module M is deprecated: <message>`), from the module cache.",
+            "`module M is deprecated: <message>`), from the proxies online or the module "
+            "cache.",
             "Move to what the message names.",
         ),
         CodeInfo(
