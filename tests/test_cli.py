@@ -138,6 +138,35 @@ def test_workspace_via_go_work_and_gowork_env(
     assert code == 0 and doc["findings"] == []
 
 
+def test_dirs_checks_the_workspace_of_each_files_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--dirs, as pre-commit passes files: each file stands for its directory, so a
+    module's go.mod and go.sum inside a go.work are checked as go builds there (in
+    workspace mode: a missing go.sum line is information) and reported once."""
+    write(
+        tmp_path / "ws",
+        {
+            "go.work": "go 1.22\n\nuse (\n\t./a\n\t./b\n)\n",
+            "a/go.mod": "module example.com/a\n\ngo 1.22\n\nrequire example.com/b v1.0.0\n",
+            "a/go.sum": "",
+            "b/go.mod": "module example.com/b\n\ngo 1.22\n",
+        },
+    )
+    monkeypatch.chdir(tmp_path / "ws")
+    by_dir = run_json(capsys, "a")
+    assert by_dir[0] == 0, by_dir
+    files = ("a/go.mod", "a/go.sum", "go.work")
+    assert run_json(capsys, "--dirs", *files) == by_dir
+    # Without --dirs a go.mod is that module alone, outside the workspace: go.sum lacks
+    # example.com/b's lines, and no workspace module provides it.
+    code, doc = run_json(capsys, "a/go.mod")
+    assert code == 1
+    assert "sum-missing" in {f["code"] for f in doc["findings"]}  # type: ignore[union-attr]
+    assert main(["check", "a/go.sum"]) == 2  # a go.sum is not a PATH without --dirs
+    capsys.readouterr()
+
+
 def test_several_paths_each_checked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(tmp_path / "x", {"go.mod": "module example.com/x\nrequire\n"})
     write(tmp_path / "y", {"go.mod": "module example.com/y\nfrobnicate\n"})

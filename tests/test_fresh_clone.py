@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from packaging_support import copy_checkout
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,26 +29,9 @@ CORPUS_TESTS = [
 ]
 
 
-def _checkout_files() -> list[str]:
-    r = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-    )
-    if r.returncode != 0:
-        pytest.skip(f"{REPO} is not a git checkout: {r.stderr.strip()}")
-    return [name for name in r.stdout.split("\0") if name]
-
-
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dest = tmp_path_factory.mktemp("fresh") / "gomod-doctor"
-    for name in _checkout_files():
-        src = REPO / name
-        if src.is_file():  # a tracked file deleted in the work tree is not copied
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
+    dest = copy_checkout(tmp_path_factory.mktemp("fresh") / "gomod-doctor")
     assert not (dest.parent / "shared").exists()
     assert not (dest / ".venv").exists()
     return dest

@@ -24,4 +24,10 @@ Layout (syntax and meaning kept apart, as golang.org/x/mod does):
 - ``demo``       the built-in example behind ``make demo``
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    # One source: pyproject.toml's version, as installed (pip install, -e included).
+    __version__ = _metadata.version("gomod-doctor")
+except _metadata.PackageNotFoundError:  # the source tree on sys.path, never installed
+    __version__ = "0+unknown"

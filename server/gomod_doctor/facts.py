@@ -73,6 +73,9 @@ class Facts:
     #: the fetched go.mod files the module graph read where the cache stops (from an
     #: earlier network gather: :attr:`NetworkFacts.graph_mods`)
     graph_mods: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _sum_lines: dict[tuple[str, str, bool], tuple[tuple[FileText, SumEntry], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def sum_files(self) -> list[tuple[FileText, SumFile]]:
         """Every go.sum the go command consults, in its order (go.work.sum last)."""
@@ -86,13 +89,18 @@ class Facts:
 
     def sum_lines(self, path: str, version: str, gomod: bool) -> list[tuple[FileText, SumEntry]]:
         """The go.sum lines for one hash, across every go.sum consulted, first first.
-        Only ``h1:`` lines count: go has no other algorithm (modfetch ``HaveSum``)."""
-        out: list[tuple[FileText, SumEntry]] = []
-        for file, parsed in self.sum_files():
-            for e in parsed.lookup(path, version, gomod):
-                if not e.ignored and e.hash.startswith("h1:"):
-                    out.append((file, e))
-        return out
+        Only ``h1:`` lines count: go has no other algorithm (modfetch ``HaveSum``).
+        (Memoized: several checks ask about every module; the snapshot is fixed.)"""
+        key = (path, version, gomod)
+        hit = self._sum_lines.get(key)
+        if hit is None:
+            hit = self._sum_lines[key] = tuple(
+                (file, e)
+                for file, parsed in self.sum_files()
+                for e in parsed.lookup(path, version, gomod)
+                if not e.ignored and e.hash.startswith("h1:")
+            )
+        return list(hit)
 
     def package_of(self, file: Path) -> str | None:
         """The import path of the workspace package that ``file`` belongs to."""

@@ -51,6 +51,7 @@ import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from gomod_doctor.goenv.env import GoEnv, _clean_posix
 from gomod_doctor.module.escape import escape_path, escape_version
@@ -127,6 +128,7 @@ def strip_experiment(version: str) -> str:
     return version
 
 
+@lru_cache(maxsize=8192)  # the same keys on every pass
 def module_root(gomodcache: str, path: str, version: str) -> str:
     """The module directory as go names it in the key: ``filepath.Clean`` of
     ``GOMODCACHE/<escaped path>@<escaped version>`` with GOMODCACHE as go spells it.

@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
+        "--dirs",
+        action="store_true",
+        help="each PATH that is a file (go.mod, go.sum, go.work) stands for its directory: "
+        "the workspace the go command uses there (as pre-commit passes files)",
+    )
+    c.add_argument(
         "--severity",
         action="append",
         default=[],
@@ -190,6 +196,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     gowork = genv.gowork_setting or genv.GOWORK
     goroot = genv.GOROOT or None
     paths = args.paths or ["."]
+    if args.dirs:
+        paths = [p if os.path.isdir(p) else os.path.dirname(p) or "." for p in paths]
     locations = [locate(Path(p), gowork=gowork, goroot=goroot) for p in paths]
     bar = ProgressBar(sys.stderr) if args.verify == "full" and sys.stderr.isatty() else None
     try:

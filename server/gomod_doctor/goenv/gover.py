@@ -7,11 +7,13 @@ prefix is accepted (``go1.21.3``).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _VERSION = re.compile(r"^(?:go)?(\d+)(?:\.(\d+))?(?:\.(\d+)|(rc|beta|alpha)(\d+))?$")
 _KIND_RANK = {"": 0, "alpha": 1, "beta": 2, "rc": 3, "release": 4}
 
 
+@lru_cache(maxsize=4096)  # asked for the same few versions on every pass
 def parse(v: str) -> tuple[int, int, int, int, int] | None:
     """A sortable key for ``v``, or None when it is not a Go version."""
     m = _VERSION.match(v.strip())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from gomod_doctor.gostrings import fields, trim_space
@@ -516,6 +517,19 @@ def add_go_like(f: Any, verb: str, args: list[str], line: Line, *, strict: bool 
         raise RuleError(f"unknown directive: {verb}")
 
 
+@lru_cache(maxsize=16384)  # a large go.mod is parsed again on every edit
+def _module_version(verb: str, path_tok: str, version_tok: str) -> tuple[str, str]:
+    """The module path and canonical version of a ``require``/``exclude`` line's two
+    tokens; raises :class:`RuleError` as go words it."""
+    try:
+        s = parse_string(path_tok)
+    except RuleError as e:
+        raise RuleError(f"invalid quoted string: {e.text}") from None
+    v = _parse_version(verb, s, version_tok)
+    _check_path_major(verb, s, v, _module_path_major(s))
+    return s, v
+
+
 def _add(
     f: ModFile, block: LineBlock | None, line: Line, verb: str, args: list[str], strict: bool
 ) -> None:
@@ -536,13 +550,7 @@ def _add(
     elif verb in ("require", "exclude"):
         if len(args) != 2:
             raise RuleError(f"usage: {verb} module/path v1.2.3")
-        try:
-            s = parse_string(args[0])
-        except RuleError as e:
-            raise RuleError(f"invalid quoted string: {e.text}") from None
-        v = _parse_version(verb, s, args[1])
-        path_major = _module_path_major(s)
-        _check_path_major(verb, s, v, path_major)
+        s, v = _module_version(verb, args[0], args[1])
         if verb == "require":
             f.require.append(Require(ModuleVersion(s, v), is_indirect(line), line))
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import weakref
 from dataclasses import dataclass, field
 
 from gomod_doctor.gostrings import GO_SPACE
@@ -132,7 +133,19 @@ class Line:
     end: Position
     in_block: bool = False
     comments: Comments = field(default_factory=Comments)
-    block: LineBlock | None = field(default=None, repr=False)
+    # The enclosing block, held weakly: a strong reference back would make every
+    # parsed block a reference cycle, left for the (slow, full) garbage collection
+    # instead of being freed as soon as the tree is dropped.
+    _block: weakref.ref[LineBlock] | None = field(default=None, repr=False)
+
+    @property
+    def block(self) -> LineBlock | None:
+        """The block this line is in (while its tree is alive), or None."""
+        return self._block() if self._block is not None else None
+
+    @block.setter
+    def block(self, value: LineBlock | None) -> None:
+        self._block = weakref.ref(value) if value is not None else None
 
     @property
     def token(self) -> list[str]:

@@ -142,14 +142,19 @@ class BuildNeeds:
                 out[need.path] = BuildModule(need.version, need.replace.target_dir, local=True)
                 continue
             fetch = need.fetch
-            d: Path | None = None
-            if fetch is not None and gomodcache:
-                try:
-                    d = Path(extracted_dir(gomodcache, *fetch))
-                except ValueError:  # an invalid path or version: the parse check says so
-                    d = None
+            d = _extracted(gomodcache, *fetch) if fetch is not None and gomodcache else None
             out[need.path] = BuildModule(need.version, d)
         return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _extracted(gomodcache: str, path: str, version: str) -> Path | None:
+    """The extracted dir of ``path@version`` in ``gomodcache``, None for an invalid path
+    or version (the parse check says so). (Memoized: asked again on every edit.)"""
+    try:
+        return Path(extracted_dir(gomodcache, path, version))
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=8192)
