@@ -363,9 +363,11 @@ CATALOG: dict[str, CodeInfo] = {
             "A go.sum line or the module cache differs from the verified checksum database "
             "record, on the `require` and the go.sum line. Triage: go.sum is wrong, the "
             "cache is wrong, both are, or go.sum and the cache agree against the database "
-            "(go's SECURITY ERROR, in its words).",
+            "(go's SECURITY ERROR, in its words). Online, also the go.mod the GOPROXY serves "
+            "for a module neither has (fetched for the module graph), against the database "
+            "(go's SECURITY ERROR when it loads the graph).",
             "Replace the go.sum line with the database's value (go.sum wrong); `redownload` "
-            "(cache wrong); compare the proxies' copies (both agree).",
+            "(cache wrong); compare the proxies' copies (both agree, or the download differs).",
         ),
         CodeInfo(
             "sumdb-untrusted",

@@ -364,6 +364,7 @@ def _graph_result(task: asyncio.Future[None], f: ModFetcher, nf: NetworkFacts) -
     gather fetched and this one did not get to verify again."""
     nf.graph_mods = dict(f.mods)
     nf.gomod_mismatches = dict(f.mismatches)
+    nf.gomod_sumdb_mismatches = dict(f.sumdb_mismatches)
     nf.latest = dict(f.latest)
     if task.done() and not task.cancelled() and task.exception() is None:
         return
