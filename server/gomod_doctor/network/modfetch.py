@@ -224,7 +224,14 @@ class ModFetcher:
                     continue
                 if rec.mod_hash != hash_gomod(data):
                     self.failed[key] = "differs from the checksum database"
-                    self.sumdb_mismatches[key] = hash_gomod(data)
+                    stored = self._stored(key)
+                    if stored is not None and self.source.get(key) == stored:
+                        # a kept copy go.sum once vouched for: not kept any longer (the
+                        # next gather downloads it again)
+                        with contextlib.suppress(OSError):
+                            os.unlink(stored)
+                    else:
+                        self.sumdb_mismatches[key] = hash_gomod(data)
                     continue
             self.mods[key] = data
             if self.source.get(key) != self._stored(key):
