@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -39,7 +38,7 @@ from gomod_doctor.network.http import HttpPool
 from gomod_doctor.network.model import SumdbFacts, SumdbRecord
 from gomod_doctor.network.private import never_to_proxy, never_to_sumdb
 from gomod_doctor.network.proxy import Asker, NetworkCache
-from gomod_doctor.userdirs import cache_dir
+from gomod_doctor.userdirs import cache_dir, write_atomic
 from gomod_doctor.workspace.gomods import with_fetched
 from gomod_doctor.workspace.latest import Latest, latest_version, parse_latest, replacement
 from gomod_doctor.workspace.modgraph import ModuleGraph, reload
@@ -115,19 +114,9 @@ class ModFetcher:
         path = self._stored(key)
         if path is None:
             return
-        try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            pass  # a cache that cannot be written costs a request next time, nothing more
+        # a cache that cannot be written costs a request next time, nothing more
+        with contextlib.suppress(OSError):
+            write_atomic(path, data)
 
     def _gosum_verdict(self, key: Key, data: bytes) -> tuple[str, str]:
         """("ok"|"mismatch"|"none", the downloaded hash): go.sum's word on ``data``."""

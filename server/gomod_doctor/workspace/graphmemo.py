@@ -29,16 +29,14 @@ corrupt file is a miss, and a failure to write is ignored.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from gomod_doctor.userdirs import cache_dir
+from gomod_doctor.userdirs import cache_dir, write_atomic
 from gomod_doctor.workspace.imports import ImportSite, TransitiveImports
 
 __all__ = ["FORMAT", "GraphStore"]
@@ -157,15 +155,6 @@ class GraphStore:
             return  # racily clean: not trusted later
         try:
             blob = marshal.dumps((FORMAT, key, paths, idents, _encode(graph)), 4)
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".graph-", dir=self.directory)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(blob)
-                os.replace(tmp, self._file(workspace))
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomic(self._file(workspace), blob, mode=0o700)
         except (OSError, ValueError) as e:
             self.error = f"import graph memo {self.directory}: {e}"

@@ -40,7 +40,6 @@ import dataclasses
 import http
 import os
 import socket
-import tempfile
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.match import match_prefix_patterns
 from gomod_doctor.network.sumdb import note as notes
 from gomod_doctor.network.sumdb import tlog
+from gomod_doctor.userdirs import write_atomic
 
 __all__ = [
     "KNOWN_GOSUMDB",
@@ -666,19 +666,8 @@ class _Store:
         p = self._path(file)
         if p is None:
             return
-        try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, p)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            write_atomic(str(p), data)
 
     def remove(self, file: str) -> None:
         p = self._path(file)
