@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -457,3 +458,55 @@ def test_watch_table_options_apply_and_the_command_line_wins(
     assert not any("[sum-conflict]" in x for x in s.err)
     assert any("check: off" in x for x in s.err)
     assert s.answer("v1")[0] != pid
+
+
+ALPHA_MAIN_GO = MAIN_GO.replace('"example.com/lib"', '"example.com/alpha"').replace(
+    'fmt.Fprintf(w, "%s %d %d\\n", lib.Text(),', 'fmt.Fprintf(w, "a%d %d %d\\n", alpha.A(),'
+)
+
+
+def test_a_dependency_edited_in_the_module_cache_keeps_the_old_server(
+    tmp_path: Path, go_base: Path, make_cache: Callable[..., Any]
+) -> None:
+    """The quick check cannot see an edit inside the module cache: the runner,
+    which sees the change, verifies that module in full. go would build the edited
+    copy without a word; the runner says cache-modified and keeps the old process,
+    until the files are go's again."""
+    from goproxy import ModuleSpec
+
+    alpha = ModuleSpec(
+        "example.com/alpha", "v1.0.0", {"alpha.go": b"package alpha\n\nfunc A() int { return 1 }\n"}
+    )
+    cache = make_cache([alpha])
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\nrequire example.com/alpha v1.0.0\n"
+    )
+    (app / "go.sum").write_text(cache.go_sum.read_text())
+    (app / "main.go").write_text(ALPHA_MAIN_GO)
+    env = {**isolated_env(go_base), "GOMODCACHE": str(cache.gomodcache), "GOPROXY": "off"}
+    s = Session(app, env)
+    try:
+        pid, _ = s.answer("a1")
+        s.wait_for("the watches", lambda: s.watching() > 0)
+        source = cache.gomodcache / "example.com" / "alpha@v1.0.0" / "alpha.go"
+        original = source.read_bytes()
+        source.parent.chmod(0o755)
+        source.chmod(0o644)
+        source.write_bytes(original.replace(b"return 1", b"return 2"))
+        # go builds the edited copy and says nothing
+        built = run_go(["build", "-o", os.devnull, "."], app, env)
+        assert built.returncode == 0, built.stderr
+        s.wait_for(
+            "the cache-modified finding", lambda: any("[cache-modified]" in x for x in s.err)
+        )
+        s.wait_for("the verdict", lambda: any("old process kept" in x for x in s.err))
+        assert s.answer("a1")[0] == pid
+        assert s.restarts() == 0
+        # the files are go's again: the next change restarts
+        source.write_bytes(original)
+        s.wait_for("a restart", lambda: s.restarts() == 1)
+        assert s.answer("a1")[0] != pid
+    finally:
+        s.stop()

@@ -45,6 +45,7 @@ from gomod_doctor.workspace import watchset
 from gomod_doctor.workspace.discover import WorkspaceError, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import ModuleImports, scan_module_imports
+from gomod_doctor.workspace.watchset import Key
 
 __all__ = ["DEBOUNCE", "KILL_TIMEOUT", "Options", "Runner"]
 
@@ -108,6 +109,8 @@ class Runner:
         self._states = engine.StateMemo()
         self._analysis: _Analysis | None = None
         self._pending: set[tuple[ChangeClass, FileChange]] = set()
+        #: module versions whose module-cache files changed while watching
+        self._suspects: set[Key] = set()
         self._cycle: asyncio.Task[None] | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._expected_exit: set[int] = set()
@@ -126,9 +129,19 @@ class Runner:
     # ---------------------------------------------------------------- analysis
 
     def _analyse(
-        self, prev: watchset.Targets | None, clear_graph: bool, clear_states: bool
+        self,
+        prev: watchset.Targets | None,
+        clear_graph: bool,
+        clear_states: bool,
+        suspects: frozenset[Key] = frozenset(),
     ) -> _Analysis:
         """Read the workspace; its error findings (when checking); the targets.
+
+        ``suspects``: module versions whose files in the module cache changed while
+        watching (go never changes them: an edit, or a download that replaced
+        them). The quick check cannot see an edit; these are verified in full
+        (their hashes against go.sum and the cache's own), so that a dependency
+        edited in the cache keeps the old process, as a broken go.sum does.
 
         The memos are kept across cycles like the language server's, and cleared as
         the changes say: the cache states and the module graph when a go.mod, go.sum,
@@ -164,6 +177,14 @@ class Runner:
             except ConfigError as e:
                 config = Config()
                 self._status(str(e))
+            wanted = engine.wanted_versions(facts.needs)
+            verify = sorted(k for k in suspects if k in wanted)
+            if verify and facts.env.GOMODCACHE:
+                from gomod_doctor.cache import verify as cache_verify  # (heavy: lazily)
+
+                full = cache_verify.verify(facts.env.GOMODCACHE, [(*k, True) for k in verify])
+                facts.full = dict(full.modules)
+                facts.verify_level = "full"
             result = engine.run(facts, config)
             errors = [f for f in result.findings if f.severity == Severity.ERROR]
         wanted = engine.wanted_versions(facts.needs)
@@ -202,7 +223,11 @@ class Runner:
         self._analysing_gen = self._gen
         task = asyncio.ensure_future(
             asyncio.to_thread(
-                self._analyse, prev.targets if prev else None, clear_graph, clear_states
+                self._analyse,
+                prev.targets if prev else None,
+                clear_graph,
+                clear_states,
+                frozenset(self._suspects),
             )
         )
         self._analysing = task
@@ -255,6 +280,8 @@ class Runner:
         a = self._analysis
         ws = a.workspace_dirs if a is not None else frozenset()
         for c, (_k, p) in classes:
+            if c == "cache" and a is not None:
+                self._suspects |= a.targets.cache_keys(p) or set()
             if c != "source":
                 self._clear_graph = self._clear_states = True
             elif not any(d in p.parents for d in ws):
