@@ -8,9 +8,10 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from gomod_doctor import __version__, engine
+import gomod_doctor
+from gomod_doctor import engine
 from gomod_doctor.cache.results import Progress
 from gomod_doctor.cli import cache_cmds, network_cmds, watch_cmd
 from gomod_doctor.cli.output import ProgressBar, render_json, render_text
@@ -41,12 +42,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
+        print(f"gomod-doctor {gomod_doctor.__version__}")  # on stdout, as argparse's own
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="gomod-doctor",
         description="Find and fix Go module problems: go.mod, go.sum, go.work, the module cache.",
     )
-    p.add_argument("--version", action="version", version=f"gomod-doctor {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="report problems of one or more workspaces")
