@@ -21,7 +21,7 @@ from bench.corpus import MB, SIZES, ensure, go_version
 from bench.harness import REGISTRY, Context, busy, load_average, machine, measure, table
 
 #: Modules whose import registers measurements (later ones add their own here).
-MEASUREMENT_MODULES = ("bench.measures", "bench.lsp_measures")
+MEASUREMENT_MODULES = ("bench.measures", "bench.lsp_measures", "bench.watch_measures")
 BASELINE = "go-verify"
 
 

@@ -7,16 +7,22 @@
 #   .e2e/code-server   code-server from npm, native modules built against that Node
 #   tests/vscode_e2e/node_modules   playwright-core (pinned by its package-lock.json)
 #   .e2e/gomod-doctor.vsix          the extension, built from vscode-extension/ in a copy
-#                                   (.e2e/vsix-build), rebuilt when its sources change
+#                                   (.e2e/vsix-build), with the server's wheel built from
+#                                   this checkout; rebuilt when either's sources change
+#   .e2e/wheelhouse                 the server's dependencies as wheels, for the Python the
+#                                   install scenario finds on PATH (.e2e/python-bin/python3):
+#                                   its pip installs from there (--no-index --find-links)
 #
 # Every step is skipped when already done, so a second run takes a second or two.
 # Everything lands in .e2e/ (it ignores itself for git) except the apt packages.
-# Needs root for apt-get only when a package is missing. Nothing but npm's registry
-# and Debian's archive is reached; no browser is downloaded (Debian's chromium is
-# driven by playwright-core).
+# Needs root for apt-get only when a package is missing. Nothing but npm's registry,
+# PyPI (the wheel's build backend, the dependencies' wheels) and Debian's archive is
+# reached; no browser is downloaded (Debian's chromium is driven by playwright-core).
 #
 #   scripts/setup_vscode_e2e.sh            install what is missing
 #   GOMOD_DOCTOR_E2E_DIR=/elsewhere ...    another cache folder than .e2e/
+#   GOMOD_DOCTOR_E2E_PYTHON=python3.12 ... the Python (3.10+) that builds the wheel and
+#                                          that the extension installs the server with
 #
 # It writes .e2e/setup.json (the paths and versions) for the test to read.
 set -euo pipefail
@@ -34,6 +40,8 @@ NODE_DIR=$E2E/node
 CS_DIR=$E2E/code-server
 VSIX_BUILD=$E2E/vsix-build
 VSIX=$E2E/gomod-doctor.vsix
+WHEELHOUSE=$E2E/wheelhouse
+PYTHON_BIN=$E2E/python-bin
 
 START=$(date +%s)
 say() { echo "setup_vscode_e2e: $*"; }
@@ -73,7 +81,7 @@ logged() {
 
 # Hash of the files under a folder (names and contents), skipping build outputs.
 tree_hash() {
-	(cd "$1" && find . \( -name node_modules -o -name dist -o -name out -o -name .vscode-test \) -prune \
+	(cd "$1" && find . \( -name node_modules -o -name dist -o -name out -o -name bundled -o -name .vscode-test \) -prune \
 		-o -type f ! -name '*.vsix' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
 }
 
@@ -148,9 +156,25 @@ else
 	echo "$want" >"$DRIVER_STAMP"
 fi
 
+# --------------------------------------------------------------------------- Python
+# The base interpreter (not a venv's): the extension makes its own venv from it.
+PY=${GOMOD_DOCTOR_E2E_PYTHON:-python3}
+command -v "$PY" >/dev/null || die "no $PY on PATH (Python 3.10 or newer is needed)"
+PY_BASE=$("$PY" -c 'import sys; print(getattr(sys, "_base_executable", None) or sys.executable)') ||
+	die "$PY does not run"
+PY_BASE=$(realpath "$PY_BASE")
+"$PY_BASE" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 10))' ||
+	die "$PY_BASE is not a Python 3.10+ with venv and ensurepip"
+"$PY" -m pip --version >/dev/null 2>&1 || die "$PY has no pip (it builds the wheel and the wheelhouse)"
+mkdir -p "$PYTHON_BIN"
+ln -sfn "$PY_BASE" "$PYTHON_BIN/python3"
+say "Python for the install scenario: $PY_BASE ($("$PY_BASE" --version 2>&1))"
+
 # --------------------------------------------------------------------------- the .vsix
 [ -f "$EXT_SRC/package.json" ] || die "no $EXT_SRC/package.json"
-src_hash=$(tree_hash "$EXT_SRC")
+# the extension's sources and the server's (the VSIX bundles its wheel)
+src_hash=$( (tree_hash "$EXT_SRC" && tree_hash "$ROOT/server" && sha256sum "$ROOT/pyproject.toml" "$ROOT/README.md") |
+	sha256sum | cut -c1-64)
 if [ -f "$VSIX" ] && [ "$(cat "$E2E/vsix.source-sha256" 2>/dev/null)" = "$src_hash" ]; then
 	say "gomod-doctor.vsix: up to date"
 else
@@ -158,7 +182,7 @@ else
 	mkdir -p "$VSIX_BUILD"
 	# a fresh copy of the sources; node_modules is kept unless the lock file changed
 	find "$VSIX_BUILD" -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +
-	tar -C "$EXT_SRC" --exclude=./node_modules --exclude=./dist --exclude=./out --exclude='*.vsix' -cf - . |
+	tar -C "$EXT_SRC" --exclude=./node_modules --exclude=./dist --exclude=./out --exclude=./bundled --exclude='*.vsix' -cf - . |
 		tar -C "$VSIX_BUILD" -xf -
 	lock=$(sha256sum "$VSIX_BUILD/package-lock.json" | cut -c1-64)
 	if [ "$(cat "$VSIX_BUILD/node_modules/.lock-sha256" 2>/dev/null)" != "$lock" ]; then
@@ -166,11 +190,31 @@ else
 			die "npm ci in $VSIX_BUILD failed"
 		echo "$lock" >"$VSIX_BUILD/node_modules/.lock-sha256"
 	fi
-	(cd "$VSIX_BUILD" && logged vsix-package with_node24 npm run --silent package) ||
+	(cd "$VSIX_BUILD" && GOMOD_DOCTOR_SOURCE=$ROOT GOMOD_DOCTOR_PYTHON=$PY logged vsix-package \
+		with_node24 npm run --silent package) ||
 		die "npm run package failed (vscode-extension/, built in $VSIX_BUILD)"
 	cp "$VSIX_BUILD/gomod-doctor.vsix" "$VSIX.tmp"
 	mv "$VSIX.tmp" "$VSIX"
 	echo "$src_hash" >"$E2E/vsix.source-sha256"
+fi
+
+# --------------------------------------------------------------------------- the wheelhouse
+# The bundled wheel's dependencies, for PY_BASE: the install scenario's pip takes them
+# from here alone (PIP_NO_INDEX, PIP_FIND_LINKS), never from the public index.
+wheel=$(find "$VSIX_BUILD/bundled" -name 'gomod_doctor-*.whl' | head -n 1)
+[ -n "$wheel" ] || die "no gomod_doctor wheel in $VSIX_BUILD/bundled"
+wh_want=$( (sha256sum "$ROOT/pyproject.toml" && "$PY_BASE" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-64)
+if [ "$(cat "$WHEELHOUSE/.stamp" 2>/dev/null)" = "$wh_want" ]; then
+	say "wheelhouse: up to date"
+else
+	say "filling the wheelhouse (the server's dependencies as wheels) in $WHEELHOUSE"
+	rm -rf "$WHEELHOUSE"
+	mkdir -p "$WHEELHOUSE"
+	logged wheelhouse "$PY" -m pip wheel --disable-pip-version-check --wheel-dir "$WHEELHOUSE" "$wheel" ||
+		die "pip wheel of the server's dependencies failed"
+	# only the dependencies: the server itself must come from the VSIX
+	rm -f "$WHEELHOUSE"/gomod_doctor-*.whl
+	echo "$wh_want" >"$WHEELHOUSE/.stamp"
 fi
 
 cat >"$E2E/setup.json" <<EOF
@@ -182,6 +226,10 @@ cat >"$E2E/setup.json" <<EOF
   "chromium": "/usr/bin/chromium",
   "vsix": "$VSIX",
   "vsixSourceSha256": "$src_hash",
+  "vsixBuild": "$VSIX_BUILD",
+  "python": "$PY_BASE",
+  "pythonBin": "$PYTHON_BIN",
+  "wheelhouse": "$WHEELHOUSE",
   "driverDir": "$DRIVER_DIR"
 }
 EOF

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from gomod_doctor.fswatch.watcher import FileChange, FileWatcher, Root, WatchSummary, is_ignored
 from gomod_doctor.lsp import convert
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.lsp.watch import FileChange, FileWatcher, Root, WatchSummary, is_ignored
 from goproxy import make_writable_and_remove
 from lsp_support import (
     NEOVIM,

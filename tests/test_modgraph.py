@@ -230,6 +230,33 @@ def test_missing_go_mod_stops_the_graph_and_says_where() -> None:
     assert g.errors == []
 
 
+def test_fetched_go_mod_files_take_the_graph_past_the_cache() -> None:
+    """What the network part fetched (as data) is read where the cache has nothing;
+    the graph loaded again over it keeps the reader of the files on disk."""
+    main = modgraph.MainModule(
+        "example.com/m", Path("/m"), "1.16", (ModuleVersion("example.com/x", "v1.0.0"),)
+    )
+
+    def read(m: ModuleVersion) -> modgraph.ReadResult:
+        return Missing("not in the cache")
+
+    g = modgraph.load([main], read)
+    fetched = {
+        ("example.com/x", "v1.0.0"): gomod("example.com/x", "1.16", "example.com/y v1.2.0"),
+    }
+    g2 = modgraph.reload(g, gomods.with_fetched(read, fetched))
+    assert g2.read is read
+    assert list(g2.missing) == [ModuleVersion("example.com/y", "v1.2.0")]
+    assert g2.build_list()[1:] == [
+        ModuleVersion("example.com/x", "v1.0.0"),
+        ModuleVersion("example.com/y", "v1.2.0"),
+    ]
+    # a fetched go.mod that declares another path is go's error, as from the cache
+    bad = {("example.com/x", "v1.0.0"): gomod("example.com/other", "1.16")}
+    g3 = modgraph.reload(g, gomods.with_fetched(read, bad))
+    assert [e.kind for e in g3.errors] == ["path-mismatch"]
+
+
 def test_path_mismatch_in_gos_words() -> None:
     main = modgraph.MainModule(
         "example.com/m",

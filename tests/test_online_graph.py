@@ -291,3 +291,50 @@ def test_the_fetched_gomod_files_are_kept_and_reused(tmp_path: Path) -> None:
             "proxy-not-found"
         ]
         assert os.path.isfile(kept / "example.com" / "a" / "@v" / "v1.0.0.mod")
+
+
+def test_without_go_sum_lines_the_checksum_database_vouches_or_the_graph_stops(
+    tmp_path: Path,
+) -> None:
+    """go.sum has no lines (``-mod=mod``: go would add them). The checksum database
+    knows a and b but records another go.mod for c than the proxy serves: a and b are
+    used, c is not (go's SECURITY ERROR), and the graph stops at c as go's load does."""
+    ws = tmp_path / "w"
+    write_ws(ws, [], [A])
+    (ws / "go.sum").write_text("")
+    c_other = spec("example.com/c", "v1.1.0", "\texample.com/x v1.0.0\n")
+    with GoProxy(CHAIN) as proxy, SumDBServer() as db:
+        db.add_module(A)
+        db.add_module(B)
+        db.add_record(C.path, C.version, module_hashes(C)[0], module_hashes(c_other)[1])
+        env = isolated_env(
+            tmp_path / "env",
+            GOPROXY=proxy.url,
+            GOSUMDB=db.gosumdb,
+            GONOSUMDB="corp.example",
+            GONOPROXY="corp.example",
+            GOFLAGS="-mod=mod",
+        )
+        facts, result = gather_online(ws, env)
+        graph = facts.needs.graph
+        assert graph is not None
+        assert sorted(str(m) for m in graph.missing) == [
+            "corp.example/p@v1.0.0",
+            "example.com/c@v1.1.0",
+        ]
+        # go's SECURITY ERROR, on the require line c comes through
+        (f,) = [f for f in result.findings if f.code == "sumdb-mismatch"]
+        assert (f.module, f.data["triage"], f.range.start.line) == ("example.com/c", "download", 6)
+        assert f.data["sumdbHash"] == module_hashes(c_other)[1]
+        assert facts.network is not None
+        assert set(facts.network.graph_mods) == {(A.path, A.version), (B.path, B.version)}
+        kept = Path(env["XDG_CACHE_HOME"]) / "gomod-doctor" / "mod"
+        assert not (kept / "example.com" / "c").exists()
+        assert not any(r.startswith("/corp.example/") for r in proxy.requests)
+
+        res = run_go(["list", "-m", "all"], ws, {**env, "GONOPROXY": "", "GOPRIVATE": ""})
+        assert res.returncode != 0
+        go_error = res.stderr.strip().removeprefix("go: ")
+        assert go_error.startswith("example.com/a@v1.0.0 requires\n")
+        assert "example.com/c@v1.1.0: verifying go.mod: checksum mismatch" in go_error
+        assert f.message.startswith(go_error), (f.message, go_error)

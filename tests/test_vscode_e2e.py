@@ -25,6 +25,8 @@ Screenshots and logs of each scenario are kept in ``.e2e/artifacts/<scenario>/``
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import os
 import re
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +53,7 @@ from goproxy import (
     make_writable_and_remove,
     sample_modules,
 )
-from gotool import isolated_env, run_go
+from gotool import GOROOT, isolated_env, run_go
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_SCRIPT = ROOT / "scripts" / "setup_vscode_e2e.sh"
@@ -98,6 +101,9 @@ class Setup:
     code_server: Path  # code-server's out/node/entry.js
     chromium: Path
     vsix: Path
+    vsix_build: Path  # the copy of vscode-extension/ the .vsix was packaged in
+    python_bin: Path  # holds only python3: the Python the install scenario finds on PATH
+    wheelhouse: Path  # the server's dependencies as wheels, for that Python
 
 
 def _tail(text: str, lines: int = 60) -> str:
@@ -131,8 +137,17 @@ def e2e_setup() -> Setup:
         code_server=Path(info["codeServerEntry"]),
         chromium=Path(info["chromium"]),
         vsix=Path(info["vsix"]),
+        vsix_build=Path(info["vsixBuild"]),
+        python_bin=Path(info["pythonBin"]),
+        wheelhouse=Path(info["wheelhouse"]),
     )
-    for p in (setup.node, setup.code_server, setup.chromium, setup.vsix):
+    for p in (
+        setup.node,
+        setup.code_server,
+        setup.chromium,
+        setup.vsix,
+        setup.python_bin / "python3",
+    ):
         assert p.exists(), f"{p} is missing after {SETUP_SCRIPT}:\n{r.stdout}"
     return setup
 
@@ -285,6 +300,8 @@ def code_server(
     go_env: dict[str, str],
     settings: dict[str, Any],
     trust: bool = False,
+    server_path: bool = True,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Editor]:
     """code-server on 127.0.0.1 (an ephemeral port) in a session of its own.
 
@@ -292,6 +309,9 @@ def code_server(
     ``gomodDoctor.server.path`` goes into the machine settings, where a remote
     window (code-server's) reads machine-scoped settings. ``trust``: workspace
     trust on (the folder opens in Restricted Mode), else --disable-workspace-trust.
+    ``server_path=False``: no such setting (and ``go_env`` unused): the extension
+    looks for a server itself. ``env``: added to code-server's environment (the
+    extension host's, and so the language server's and pip's).
     """
     user_data = base / "user-data"
     (user_data / "User").mkdir(parents=True)
@@ -322,10 +342,9 @@ def code_server(
         **settings,
     }
     (user_data / "User" / "settings.json").write_text(json.dumps(user, indent=2))
-    (user_data / "Machine" / "settings.json").write_text(
-        json.dumps({"gomodDoctor.server.path": str(wrapper)}, indent=2)
-    )
-    env = _code_server_env(base / "cs-home", setup)
+    machine = {"gomodDoctor.server.path": str(wrapper)} if server_path else {}
+    (user_data / "Machine" / "settings.json").write_text(json.dumps(machine, indent=2))
+    cs_env = {**_code_server_env(base / "cs-home", setup), **(env or {})}
     log = base / "code-server.log"
     cmd = [
         str(setup.node),
@@ -349,7 +368,7 @@ def code_server(
     with log.open("wb") as out:
         proc = subprocess.Popen(
             cmd,
-            env=env,
+            env=cs_env,
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -401,6 +420,7 @@ def drive(
     editor: Editor,
     artifacts: Artifacts,
     scenario: str,
+    timeout: float = DRIVER_TIMEOUT,
     **params: Any,
 ) -> dict[str, Any]:
     """Runs one scenario of driver.mjs against ``editor``; its result JSON.
@@ -412,7 +432,7 @@ def drive(
         "url": editor.url,
         "chromium": str(setup.chromium),
         "artifacts": str(artifacts.dir),
-        "timeoutMs": int((DRIVER_TIMEOUT - 10) * 1000),
+        "timeoutMs": int((timeout - 10) * 1000),
         **params,
     }
     cfg_path = artifacts.dir / "config.json"
@@ -437,7 +457,7 @@ def drive(
             start_new_session=True,  # chromium too: killed with the group
         )
         try:
-            code: int | None = proc.wait(timeout=DRIVER_TIMEOUT)
+            code: int | None = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             code = None
         finally:
@@ -683,3 +703,206 @@ def test_untrusted_workspace_diagnoses_but_offers_no_redownload(
     code, out = ws.go("mod", "verify")
     assert code == 1 and "dir has been modified" in out, out
     assert (ws.alpha_dir() / "extra.go").exists()
+
+
+# --------------------------------------------------------------------------- the bundled server
+
+EXTENSION_ID = "gomod-doctor.gomod-doctor"
+INSTALL_TIMEOUT = 360.0  # the driver: venv + pip install from the wheelhouse (~25 s) + the check
+OFFER = "Install the gomod-doctor server"
+
+
+def _vsix_wheel(vsix: Path) -> tuple[str, bytes]:
+    """The server's wheel inside the .vsix: its name and bytes."""
+    with zipfile.ZipFile(vsix) as z:
+        (name,) = [n for n in z.namelist() if re.fullmatch(r"extension/bundled/[^/]+\.whl", n)]
+        return name.rsplit("/", 1)[1], z.read(name)
+
+
+def test_install_the_bundled_server_when_none_is_found(
+    e2e_setup: Setup,
+    extensions_dir: Path,
+    modified_ws: Ws,
+    artifacts: Artifacts,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """No gomod-doctor anywhere (no setting, no Python extension, none on PATH): the
+    extension offers to install the server its VSIX bundles; "Install" makes a venv
+    in its global storage with the python3 on PATH, pip-installs the bundled wheel
+    (the dependencies from a local wheelhouse, through the pip configuration in the
+    environment: PIP_NO_INDEX, PIP_FIND_LINKS), starts it, and the cache-modified
+    diagnostic appears."""
+    ws = modified_ws
+    short_tmp = Path(tempfile.mkdtemp(prefix="gmd-tmp-", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(short_tmp, ignore_errors=True))
+    path_dirs = [
+        e2e_setup.node.parent,
+        e2e_setup.python_bin,
+        GOROOT / "bin",
+        Path("/usr/bin"),
+        Path("/bin"),
+    ]
+    for d in path_dirs:
+        assert not (d / "gomod-doctor").exists(), (
+            f"{d} has a gomod-doctor: the test needs none on PATH"
+        )
+    env = {
+        # the go environment of the workspace's module cache (what the wrapper passes in
+        # the other scenarios), here in the environment the server inherits
+        **{k: v for k, v in ws.fx.env.items() if k.startswith(("GO", "CGO_"))},
+        "PATH": os.pathsep.join(map(str, path_dirs)),
+        "GOMOD_DOCTOR_LOG": os.environ.get("GOMOD_DOCTOR_LOG", "WARNING"),
+        # the user's pip configuration: the wheelhouse, never an index
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(e2e_setup.wheelhouse),
+        "PIP_CONFIG_FILE": os.devnull,
+        # code-server would take PATH from a login shell (Debian's /etc/profile resets
+        # it); as when VS Code is started from a terminal, the environment is kept
+        "VSCODE_CLI": "1",
+        # short: the server's worker processes put AF_UNIX sockets in it (108 bytes)
+        "TMPDIR": str(short_tmp),
+    }
+    wheel_name, wheel_bytes = _vsix_wheel(e2e_setup.vsix)
+    version = json.loads((ROOT / "vscode-extension" / "package.json").read_text())["version"]
+    assert wheel_name == f"gomod_doctor-{version}-py3-none-any.whl"
+    with code_server(
+        e2e_setup,
+        extensions_dir,
+        tmp_path / "vscode",
+        go_env=ws.fx.env,
+        settings={"gomodDoctor.diagnostics.severity": {"insecure-setting": "off"}},
+        server_path=False,
+        env=env,
+    ) as editor:
+        result = drive(
+            e2e_setup,
+            editor,
+            artifacts,
+            "install",
+            timeout=INSTALL_TIMEOUT,
+            folder=str(ws.dir),
+            file="go.mod",
+            line="example.com/alpha v1.0.0",
+            problem="cache-modified",
+            offer=OFFER,
+            install="Install",
+            progress="installing the language server",
+            installWaitMs=int((INSTALL_TIMEOUT - 60) * 1000),
+        )
+        logs = editor.extension_logs()
+    assert OFFER in result["offer"], result["offer"]
+    (problem,) = result["problems"]
+    assert "example.com/alpha v1.0.0: dir has been modified" in problem, problem
+    assert "[Ln 7, Col 2]" in problem, problem
+    # No warning or error toast besides (the versions agree: no handshake warning).
+    assert not [n for n in result["notifications"] if "gomod-doctor" in n and OFFER not in n], (
+        result
+    )
+    # The environment in the extension's global storage, from the bundled wheel, made
+    # with the python3 on PATH.
+    managed = editor.user_data / "User" / "globalStorage" / EXTENSION_ID / "server"
+    marker = json.loads((managed / "installed.json").read_text())
+    assert marker["version"] == version
+    assert marker["wheel"] == wheel_name
+    assert marker["sha256"] == hashlib.sha256(wheel_bytes).hexdigest()
+    assert Path(marker["python"]).resolve() == (e2e_setup.python_bin / "python3").resolve()
+    venv_python = managed / "venv" / "bin" / "python"
+    r = subprocess.run(
+        [
+            str(venv_python),
+            "-c",
+            "import gomod_doctor; print(gomod_doctor.__version__, gomod_doctor.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    got_version, where = r.stdout.split()
+    assert got_version == version
+    assert Path(where).is_relative_to(managed / "venv"), where  # not this checkout
+    # pip took the wheel from the extension and the dependencies from the wheelhouse
+    # (its output is in the output channel); the server started from that venv and
+    # reported its version.
+    assert f"Looking in links: {e2e_setup.wheelhouse}" in logs, logs
+    assert re.search(
+        rf"Processing .*/extensions/{EXTENSION_ID}-{re.escape(version)}/bundled/{re.escape(wheel_name)}",
+        logs,
+    ), logs
+    assert "Successfully installed" in logs and f"gomod-doctor-{version}" in logs, logs
+    assert (
+        f"{managed}/venv/bin/gomod-doctor serve (from the environment this extension installed)"
+        in logs
+    ), logs
+    assert f"server gomod-doctor {version}; extension {version}" in logs, logs
+
+
+# --------------------------------------------------------------------------- the package
+
+# What the extension needs at run time, and what the Marketplace shows: nothing else.
+VSIX_FILES = [
+    "CHANGELOG.md",
+    "LICENSE",
+    "README.md",
+    "bundled/gomod_doctor-{version}-py3-none-any.whl",
+    "dist/extension.js",
+    "images/icon.png",
+    "language/go.mod.language-configuration.json",
+    "package.json",
+]
+MAX_VSIX_BYTES = 3 * 1024 * 1024
+
+
+def _in_vsix_build(setup: Setup, *cmd: str) -> subprocess.CompletedProcess[str]:
+    """Runs ``cmd`` in the folder the .vsix was packaged in (its node_modules are
+    there), with Node 24 and the setup's python3 first on PATH."""
+    return subprocess.run(
+        list(cmd),
+        cwd=setup.vsix_build,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": os.pathsep.join(
+                map(str, [setup.node.parent, setup.python_bin, "/usr/bin", "/bin"])
+            ),
+            "HOME": str(setup.vsix_build),
+            "npm_config_update_notifier": "false",
+        },
+    )
+
+
+def test_vsix_holds_only_what_the_extension_needs(e2e_setup: Setup) -> None:
+    """``vsce ls`` (in the folder the .vsix was packaged in) lists exactly the files
+    the extension needs, and the .vsix holds them, in at most 3 MB."""
+    version = json.loads((ROOT / "vscode-extension" / "package.json").read_text())["version"]
+    r = _in_vsix_build(
+        e2e_setup, "node", "node_modules/@vscode/vsce/vsce", "ls", "--no-dependencies"
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    want = sorted(f.format(version=version) for f in VSIX_FILES)
+    assert sorted(r.stdout.split()) == want
+    size = e2e_setup.vsix.stat().st_size
+    assert size <= MAX_VSIX_BYTES, f"{e2e_setup.vsix}: {size} bytes"
+    with zipfile.ZipFile(e2e_setup.vsix) as z:
+        inside = sorted(
+            n.removeprefix("extension/") for n in z.namelist() if n.startswith("extension/")
+        )
+    # vsce renames these three in the package
+    renamed = {"LICENSE": "LICENSE.txt", "README.md": "readme.md", "CHANGELOG.md": "changelog.md"}
+    assert inside == sorted(renamed.get(f, f) for f in want)
+    # the wheel holds the server's package and nothing of the tests or the extension
+    _, wheel = _vsix_wheel(e2e_setup.vsix)
+    with zipfile.ZipFile(io.BytesIO(wheel)) as w:
+        tops = {n.split("/", 1)[0] for n in w.namelist()}
+    assert tops == {"gomod_doctor", f"gomod_doctor-{version}.dist-info"}, tops
+
+
+def test_extension_unit_tests(e2e_setup: Setup) -> None:
+    """The extension's own unit tests (``npm test``: TypeScript under plain Node), in
+    the packaging copy (its node_modules are there)."""
+    r = _in_vsix_build(e2e_setup, "npm", "test", "--silent")
+    assert r.returncode == 0, _tail(r.stdout, 80) + r.stderr
+    assert re.search(r"^(#|ℹ) fail 0$", r.stdout, re.M), _tail(r.stdout)
+    assert re.search(r"^(#|ℹ) pass [1-9]", r.stdout, re.M), _tail(r.stdout)

@@ -7,8 +7,8 @@ import threading
 import time
 from pathlib import Path
 
-from gomod_doctor.lsp.watch import FileChange, Root, WatchSummary
-from gomod_doctor.lsp.watchproc import WatchProcess
+from gomod_doctor.fswatch.process import WatchProcess
+from gomod_doctor.fswatch.watcher import FileChange, Root, WatchSummary
 
 
 class Sink:

@@ -24,10 +24,19 @@ Layout (syntax and meaning kept apart, as golang.org/x/mod does):
 - ``demo``       the built-in example behind ``make demo``
 """
 
-from importlib import metadata as _metadata
+__version__: str  # pyproject.toml's version, as installed (read on first use)
 
-try:
-    # One source: pyproject.toml's version, as installed (pip install, -e included).
-    __version__ = _metadata.version("gomod-doctor")
-except _metadata.PackageNotFoundError:  # the source tree on sys.path, never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> str:
+    # Read lazily: importlib.metadata costs tens of milliseconds at every start of
+    # the command, which ``check`` (pre-commit, CI) mostly never asks about.
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import metadata
+
+    try:
+        version = metadata.version("gomod-doctor")
+    except metadata.PackageNotFoundError:  # the source tree on sys.path, never installed
+        version = "0+unknown"
+    globals()["__version__"] = version
+    return version

@@ -104,8 +104,11 @@ CATALOG: dict[str, CodeInfo] = {
             "sum-mismatch",
             Severity.ERROR,
             "The cache agrees with itself, but go.sum's hash differs, for the zip or the "
-            "`/go.mod` line (go's `checksum mismatch`).",
-            "`redownload`, then re-verify.",
+            "`/go.mod` line (go's `checksum mismatch`). Online, also for a module not in the "
+            "cache: the go.mod the GOPROXY serves differs from go.sum's `/go.mod` line (go's "
+            "`verifying M@V/go.mod: checksum mismatch` and its SECURITY ERROR), on that "
+            "go.sum line.",
+            "`redownload`, then re-verify (for a module in the cache).",
         ),
         CodeInfo(
             "cache-missing",
@@ -360,9 +363,11 @@ CATALOG: dict[str, CodeInfo] = {
             "A go.sum line or the module cache differs from the verified checksum database "
             "record, on the `require` and the go.sum line. Triage: go.sum is wrong, the "
             "cache is wrong, both are, or go.sum and the cache agree against the database "
-            "(go's SECURITY ERROR, in its words).",
+            "(go's SECURITY ERROR, in its words). Online, also the go.mod the GOPROXY serves "
+            "for a module neither has (fetched for the module graph), against the database "
+            "(go's SECURITY ERROR when it loads the graph).",
             "Replace the go.sum line with the database's value (go.sum wrong); `redownload` "
-            "(cache wrong); compare the proxies' copies (both agree).",
+            "(cache wrong); compare the proxies' copies (both agree, or the download differs).",
         ),
         CodeInfo(
             "sumdb-untrusted",
@@ -395,15 +400,17 @@ CATALOG: dict[str, CodeInfo] = {
             "version-retracted",
             Severity.WARNING,
             "A selected version that the latest go.mod of its module retracts (go's "
-            "`retracted by module author: <rationale>`), from the module cache as `go list "
-            "-m -u` reads it, on the require line (or the one it comes through).",
+            "`retracted by module author: <rationale>`), from the proxies online or the "
+            "module cache, as `go list -m -u` reads it, on the require line (or the one it "
+            "comes through).",
             "`go get M@latest` (go's advice: the latest unretracted version).",
         ),
         CodeInfo(
             "module-deprecated",
             Severity.INFORMATION,
             "A directly required module whose latest go.mod says `// Deprecated:` (go's "
-            "`module M is deprecated: <message>`), from the module cache.",
+            "`module M is deprecated: <message>`), from the proxies online or the module "
+            "cache.",
             "Move to what the message names.",
         ),
         CodeInfo(

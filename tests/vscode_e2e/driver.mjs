@@ -325,6 +325,39 @@ const scenarios = {
     return result;
   },
 
+  /**
+   * No server anywhere: the extension offers to install the one it bundles; "Install"
+   * installs it (progress in a notification) and starts it: the diagnostic appears.
+   */
+  async install(page, c) {
+    const result = {};
+    await openWorkbench(page, c.folder);
+    const toast = page.locator('.notification-toast', { hasText: c.offer }).first();
+    await toast.waitFor({ timeout: WAIT_MS });
+    result.offer = (await toast.innerText()).replace(/\s+/g, ' ').trim();
+    log('offered:', result.offer);
+    await shot(page, 'offer.png');
+    await toast.getByRole('button', { name: c.install, exact: true }).click();
+    log('clicked', c.install);
+    // the progress notification (pip's steps in it) while it installs
+    const progress = page.locator('.notification-toast', { hasText: c.progress }).first();
+    result.progressSeen = await waitFor('the install progress', () => progress.isVisible(), 30_000).catch(() => false);
+    if (result.progressSeen) await shot(page, 'installing.png');
+    await openFile(page, c.file);
+    await waitFor(`a squiggle under ${JSON.stringify(c.line)} (after the install)`, async () => (await squigglesOn(page, c.line)) > 0, c.installWaitMs);
+    await showProblems(page);
+    result.problems = await waitFor('the problem in the Problems panel', async () => {
+      const rows = (await problemRows(page)).filter((r) => r.includes(c.problem));
+      return rows.length ? rows : undefined;
+    });
+    log('problems:', JSON.stringify(result.problems));
+    await shot(page, 'installed.png');
+    result.notifications = await page.evaluate(() =>
+      [...document.querySelectorAll('.notification-toast')].map((n) => (n.textContent || '').replace(/\s+/g, ' ').trim()),
+    );
+    return result;
+  },
+
   /** Toggle a local replace with Ctrl+. and the palette; the go.mod text changes. */
   async 'local-replace'(page, c) {
     const result = {};

@@ -15,3 +15,14 @@ export function readServerPathSetting(): string {
   const v = vscode.workspace.getConfiguration(SECTION).get<unknown>('server.path');
   return typeof v === 'string' ? v : '';
 }
+
+/** `gomodDoctor.python` ('' when unset). */
+export function readPythonSetting(): string {
+  const v = vscode.workspace.getConfiguration(SECTION).get<unknown>('python');
+  return typeof v === 'string' ? v : '';
+}
+
+/** `gomodDoctor.server.autoInstall` (false when unset or not a boolean). */
+export function readAutoInstallSetting(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<unknown>('server.autoInstall') === true;
+}

@@ -1,6 +1,7 @@
 // The gomod-doctor extension: starts `gomod-doctor serve` for go.mod, go.sum and
 // go.work, answers its `workspace/configuration`, and adds the palette commands
-// and a status bar item.
+// and a status bar item. With no server found, it offers to install the one its
+// VSIX bundles (managed.ts), and keeps that one up to date.
 
 import * as os from 'node:os';
 import * as vscode from 'vscode';
@@ -30,7 +31,20 @@ import {
   parseModuleVersion,
   resultMessage,
 } from './commandsLogic';
-import { readServerPathSetting, readServerSettings } from './config';
+import { readAutoInstallSetting, readPythonSetting, readServerPathSetting, readServerSettings } from './config';
+import { versionMismatch } from './handshake';
+import { discoverPython, interpreterOf } from './interpreter';
+import { Installer, managedPaths, type InstallState } from './managed';
+import {
+  dirLock,
+  findBundledWheel,
+  mkdirs,
+  probePython,
+  readTextFile,
+  removeTree,
+  runProcess,
+  writeTextFile,
+} from './nodeDeps';
 import { stderrLevel } from './log';
 import {
   PYTHON_EXTENSION_ID,
@@ -57,6 +71,10 @@ const SHOW_OUTPUT = 'Show Output';
 const RETRY = 'Retry';
 
 const statusNotification = new NotificationType<ServerStatus>(STATUS_METHOD);
+/** globalState: the version mismatches already warned about (`versionMismatch` keys). */
+const VERSION_WARNED_KEY = 'gomodDoctor.versionWarned';
+/** The README's section on installing the server (opened when there is no Python). */
+const INSTALL_DOCS_FRAGMENT = 'the-bundled-server';
 
 /** How long to wait for the Python extension (its activation can be slow). */
 const PYTHON_TIMEOUT_MS = 20_000;
@@ -95,8 +113,14 @@ class GomodDoctor implements vscode.Disposable {
   constructor(
     private readonly output: vscode.LogOutputChannel,
     private readonly statusItem: vscode.StatusBarItem,
+    private readonly installer: Installer,
+    private readonly context: vscode.ExtensionContext,
   ) {
     statusItem.name = 'gomod-doctor';
+    installer.onState((s: InstallState) => {
+      if (s === 'installing') this.setState('installing');
+      else if (this.state === 'installing') this.setState(s === 'installed' ? 'starting' : 'notFound');
+    });
     this.render();
   }
 
@@ -138,10 +162,15 @@ class GomodDoctor implements vscode.Disposable {
       pathExt: process.env.PATHEXT,
       platform: process.platform,
       isExecutable: (file) => isExecutableFile(file),
+      managedServer: () => this.installer.readyServer(),
     });
   }
 
   private async startClient(): Promise<void> {
+    this.setState('starting');
+    // the extension was updated since it installed its server: bring that one along
+    const upgraded = await this.installer.upgrade();
+    if (upgraded === 'failed') this.output.warn('the installed server was not upgraded: starting the old one');
     this.setState('starting');
     const found = await this.resolve();
     for (const note of found.notes) this.output.warn(note);
@@ -149,7 +178,8 @@ class GomodDoctor implements vscode.Disposable {
       this.output.error(found.message);
       this.output.info(`looked for gomod-doctor in:\n  ${found.tried.join('\n  ') || '(nowhere)'}`);
       this.setState('notFound');
-      void this.offerFix(found.message);
+      if (await this.installer.canInstall()) void this.offerInstall();
+      else void this.offerFix(found.message);
       return;
     }
     this.output.info(`server: ${found.path} ${SERVER_ARGS.join(' ')} (from ${describeSource(found.source)})`);
@@ -204,6 +234,7 @@ class GomodDoctor implements vscode.Disposable {
     try {
       await client.start();
       this.setState('running');
+      this.handshake(client, found.path);
     } catch (e) {
       if (this.client !== client) return;
       // the language client has shown the error already (with a button to the output)
@@ -242,6 +273,31 @@ class GomodDoctor implements vscode.Disposable {
         if (!readServerPathSetting()) void this.restart('the active Python environment changed');
       }),
     );
+  }
+
+  /** Warns once per version pair when the server's major.minor is not the extension's. */
+  private handshake(client: LanguageClient, serverPath: string): void {
+    const info = client.initializeResult?.serverInfo;
+    const ours = String((this.context.extension.packageJSON as { version?: unknown }).version ?? '');
+    this.output.info(`server ${info?.name ?? '?'} ${info?.version ?? '(no version)'}; extension ${ours}`);
+    const mismatch = versionMismatch(ours, info, serverPath);
+    if (!mismatch) return;
+    this.output.warn(mismatch.message);
+    const warned = this.context.globalState.get<string[]>(VERSION_WARNED_KEY) ?? [];
+    if (warned.includes(mismatch.key)) return;
+    void this.context.globalState.update(VERSION_WARNED_KEY, [...warned, mismatch.key].slice(-20));
+    void vscode.window.showWarningMessage(mismatch.message);
+  }
+
+  /** `gomodDoctor.server.autoInstall` was turned on: install now if there is no server. */
+  autoInstallTurnedOn(): void {
+    if (this.state === 'notFound') void this.restart('gomodDoctor.server.autoInstall is on');
+  }
+
+  /** No server: offer the bundled one (or install it, with autoInstall); start it when installed. */
+  private async offerInstall(): Promise<void> {
+    const installed = await this.installer.offer();
+    if (installed) await this.restart('the server is installed');
   }
 
   private async offerFix(message: string): Promise<void> {
@@ -455,6 +511,8 @@ function describeSource(source: ServerSource): string {
       return 'the active Python environment';
     case 'path':
       return 'PATH';
+    case 'managed':
+      return 'the environment this extension installed';
   }
 }
 
@@ -480,12 +538,74 @@ function pipeLines(input: NodeJS.ReadableStream, channel: vscode.LogOutputChanne
   });
 }
 
+/** The installer of the bundled server, wired to VS Code and Node. */
+function makeInstaller(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): Installer {
+  const paths = managedPaths(context.globalStorageUri.fsPath, process.platform);
+  let bundled: ReturnType<typeof findBundledWheel> | undefined;
+  return new Installer({
+    paths,
+    bundled: () => (bundled ??= findBundledWheel(context.extensionPath)),
+    autoInstall: readAutoInstallSetting,
+    ask: async (message, actions) => vscode.window.showInformationMessage(message, ...actions),
+    showError: async (message, actions) => vscode.window.showErrorMessage(message, ...actions),
+    openDocs: async () => {
+      const readme = vscode.Uri.joinPath(context.extensionUri, 'README.md').with({ fragment: INSTALL_DOCS_FRAGMENT });
+      await vscode.commands.executeCommand('markdown.showPreview', readme);
+    },
+    openSettings: async () => {
+      await openSettings(`${SECTION}.server`);
+    },
+    showOutput: () => output.show(),
+    findPython: () =>
+      discoverPython({
+        pythonExtension: hasPythonExtension()
+          ? async () =>
+              interpreterOf(
+                await withTimeout(activePythonEnvironment(), PYTHON_TIMEOUT_MS, 'the Python extension did not answer'),
+                process.platform,
+              )
+          : undefined,
+        setting: readPythonSetting(),
+        homeDir: os.homedir(),
+        workspaceFolders: (vscode.workspace.workspaceFolders ?? [])
+          .filter((f) => f.uri.scheme === 'file')
+          .map((f) => f.uri.fsPath),
+        trusted: vscode.workspace.isTrusted,
+        pathEnv: process.env.PATH ?? process.env.Path,
+        pathExt: process.env.PATHEXT,
+        platform: process.platform,
+        isExecutable: (file) => isExecutableFile(file),
+        probe: (cmd) => probePython(cmd),
+      }),
+    run: (command, args, onLine) => runProcess(command, args, onLine),
+    progress: (title, task) =>
+      Promise.resolve(
+        vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, (p) =>
+          task((message) => p.report({ message })),
+        ),
+      ),
+    readText: readTextFile,
+    writeText: writeTextFile,
+    remove: removeTree,
+    mkdirs,
+    isExecutable: (file) => isExecutableFile(file),
+    lock: dirLock(paths.lock),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    log: {
+      info: (s) => output.info(s),
+      warn: (s) => output.warn(s),
+      error: (s) => output.error(s),
+    },
+  });
+}
+
 let doctor: GomodDoctor | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('gomod-doctor', { log: true });
   const statusItem = vscode.window.createStatusBarItem('gomodDoctor.status', vscode.StatusBarAlignment.Right, 100);
-  const d = new GomodDoctor(output, statusItem);
+  const installer = makeInstaller(context, output);
+  const d = new GomodDoctor(output, statusItem, installer, context);
   doctor = d;
   context.subscriptions.push(output, statusItem, d);
 
@@ -508,6 +628,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.workspace.onDidChangeConfiguration((e) => {
       // the server pulls the rest (workspace/configuration) when told of a change
       if (e.affectsConfiguration(`${SECTION}.server.path`)) void d.restart('gomodDoctor.server.path changed');
+      else if (e.affectsConfiguration(`${SECTION}.server.autoInstall`) && readAutoInstallSetting()) {
+        d.autoInstallTurnedOn();
+      }
     }),
   );
   // not awaited: activation does not wait for the Python extension or the server

@@ -2,7 +2,8 @@
 //
 //   1. the setting `gomodDoctor.server.path`;
 //   2. `gomod-doctor` in the active Python environment (Python extension);
-//   3. `PATH`.
+//   3. `PATH`;
+//   4. the environment the extension installed itself (managed.ts), if any.
 //
 // Everything the search needs from outside (the file system, the Python
 // extension, the environment) comes in through `ResolveInput`, so this module has
@@ -16,7 +17,7 @@ export const SERVER_NAME = 'gomod-doctor';
 export const SERVER_ARGS = ['serve'];
 export const INSTALL_COMMANDS = ['pipx install gomod-doctor', 'pip install gomod-doctor'];
 
-export type ServerSource = 'setting' | 'python' | 'path';
+export type ServerSource = 'setting' | 'python' | 'path' | 'managed';
 
 /** Where the active Python environment lives (either may be unknown). */
 export interface PythonEnvironment {
@@ -44,6 +45,8 @@ export interface ResolveInput {
   platform: NodeJS.Platform;
   /** The file exists, is a regular file, and may be run. */
   isExecutable: (file: string) => Promise<boolean>;
+  /** The server the extension installed (installed.json written, the file there), if any. */
+  managedServer?: (() => Promise<string | undefined>) | undefined;
 }
 
 export type Resolution =
@@ -244,6 +247,12 @@ export async function resolveServer(input: ResolveInput): Promise<Resolution> {
     `${SERVER_NAME} on PATH`,
   );
   if (found) return { ok: true, path: found, source: 'path', notes };
+
+  // 4. the extension's own environment
+  if (input.managedServer) {
+    const managed = await input.managedServer();
+    if (managed) return { ok: true, path: managed, source: 'managed', notes };
+  }
 
   return { ok: false, message: notFoundMessage(notes), tried, notes };
 }

@@ -6,9 +6,9 @@
 //   { verify, diagnostics: { severity: { <code>: level } }, goBinary, env,
 //     watch: { debounceMs }, localReplaceSearchPaths, network, trusted }
 //
-// The extension's own settings (`server.path`, `trace.server`) are not sent: the
-// server would report them as unknown. This module has no `vscode` import, so it
-// runs under plain Node in the unit tests.
+// The extension's own settings (`server.path`, `server.autoInstall`, `python`,
+// `trace.server`) are not sent: the server would report them as unknown. This
+// module has no `vscode` import, so it runs under plain Node in the unit tests.
 
 export const SECTION = 'gomodDoctor';
 
@@ -40,7 +40,7 @@ export const SERVER_SETTING_KEYS = [
 export type ServerSettingKey = (typeof SERVER_SETTING_KEYS)[number];
 
 /** The extension's own settings (under `gomodDoctor.`), never sent to the server. */
-export const CLIENT_SETTING_KEYS = ['server.path', 'trace.server'] as const;
+export const CLIENT_SETTING_KEYS = ['server.path', 'server.autoInstall', 'python', 'trace.server'] as const;
 
 export const DEFAULT_DEBOUNCE_MS = 200;
 export const MAX_DEBOUNCE_MS = 10_000;

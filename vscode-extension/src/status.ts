@@ -26,7 +26,7 @@ export interface ServerStatus {
   proxyDetail?: string;
 }
 
-export type ClientState = 'starting' | 'running' | 'stopped' | 'notFound';
+export type ClientState = 'starting' | 'running' | 'stopped' | 'notFound' | 'installing';
 
 /** A diagnostic as `languages.getDiagnostics()` gives it (severity: 0 error .. 3 hint). */
 export interface DiagnosticLike {
@@ -117,6 +117,13 @@ export function renderStatus(
   }
   if (state === 'starting') {
     return { text: '$(sync~spin) gomod-doctor', tooltip: 'gomod-doctor: starting…', level: 'ok' };
+  }
+  if (state === 'installing') {
+    return {
+      text: '$(sync~spin) gomod-doctor',
+      tooltip: 'gomod-doctor: installing the language server… Click to show the output.',
+      level: 'ok',
+    };
   }
 
   const parts: string[] = [];

@@ -31,11 +31,32 @@ describe('package.json', () => {
     assert.equal(props['gomodDoctor.goBinary']?.default, '');
   });
 
+  it('the bundled server\'s settings: no install without asking by default; machine-level', () => {
+    const auto = props['gomodDoctor.server.autoInstall'] as { default?: unknown; type?: string; scope?: string };
+    assert.deepEqual([auto.type, auto.default, auto.scope], ['boolean', false, 'machine']);
+    const python = props['gomodDoctor.python'] as { default?: unknown; type?: string; scope?: string };
+    assert.deepEqual([python.type, python.default, python.scope], ['string', '', 'machine-overridable']);
+  });
+
+  it('ships an icon and a gallery banner, and its LICENSE and CHANGELOG', () => {
+    assert.equal(pkg.icon, 'images/icon.png');
+    assert.ok(fs.existsSync(path.join(root, pkg.icon)));
+    assert.match(pkg.galleryBanner.color, /^#[0-9a-f]{6}$/);
+    for (const f of ['LICENSE', 'CHANGELOG.md']) assert.ok(fs.existsSync(path.join(root, f)), f);
+    assert.doesNotMatch(pkg.scripts.package, /--skip-license/);
+    assert.match(pkg.scripts['vscode:prepublish'], /bundle-wheel\.mjs/);
+  });
+
   it('works in untrusted workspaces, limited, restricting the settings that run programs', () => {
     const u = pkg.capabilities.untrustedWorkspaces;
     assert.equal(u.supported, 'limited');
     assert.ok(typeof u.description === 'string' && u.description.length > 0);
-    assert.deepEqual(u.restrictedConfigurations, ['gomodDoctor.server.path', 'gomodDoctor.goBinary', 'gomodDoctor.env']);
+    assert.deepEqual(u.restrictedConfigurations, [
+      'gomodDoctor.server.path',
+      'gomodDoctor.python',
+      'gomodDoctor.goBinary',
+      'gomodDoctor.env',
+    ]);
     for (const k of u.restrictedConfigurations) assert.ok(k in props, k);
   });
 

@@ -38,7 +38,8 @@ import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from gomod_doctor.module import semver
@@ -52,6 +53,7 @@ from gomod_doctor.module.goquote import go_quote
 from gomod_doctor.module.paths import canonical_version
 
 __all__ = [
+    "CacheOwners",
     "CachePathError",
     "ExtractedModule",
     "ExtractedState",
@@ -155,6 +157,45 @@ def _module_files(gomodcache: str, path: str, version: str) -> ModuleFiles:
         partial=base + ".partial",
         extracted_dir=extracted_dir(gomodcache, path, version),
     )
+
+
+# --------------------------------------------------------------------------- ownership
+
+
+@dataclass
+class CacheOwners:
+    """Which of some module versions a path under the module cache belongs to (for
+    a watcher: which versions a change on disk concerns)."""
+
+    extracted: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    downloads: dict[Path, set[tuple[str, str]]] = field(default_factory=dict)
+    partial: dict[tuple[str, str], Path] = field(default_factory=dict)  # the .partial marker
+
+    def add(self, gomodcache: str | os.PathLike[str], path: str, version: str) -> ModuleFiles:
+        """Own ``path@version``'s entries; :class:`CachePathError` for a bad one."""
+        files = module_files(gomodcache, path, version)
+        key = (path, version)
+        self.extracted[Path(files.extracted_dir)] = key
+        self.downloads.setdefault(Path(files.download_dir), set()).add(key)
+        self.partial[key] = Path(files.partial)
+        return files
+
+    def keys_for(self, path: Path) -> set[tuple[str, str]] | None:
+        """The module versions a change at ``path`` concerns: ``None`` when ``path``
+        is none of their entries, empty when the change is to be ignored (go is
+        extracting the version: its ``.partial`` marker exists)."""
+        if path.parent in self.downloads:
+            return set(self.downloads[path.parent])
+        if path in self.downloads:
+            return set(self.downloads[path])
+        for p in (path, *path.parents):
+            key = self.extracted.get(p)
+            if key is not None:
+                marker = self.partial.get(key)
+                if p != path and marker is not None and marker.exists():
+                    return set()  # go is extracting it: wait for the .partial to go
+                return {key}
+        return None
 
 
 # --------------------------------------------------------------------------- state

@@ -398,7 +398,9 @@ SUMDB_SECURITY_ERROR = (
 #:                  the line)
 #: ``gosum+cache``  both are wrong, each differently
 #: ``security``     go.sum and the cache agree, the database differs: go's SECURITY ERROR
-TRIAGES = ("gosum", "cache", "gosum+cache", "security")
+#: ``download``     neither has it: the go.mod the GOPROXY serves (fetched for the module
+#:                  graph) differs from the database: go's SECURITY ERROR when it loads it
+TRIAGES = ("gosum", "cache", "gosum+cache", "security", "download")
 
 
 def sumdb_mismatch_words(
@@ -536,11 +538,28 @@ def _mismatch_message(
     )
 
 
+def _download_mismatch_message(
+    facts: Facts, needs: list[Need], mv: str, name: str, db: str, downloaded: str, go_words: str
+) -> str:
+    """``download`` triage: the proxy's go.mod of a module the cache lacks differs from
+    the database's record, and go.sum has no line to say otherwise."""
+    chain = next((n.chain for n in needs if n.chain and not n.requires), ())
+    prefix = "".join(f"{p}@{v} requires\n\t" for p, v in chain[:-1])
+    return (
+        f"{prefix}{go_words}\n\n({mv} is not in the module cache and go.sum has no line for "
+        f"it: the go.mod the GOPROXY serves hashes to {downloaded}, but the checksum "
+        f"database {name}'s verified record says {db}. go refuses it when it loads the "
+        "module graph. Do not add the downloaded hash to go.sum: compare the proxies' "
+        "copies)"
+    )
+
+
 def _mismatch_findings(
     facts: Facts, sf: SumdbFacts, rec: SumdbRecord, needs: list[Need]
 ) -> list[Finding]:
     key = (rec.module, rec.version)
     sites = [s for n in needs for s in need_sites(n)]
+    downloads = facts.network.gomod_sumdb_mismatches if facts.network is not None else {}
     out: list[Finding] = []
     for gomod in (True, False):
         db = rec.mod_hash if gomod else rec.zip_hash
@@ -551,7 +570,10 @@ def _mismatch_findings(
         gosum = entry[1].hash if entry is not None else None
         cache = cache_hashes(facts, key, gomod)
         wrong_cache = sorted(cache - {db})
-        if gosum is None:
+        fetched = downloads.get(key) if gomod else None
+        if gosum is None and not cache and fetched is not None and fetched != db:
+            triage = "download"
+        elif gosum is None:
             needed = gomod or any(n.needs_zip for n in needs)
             if not needed or not wrong_cache:
                 continue
@@ -573,18 +595,27 @@ def _mismatch_findings(
             cache_hash = gosum
         what = "go.mod" if gomod else "zip"
         mv = f"{rec.module}@{rec.version}" + ("/go.mod" if gomod else "")
+        if triage == "download":
+            cache_hash = None
         downloaded = gosum if triage == "security" and gosum else (cache_hash or "")
+        if triage == "download" and fetched is not None:
+            downloaded = fetched
         go_words = (
             gosum_mismatch_words(rec.module, rec.version, gomod, db, gosum)
             if triage == "gosum" and gosum is not None
             else sumdb_mismatch_words(rec.module, rec.version, gomod, downloaded, sf.name, db)
         )
         message = _mismatch_message(triage, mv, what, sf.name, db, gosum, cache_hash, go_words)
+        if triage == "download":
+            message = _download_mismatch_message(
+                facts, needs, mv, sf.name, db, downloaded, go_words
+            )
         fixes: tuple[str, ...] = {
             "gosum": ("replace-gosum-line",),
             "gosum+cache": ("replace-gosum-line", "redownload"),
             "cache": ("redownload",),
             "security": ("compare-proxies",),
+            "download": ("compare-proxies",),
         }[triage]
         data: dict[str, object] = {
             "module": rec.module,

@@ -8,11 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from gomod_doctor import __version__, engine
+import gomod_doctor
+from gomod_doctor import engine
 from gomod_doctor.cache.results import Progress
-from gomod_doctor.cli import cache_cmds, network_cmds
+from gomod_doctor.cli import cache_cmds, network_cmds, watch_cmd
 from gomod_doctor.cli.progressbar import ProgressBar
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
 from gomod_doctor.facts import Facts
@@ -42,12 +43,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kw: Any) -> None:
+        print(f"gomod-doctor {gomod_doctor.__version__}")  # on stdout, as argparse's own
+        parser.exit()
+
+
 def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
     p = _Parser(
         prog="gomod-doctor",
         description="Find and fix Go module problems: go.mod, go.sum, go.work, the module cache.",
     )
-    p.add_argument("--version", action="version", version=f"gomod-doctor {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", help="report problems of one or more workspaces")
@@ -104,6 +113,7 @@ def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
     s.set_defaults(func=functools.partial(_cmd_serve, serve))
     cache_cmds.register(sub)
     network_cmds.register(sub)
+    watch_cmd.register(sub)
     return p
 
 
@@ -228,8 +238,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None, *, serve: Serve | None = None) -> int:
     parser = build_parser(serve)
+    argv, command = watch_cmd.split_command(list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
+        if command:
+            args.command_argv = command
         if args.command == "check":
             return cmd_check(args)
         if args.command == "demo":

@@ -1,11 +1,11 @@
 """File watching: what each workspace watches, and what a change on disk means.
 
-:func:`_watch_targets` computes, from an analysis, the roots to watch (the
-workspace's files, the directories of its ``.go`` files, the module cache entries
-of the needed module versions, the GOENV file) and how to map a change back to
-what it concerns (:class:`_Targets`). :class:`Watching`, owned by the server, runs
-the watcher (:class:`~gomod_doctor.lsp.watchproc.WatchProcess`, or the in-process
-:class:`~gomod_doctor.lsp.watch.FileWatcher` in an untrusted workspace), takes the
+:func:`_watch_targets` asks :mod:`gomod_doctor.workspace.watchset` for the roots
+an analysis watches (the workspace's files, the directories of its ``.go`` files,
+the module cache entries of the needed module versions, the GOENV file) and how to
+map a change back to what it concerns. :class:`Watching`, owned by the server, runs
+the watcher (:class:`~gomod_doctor.fswatch.process.WatchProcess`, or the in-process
+:class:`~gomod_doctor.fswatch.watcher.FileWatcher` in an untrusted workspace), takes the
 client's ``workspace/didChangeWatchedFiles`` too, and turns debounced changes into
 re-analyses of the views they concern.
 """
@@ -14,20 +14,17 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from gomod_doctor import engine
-from gomod_doctor.cache import layout
 from gomod_doctor.facts import Facts
-from gomod_doctor.goenv.env import GoEnv
-from gomod_doctor.lsp import convert
-from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.lsp.watch import (
+from gomod_doctor.fswatch.process import WatchProcess
+from gomod_doctor.fswatch.watcher import (
     Debouncer,
     FileChange,
     FileWatcher,
@@ -35,8 +32,11 @@ from gomod_doctor.lsp.watch import (
     WatchSummary,
     is_ignored,
 )
-from gomod_doctor.lsp.watchproc import WatchProcess
+from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.lsp import convert
+from gomod_doctor.lsp.settings import Settings
 from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.workspace import watchset
 from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.imports import ModuleImports
 
@@ -52,19 +52,7 @@ log = logging.getLogger(__name__)
 WATCH_GLOBS = ("**/go.mod", "**/go.sum", "**/go.work", "**/go.work.sum", "**/*.go")
 
 
-@dataclass
-class _Targets:
-    """What a view watches and what a change to it means."""
-
-    signature: tuple[object, ...] = ()
-    roots: set[Root] = field(default_factory=set)
-    files: set[Path] = field(default_factory=set)  # workspace and replacement go.mod files
-    go_dirs: set[Path] = field(default_factory=set)  # directories whose .go files count
-    extracted: dict[Path, Key] = field(default_factory=dict)
-    downloads: dict[Path, set[Key]] = field(default_factory=dict)
-    partial: dict[Key, Path] = field(default_factory=dict)  # the .partial marker
-    ancestors: set[Path] = field(default_factory=set)  # dirs whose creation matters
-    goenv: Path | None = None
+_Targets = watchset.Targets
 
 
 @dataclass
@@ -92,115 +80,25 @@ class _Inputs:
     state_memo: engine.StateMemo | None = None
 
 
-def _under(path: Path, roots: Iterable[Path]) -> bool:
-    return any(path == r or r in path.parents for r in roots)
-
-
 def _targets_signature(
     facts: Facts, inp: _Inputs, wanted: Mapping[Key, bool]
 ) -> tuple[object, ...]:
-    return (
-        frozenset(wanted),
-        frozenset(facts.dirs),
-        frozenset(f.path for f in facts.snapshot.files()),
-        frozenset((d, tuple(i.package_dirs)) for d, i in facts.imports.items()),
-        facts.env.GOMODCACHE,
-        facts.env.GOENV,
-        inp.settings.verify,
-        inp.client_watches,
-        inp.folders,
+    return watchset.signature(
+        facts,
+        wanted,
+        watch_cache=inp.settings.verify != "off",
+        client_folders=inp.folders if inp.client_watches else (),
     )
 
 
 def _watch_targets(facts: Facts, inp: _Inputs, wanted: Mapping[Key, bool]) -> _Targets:
-    signature = _targets_signature(facts, inp, wanted)
-    prev = inp.prev_targets
-    if prev is not None and prev.signature == signature:
-        return prev  # an edit that changed nothing watched: spare the stats
-    t = _Targets(signature=signature)
-
-    def client_covers(p: Path) -> bool:
-        """The client watches ``p`` for us (its globs, in its folders)."""
-        return inp.client_watches and _under(p, inp.folders)
-
-    existing: dict[Path, Path | None] = {}  # the nearest existing ancestor, memoized
-
-    def nearest(d: Path) -> Path | None:
-        if d in existing:
-            return existing[d]
-        try:
-            found: Path | None = d if d.is_dir() else None
-        except OSError:
-            found = None
-        if found is None and d.parent != d:
-            found = nearest(d.parent)
-        existing[d] = found
-        return found
-
-    def flat_at(d: Path) -> None:
-        """A flat root at ``d``, or at its nearest existing ancestor (whose new
-        children on the way to ``d`` then matter)."""
-        found = nearest(d)
-        if found is not None:
-            t.roots.add(Root(found, False))
-        t.ancestors.add(d)
-        p = d
-        while p != found and p.parent != p:
-            p = p.parent
-            if p == found:
-                break
-            t.ancestors.add(p)
-
-    # workspace files and the directories of the .go files
-    for f in facts.snapshot.files():
-        p = Path(os.path.normpath(f.path))
-        t.files.add(p)
-        if not client_covers(p):
-            flat_at(p.parent)
-    for mod_dir, imports in facts.imports.items():
-        dirs = {mod_dir}
-        for rel in imports.package_dirs:
-            d = mod_dir / rel if rel else mod_dir
-            dirs.add(d)
-            dirs.update(a for a in d.parents if mod_dir in a.parents)
-        t.go_dirs |= dirs
-        if not client_covers(mod_dir):
-            for d in dirs:
-                t.roots.add(Root(d, False))
-
-    # replacement and use directories: their go.mod
-    for d in facts.dirs:
-        t.files.add(d / "go.mod")
-        t.ancestors.add(d)
-        if not client_covers(d):
-            flat_at(d)
-
-    # the module cache entries of the needed module versions
-    gomodcache = facts.env.GOMODCACHE
-    if gomodcache and inp.settings.verify != "off":
-        cache = Path(os.path.normpath(gomodcache))
-        for key in wanted:
-            try:
-                files = layout.module_files(str(cache), key[0], key[1])
-            except (ValueError, OSError):
-                continue
-            ext = Path(files.extracted_dir)
-            dl = Path(files.download_dir)
-            t.extracted[ext] = key
-            t.downloads.setdefault(dl, set()).add(key)
-            t.partial[key] = Path(files.partial)
-            t.ancestors.add(ext)
-            if ext.is_dir():
-                t.roots.add(Root(ext, True))
-            flat_at(ext.parent)
-            flat_at(dl)
-    # the GOENV file
-    genv = facts.env.GOENV
-    if genv and genv != "off" and os.path.isabs(genv):
-        g = Path(os.path.normpath(genv))
-        t.goenv = g
-        flat_at(g.parent)
-    return t
+    return watchset.compute(
+        facts,
+        wanted,
+        watch_cache=inp.settings.verify != "off",
+        client_folders=inp.folders if inp.client_watches else (),
+        prev=inp.prev_targets,
+    )
 
 
 class Watching:
@@ -346,18 +244,4 @@ class Watching:
                 break
 
     def _cache_keys(self, path: Path, t: _Targets) -> set[Key] | None:
-        """The module versions a change under the module cache concerns: ``None`` when
-        ``path`` is not a cache entry, empty when the change is to be ignored (an
-        extraction in progress)."""
-        if path.parent in t.downloads:
-            return set(t.downloads[path.parent])
-        if path in t.downloads:
-            return set(t.downloads[path])
-        for p in (path, *path.parents):
-            key = t.extracted.get(p)
-            if key is not None:
-                marker = t.partial.get(key)
-                if p != path and marker is not None and marker.exists():
-                    return set()  # go is extracting it: wait for the .partial to go
-                return {key}
-        return None
+        return t.cache_keys(path)

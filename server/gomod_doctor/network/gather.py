@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
 from gomod_doctor.network.availability import (
-    Chain,
     chain_for,
     evaluate,
     missing_modules,
@@ -213,10 +212,20 @@ async def gather_network(
             if opts.sumdb
             else None
         )
+        fetcher = ModFetcher(
+            facts,
+            asker,
+            chain,
+            pool,
+            environ=environ,
+            cache=cache,
+            sumdb_cache_dir=opts.sumdb_cache_dir,
+            store_dir=opts.mod_store_dir or default_store_dir(environ),
+            known=facts.graph_mods,
+            shared_sumdb=sumdb_task,
+        )
         graph_task = (
-            asyncio.ensure_future(
-                _online_graph(facts, asker, chain, pool, environ, cache, opts, sumdb_task)
-            )
+            asyncio.ensure_future(_online_graph(facts, fetcher))
             if pool is not None and opts.graph and facts.needs.graph is not None
             else None
         )
@@ -237,7 +246,7 @@ async def gather_network(
         for k, task in zip(keys, tasks, strict=True):
             nf.availability[k] = _result(task, k, missing[k])
         if graph_task is not None:
-            _graph_result(graph_task, nf, facts)
+            _graph_result(graph_task, fetcher, nf)
         if sumdb_task is not None:
             nf.sumdb = _sumdb_result(sumdb_task, nf)
             if nf.sumdb is not None and not nf.sumdb.config_error and nf.sumdb.records:
@@ -341,46 +350,27 @@ async def _path_knowledge(
     nf.unknown_paths = frozenset(unknown)
 
 
-async def _online_graph(
-    facts: Facts,
-    asker: Asker,
-    chain: Chain,
-    pool: HttpPool | None,
-    environ: Mapping[str, str],
-    cache: NetworkCache | None,
-    opts: NetworkOptions,
-    sumdb: asyncio.Future[SumdbFacts | None] | None = None,
-) -> ModFetcher:
+async def _online_graph(facts: Facts, fetcher: ModFetcher) -> None:
     """The module graph's go.mod files the cache lacks, and the latest go.mod of the
     required module paths, fetched and verified (:mod:`~gomod_doctor.network.modfetch`)."""
     graph = facts.needs.graph
-    fetcher = ModFetcher(
-        facts,
-        asker,
-        chain,
-        pool,
-        environ=environ,
-        cache=cache,
-        sumdb_cache_dir=opts.sumdb_cache_dir,
-        store_dir=opts.mod_store_dir or default_store_dir(environ),
-        known=facts.graph_mods,
-        shared_sumdb=sumdb,
-    )
     if graph is not None and not facts.modcache_error:
         await complete_graph(fetcher, graph)
         fetcher.latest = await latest_online(fetcher)
-    return fetcher
 
 
-def _graph_result(task: asyncio.Future[ModFetcher], nf: NetworkFacts, facts: Facts) -> None:
+def _graph_result(task: asyncio.Future[None], f: ModFetcher, nf: NetworkFacts) -> None:
+    """What the fetcher verified; when the deadline cut it short, also what an earlier
+    gather fetched and this one did not get to verify again."""
+    nf.graph_mods = dict(f.mods)
+    nf.gomod_mismatches = dict(f.mismatches)
+    nf.gomod_sumdb_mismatches = dict(f.sumdb_mismatches)
+    nf.latest = dict(f.latest)
     if task.done() and not task.cancelled() and task.exception() is None:
-        f = task.result()
-        nf.graph_mods = dict(f.mods)
-        nf.gomod_mismatches = dict(f.mismatches)
-        nf.latest = dict(f.latest)
         return
-    # cut short: what the last gather fetched stays usable
-    nf.graph_mods = dict(facts.graph_mods)
+    for key, data in f.known.items():
+        if key not in f.failed:
+            nf.graph_mods.setdefault(key, data)
     if not task.cancelled():
         nf.notes.append(
             f"internal error fetching the module graph's go.mod files: {task.exception()!r}"

@@ -368,6 +368,9 @@ class NetworkFacts:
     #: module versions whose fetched go.mod hashes differ from go.sum's ``/go.mod``
     #: line: the downloaded hash (go's ``verifying M@V/go.mod: checksum mismatch``)
     gomod_mismatches: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: module versions without a go.sum line whose fetched go.mod the checksum database
+    #: contradicts: the downloaded hash (go's SECURITY ERROR; ``sumdb-mismatch``)
+    gomod_sumdb_mismatches: dict[tuple[str, str], str] = field(default_factory=dict)
     #: the latest go.mod of module paths, from the proxies (``@v/list``, ``@latest``
     #: and the latest ``.mod``), as ``go list -m -u`` reads it online
     latest: dict[str, Latest] = field(default_factory=dict)

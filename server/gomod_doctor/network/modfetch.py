@@ -82,6 +82,8 @@ class ModFetcher:
     source: dict[Key, str] = field(default_factory=dict)
     #: the downloaded hash of a go.mod that go.sum's ``/go.mod`` line contradicts
     mismatches: dict[Key, str] = field(default_factory=dict)
+    #: the downloaded hash of a go.mod the checksum database contradicts
+    sumdb_mismatches: dict[Key, str] = field(default_factory=dict)
     #: why a go.mod could not be had, or was not used
     failed: dict[Key, str] = field(default_factory=dict)
     #: the latest go.mod of module paths (:func:`latest_online`)
@@ -211,6 +213,14 @@ class ModFetcher:
                     continue
                 if rec.mod_hash != hash_gomod(data):
                     self.failed[key] = "differs from the checksum database"
+                    stored = self._stored(key)
+                    if stored is not None and self.source.get(key) == stored:
+                        # a kept copy go.sum once vouched for: not kept any longer (the
+                        # next gather downloads it again)
+                        with contextlib.suppress(OSError):
+                            os.unlink(stored)
+                    else:
+                        self.sumdb_mismatches[key] = hash_gomod(data)
                     continue
             self.mods[key] = data
             if self.source.get(key) != self._stored(key):

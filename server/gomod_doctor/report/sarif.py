@@ -24,7 +24,7 @@ import pathlib
 from typing import Any, Final
 from urllib.parse import quote
 
-from gomod_doctor import __version__
+import gomod_doctor
 from gomod_doctor.findings import CATALOG, CodeInfo, Finding, RelatedInfo, Severity
 from gomod_doctor.position import Range
 
@@ -205,7 +205,7 @@ def sarif_log(findings: list[Finding], *, cwd: str | None = None) -> dict[str, A
         "tool": {
             "driver": {
                 "name": TOOL_NAME,
-                "version": __version__,
+                "version": gomod_doctor.__version__,
                 "rules": rules,
             }
         },
