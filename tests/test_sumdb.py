@@ -30,6 +30,7 @@ from gomod_doctor.network.sumdb import (
     tlog,
 )
 from gomod_doctor.network.sumdb import note as notes
+from gomod_doctor.network.sumdb.transport import _Failure
 from goproxy import GoProxy, ModuleSpec, Response, refused_url, write_workspace
 from gotool import isolated_env, run_go
 from sumdb_server import SumDBServer, module_hashes, record_text
@@ -595,6 +596,121 @@ def test_forked_log_is_detected_by_us_and_go(world: World, grow: bool) -> None:
     assert res.returncode != 0
     assert r.message in res.stderr  # byte for byte, proof included
     assert latest.read_bytes() == before  # the forked tree was not adopted
+
+
+class MemoryOps:
+    """In-memory ops (x/mod's client_test ``testClient``): the test database's
+    handler answers without a server; config and cache are dicts."""
+
+    def __init__(self, db: SumDBServer) -> None:
+        self.db = db
+        self.config: dict[str, bytes] = {}
+        self.cache: dict[str, bytes] = {}
+        self.remote: list[str] = []
+        self.logs: list[str] = []
+        self.security: list[str] = []
+
+    async def read_remote(self, path: str) -> bytes:
+        self.remote.append(path)
+        resp = self.db.default_response(path)
+        if resp is None or resp.status != 200:
+            status = 404 if resp is None else resp.status
+            raise _Failure("not-found" if status == 404 else "server-error", f"{path}: {status}")
+        return resp.body
+
+    def read_config(self, file: str) -> bytes | None:
+        return self.config.get(file)
+
+    def write_config(self, file: str, old: bytes, new: bytes) -> bool:
+        if self.config.get(file, b"") != old:
+            return False
+        self.config[file] = new
+        return True
+
+    def read_cache(self, file: str) -> bytes | None:
+        return self.cache.get(file)
+
+    def write_cache(self, file: str, data: bytes) -> None:
+        self.cache[file] = data
+
+    def remove_cache(self, file: str) -> None:
+        self.cache.pop(file, None)
+
+    def read_go_config(self, file: str) -> bytes | None:
+        return None
+
+    def read_go_cache(self, file: str) -> bytes | None:
+        return None
+
+    def log(self, msg: str) -> None:
+        self.logs.append(msg)
+
+    def security_error(self, msg: str) -> None:
+        self.security.append(msg)
+
+
+def _memory_lookup(db: SumDBServer, ops: MemoryOps, spec: ModuleSpec) -> LookupResult:
+    gosumdb = parse_gosumdb(f"{db.vkey} https://sumdb.invalid")
+    assert gosumdb is not None
+    client = SumDBClient(None, gosumdb, ops=ops)
+    return asyncio.run(client.lookup(spec.path, spec.version))
+
+
+def test_client_with_memory_ops_verifies_against_the_tree() -> None:
+    db = SumDBServer()  # never started: its handler is called in memory
+    db.add_filler(5)
+    db.add_module(ALPHA)
+    db.add_filler(3)
+    ops = MemoryOps(db)
+    r = _memory_lookup(db, ops, ALPHA)
+    assert isinstance(r, LookupOK), r
+    h1, gomod_h1 = module_hashes(ALPHA)
+    assert r.lines == (f"{ALPHA.path} {ALPHA.version} {h1}",)
+    assert r.gomod_lines == (f"{ALPHA.path} {ALPHA.version}/go.mod {gomod_h1}",)
+    assert r.tree == db.tree() and not r.from_cache
+    assert ops.remote[0] == f"/lookup/{ALPHA.path}@{ALPHA.version}"
+    assert all(p.startswith("/tile/8/") for p in ops.remote[1:]) and ops.remote[1:]
+    # What the client keeps: the signed tree head in config, the lookup and its
+    # tiles in the cache. A new client answers from them, verified again, with no
+    # request; a record the cache does not hold is fetched.
+    assert ops.config == {f"{db.name}/latest": db.signed()}
+    assert f"{db.name}/lookup/{ALPHA.path}@{ALPHA.version}" in ops.cache
+    assert any(k.startswith(f"{db.name}/tile/8/0/") for k in ops.cache)
+    ops.remote.clear()
+    again = _memory_lookup(db, ops, ALPHA)
+    assert isinstance(again, LookupOK) and again.from_cache and again.lines == r.lines
+    assert ops.remote == []
+    # A record whose text is not the one in the log is refused, and not kept.
+    db.add_module(BETA)
+    db.altered[(BETA.path, BETA.version)] = record_text(BETA.path, BETA.version, "h1:x=", "h1:y=")
+    bad = _memory_lookup(db, ops, BETA)
+    assert isinstance(bad, LookupFailure) and (bad.kind, bad.reason) == (
+        "untrusted",
+        "unauthenticated",
+    )
+    assert bad.message == "cannot authenticate record data in server response"
+    assert f"{db.name}/lookup/{BETA.path}@{BETA.version}" not in ops.cache
+    assert ops.security == []
+
+
+def test_client_with_memory_ops_reports_a_fork_as_a_security_error() -> None:
+    db = SumDBServer()
+    db.add_filler(5)
+    db.add_module(ALPHA)
+    db.add_module(BETA)
+    ops = MemoryOps(db)
+    assert isinstance(_memory_lookup(db, ops, ALPHA), LookupOK)
+    before = ops.config[f"{db.name}/latest"]
+    db.fork(0)
+    db.add_filler(4)
+    r = _memory_lookup(db, ops, BETA)
+    assert isinstance(r, LookupFailure), r
+    assert (r.kind, r.reason) == ("untrusted", "forked")
+    assert r.message.startswith("SECURITY ERROR\ngo.sum database server misbehavior detected!\n\n")
+    assert f"old database:\n\t{before.decode().replace(chr(10), chr(10) + chr(9))}" in r.message
+    assert "proof of misbehavior:\n\t" in r.message
+    assert ops.security == [r.message]  # told once, with go's words
+    assert ops.config[f"{db.name}/latest"] == before  # the forked tree is not adopted
 
 
 def test_growing_log_is_checked_and_adopted(world: World) -> None:

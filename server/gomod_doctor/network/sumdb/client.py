@@ -30,25 +30,19 @@ and is never kept.
 Bad input never raises out of the public functions, except the documented
 :class:`GoSumDBError` of :func:`parse_gosumdb`.
 
-The client's parts: :mod:`.gosumdb` (the setting), :mod:`.transport` (HTTP, go's
-words for its failures), :mod:`.routes` (where the database is reached) and
-:mod:`.records` (what a lookup gives).
+The client does all its I/O through the ops it is given (:mod:`.ops`, as x/mod's
+``ClientOps``): the network and the files above are the real ops' business.
+The client's parts: :mod:`.gosumdb` (the setting), :mod:`.ops` (its I/O),
+:mod:`.transport` (HTTP, go's words for its failures), :mod:`.routes` (where the
+database is reached) and :mod:`.records` (what a lookup gives).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import httpx
-
 import asyncio
-import contextlib
 import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gomod_doctor.goenv.proxy import ProxyList
@@ -57,77 +51,19 @@ from gomod_doctor.module.match import match_prefix_patterns
 from gomod_doctor.network.sumdb import note as notes
 from gomod_doctor.network.sumdb import tlog
 from gomod_doctor.network.sumdb.gosumdb import GoSumDB
+from gomod_doctor.network.sumdb.ops import ClientOps, HTTPOps, _Stats, default_cache_dir
 from gomod_doctor.network.sumdb.records import (
-    FailureKind,
     LookupFailure,
     LookupOK,
     LookupResult,
     UntrustedReason,
     record_problem,
 )
-from gomod_doctor.network.sumdb.routes import SumDBRoute, select_route
-from gomod_doctor.network.sumdb.transport import (
-    MAX_BODY,
-    Fetch,
-    _call_fetch,
-    _Failure,
-    _transport_text,
-    http_error_text,
-    join_url,
-    redact,
-)
-from gomod_doctor.userdirs import write_atomic
+from gomod_doctor.network.sumdb.routes import SumDBRoute
+from gomod_doctor.network.sumdb.transport import Fetch, _Failure
 
-# --------------------------------------------------------------------------- cache
-
-
-def default_cache_dir(environ: dict[str, str] | None = None) -> str:
-    """``$XDG_CACHE_HOME/gomod-doctor/sumdb`` (``~/.cache`` without it)."""
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_CACHE_HOME", "")
-    if not base or not os.path.isabs(base):
-        home = env.get("HOME", "") or os.path.expanduser("~")
-        base = os.path.join(home, ".cache")
-    return os.path.join(base, "gomod-doctor", "sumdb")
-
-
-class _Store:
-    """Files under ``root`` (``None``: keep nothing). Never raises."""
-
-    def __init__(self, root: str | os.PathLike[str] | None) -> None:
-        self.root = Path(root) if root is not None else None
-
-    def _path(self, file: str) -> Path | None:
-        if self.root is None:
-            return None
-        parts = file.split("/")
-        if any(p in ("", ".", "..") for p in parts):
-            return None
-        return self.root.joinpath(*parts)
-
-    def read(self, file: str) -> bytes | None:
-        p = self._path(file)
-        if p is None:
-            return None
-        try:
-            data = p.read_bytes()
-        except OSError:
-            return None
-        return data or None
-
-    def write(self, file: str, data: bytes) -> None:
-        p = self._path(file)
-        if p is None:
-            return
-        with contextlib.suppress(OSError):
-            write_atomic(str(p), data)
-
-    def remove(self, file: str) -> None:
-        p = self._path(file)
-        if p is not None:
-            with contextlib.suppress(OSError):
-                p.unlink()
-
+if TYPE_CHECKING:
+    import httpx
 
 # --------------------------------------------------------------------------- client
 
@@ -146,26 +82,21 @@ def _indent(b: bytes) -> str:
     return b.decode("utf-8", "replace").replace("\n", "\n\t")
 
 
-@dataclass
-class _Stats:
-    """Requests this client sent (for callers and tests)."""
-
-    lookups: list[str] = field(default_factory=list)
-    tiles: list[str] = field(default_factory=list)
-
-
 class SumDBClient:
     """Looks records up in one checksum database and verifies them.
 
-    ``http`` is the caller's ``httpx.AsyncClient`` (timeouts, proxies and TLS
-    are the caller's); it may be ``None`` when ``fetch`` is given. ``cache_dir`` holds verified data (``None``: memory only;
-    :func:`default_cache_dir` is the usual place). Without a URL in ``db``, the
-    route to the database is chosen from ``goproxy``/``gonoproxy`` with
-    :func:`select_route` on the first lookup that needs the network (and again
-    after a failed choice). Every request goes through ``fetch`` when given
-    (e.g. a pool with its own limits), else is a GET with ``http``. Paths
-    matching ``gonosumdb`` (the effective GONOSUMDB, which defaults to GOPRIVATE)
-    are never sent.
+    Its I/O goes through ``ops`` (:class:`~.ops.ClientOps`), as x/mod's client
+    does through its ``ClientOps``. Without ``ops``, the real ones
+    (:class:`~.ops.HTTPOps`) are made from the other arguments: ``http`` is the
+    caller's ``httpx.AsyncClient`` (timeouts, proxies and TLS are the caller's); it
+    may be ``None`` when ``fetch`` is given. ``cache_dir`` holds verified data
+    (``None``: memory only; :func:`default_cache_dir` is the usual place). Without
+    a URL in ``db``, the route to the database is chosen from
+    ``goproxy``/``gonoproxy`` with :func:`select_route` on the first lookup that
+    needs the network (and again after a failed choice). Every request goes
+    through ``fetch`` when given (e.g. a pool with its own limits), else is a GET
+    with ``http``. Paths matching ``gonosumdb`` (the effective GONOSUMDB, which
+    defaults to GOPRIVATE) are never sent.
 
     :meth:`lookup` never raises; concurrent lookups of one record share one
     request, and tiles are fetched once.
@@ -184,26 +115,25 @@ class SumDBClient:
         tile_height: int = 8,
         go_config_dir: str | os.PathLike[str] | None = None,
         go_cache_dir: str | os.PathLike[str] | None = None,
+        ops: ClientOps | None = None,
     ) -> None:
-        if http is None and fetch is None:
-            raise ValueError("SumDBClient needs an http client or a fetch function")
+        if ops is None:
+            ops = HTTPOps(
+                http,
+                db,
+                cache_dir=cache_dir,
+                goproxy=goproxy,
+                gonoproxy=gonoproxy,
+                fetch=fetch,
+                go_config_dir=go_config_dir,
+                go_cache_dir=go_cache_dir,
+            )
         self.db = db
-        self._http = http
-        self._goproxy = goproxy
-        self._gonoproxy = gonoproxy
+        self.ops = ops
         self._gonosumdb = gonosumdb
-        self._fetch = fetch
         self._height = tile_height
-        self._store = _Store(cache_dir)
-        # The go command's own state, read only: its signed tree head (GOPATH/pkg/sumdb)
-        # and its cached lookups and tiles (GOMODCACHE/cache/download/sumdb).
-        self._go_config = _Store(go_config_dir)
-        self._go_cache = _Store(go_cache_dir)
         #: the go command's signed tree head, when it has one and it verified
         self.go_latest: tlog.Tree | None = None
-        self.stats = _Stats()
-        self.route: SumDBRoute | None = None
-        self._route_lock = asyncio.Lock()
         self._init_lock = asyncio.Lock()
         self._inited = False
         self._verifiers: notes.VerifierList | None = None
@@ -215,6 +145,16 @@ class SumDBClient:
         self._tile_inflight: dict[tlog.Tile, asyncio.Task[bytes]] = {}
         self._saved: set[tlog.Tile] = set()  # on disk already
         self._local: set[tlog.Tile] = set()  # data not just fetched from the server
+
+    @property
+    def route(self) -> SumDBRoute | None:
+        """Where the database was reached (the real ops only)."""
+        return self.ops.route if isinstance(self.ops, HTTPOps) else None
+
+    @property
+    def stats(self) -> _Stats:
+        """Requests sent (the real ops only; otherwise empty)."""
+        return self.ops.stats if isinstance(self.ops, HTTPOps) else _Stats()
 
     async def aclose(self) -> None:
         """Cancel the lookups and tile reads still in flight (their callers get
@@ -291,15 +231,16 @@ class SumDBClient:
             self._records[file] = task.result()
 
     async def _lookup(self, path: str, version: str, remote: str, file: str) -> LookupOK:
-        data = self._store.read(file)
+        data = self.ops.read_cache(file)
         if data is not None:
             try:
                 return await self._verify(path, version, data, file, True)
             except _Failure as f:
                 if f.reason == "forked":
                     raise
-                self._store.remove(file)  # a bad cache entry: ask the server
-        data = self._go_cache.read(file)
+                self.ops.log(f"dropping cached {file}: {f.message}")
+                self.ops.remove_cache(file)  # a bad cache entry: ask the server
+        data = self.ops.read_go_cache(file)
         if data is not None:
             try:
                 ok = await self._verify(path, version, data, file, False)
@@ -309,7 +250,7 @@ class SumDBClient:
                 # go's entry does not verify here: ask the server (go's file stays)
             else:
                 return dataclasses.replace(ok, from_cache=True, from_go_cache=True)
-        _, data = await self._get(remote, lookup=True)
+        data = await self.ops.read_remote(remote)
         return await self._verify(path, version, data, file, False)
 
     async def _verify(
@@ -333,7 +274,7 @@ class SumDBClient:
                 problem=problem,
             )
         if not from_cache:
-            self._store.write(file, data)
+            self.ops.write_cache(file, data)
         lines = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version} "))
         gomod = tuple(ln for ln in s.split("\n") if ln.startswith(f"{path} {version}/go.mod "))
         return LookupOK(path, version, lines, gomod, id, tree, s, from_cache)
@@ -351,7 +292,7 @@ class SumDBClient:
             except notes.NoteError as exc:
                 raise _Failure("invalid", f"initializing sumdb.Client: {exc}") from None
             self._verifiers = notes.VerifierList(verifier)
-            data = self._store.read(f"{self.db.name}/latest") or b""
+            data = self.ops.read_config(f"{self.db.name}/latest") or b""
             try:
                 # From the empty tree this needs no tiles: it only checks the note.
                 await self._merge_latest(data)
@@ -370,7 +311,7 @@ class SumDBClient:
         own cache never saw the other history. A head that does not verify with the
         key (another database of that name, a damaged file) is go's problem, not
         evidence: it is left out, as is one whose tiles cannot be had now."""
-        data = self._go_config.read(f"{self.db.name}/latest")
+        data = self.ops.read_go_config(f"{self.db.name}/latest")
         if not data:
             return
         assert self._verifiers is not None
@@ -392,7 +333,7 @@ class SumDBClient:
             return
         file = f"{self.db.name}/latest"
         for _ in range(10):
-            old = self._store.read(file) or b""
+            old = self.ops.read_config(file) or b""
             try:
                 when = await self._merge_latest_mem(old)
             except _Failure as f:
@@ -401,12 +342,9 @@ class SumDBClient:
                 when = _PAST  # an unusable file: replace it
             if when != _PAST:
                 return
-            latest_msg = self._latest_msg
-            current = self._store.read(file) or b""
-            if current != old:
-                continue  # changed under us: merge again
-            self._store.write(file, latest_msg)
-            return
+            if self.ops.write_config(file, old, self._latest_msg):
+                return
+            # changed under us: merge again
 
     async def _merge_latest_mem(self, msg: bytes) -> int:
         if not msg:
@@ -471,7 +409,9 @@ class SumDBClient:
             lines.append(f"\tinternal error: {exc}\n")
         else:
             lines += [f"\n\t{tlog.format_hash(x)}" for x in p]
-        raise _Failure("untrusted", "".join(lines), reason="forked")
+        msg = "".join(lines)
+        self.ops.security_error(msg)
+        raise _Failure("untrusted", msg, reason="forked")
 
     async def _check_record(self, id: int, data: bytes) -> tlog.Tree:
         latest = self._latest
@@ -522,7 +462,7 @@ class SumDBClient:
             self._remember_tile(tile, d)
             if tile not in self._saved:
                 self._saved.add(tile)
-                self._store.write(self._tile_file(tile), d)
+                self.ops.write_cache(self._tile_file(tile), d)
         return hashes
 
     @staticmethod
@@ -563,21 +503,21 @@ class SumDBClient:
     async def _read_tile_uncached(self, tile: tlog.Tile) -> bytes:
         """A tile from the disk cache (the tile, or a prefix of its full tile),
         else from the server (the tile, or a prefix of its full tile)."""
-        data = self._store.read(self._tile_file(tile))
+        data = self.ops.read_cache(self._tile_file(tile))
         if data is not None:
             self._saved.add(tile)
             self._local.add(tile)
             return data
         full = tile.with_width(1 << tile.h)
         if tile != full:
-            data = self._store.read(self._tile_file(full))
+            data = self.ops.read_cache(self._tile_file(full))
             if data is not None:
                 self._saved.add(tile)
                 self._local.add(tile)
                 return data[: len(data) // full.w * tile.w]
         # the go command's cached tiles (authenticated like any other)
         for t in (tile, full) if tile != full else (tile,):
-            data = self._go_cache.read(self._tile_file(t))
+            data = self.ops.read_go_cache(self._tile_file(t))
             if data is not None:
                 self._local.add(tile)
                 return data if t == tile else data[: len(data) // full.w * tile.w]
@@ -586,63 +526,15 @@ class SumDBClient:
     async def _read_tile_remote(self, tile: tlog.Tile) -> bytes:
         full = tile.with_width(1 << tile.h)
         try:
-            _, data = await self._get("/" + tile.path(), lookup=False)
-            return data
+            return await self.ops.read_remote("/" + tile.path())
         except _Failure as first:
             if tile != full:
                 try:
-                    _, data = await self._get("/" + full.path(), lookup=False)
+                    data = await self.ops.read_remote("/" + full.path())
                 except _Failure:
                     raise first from None
                 return data[: len(data) // full.w * tile.w]
             raise
 
-    # ------------------------------------------------------------------ HTTP
 
-    async def _base(self) -> str:
-        if self.route is not None and self.route.base is not None:
-            return self.route.base
-        async with self._route_lock:
-            if self.route is not None and self.route.base is not None:
-                return self.route.base
-            route = await select_route(
-                self.db, self._goproxy, self._fetch or self._plain_fetch, gonoproxy=self._gonoproxy
-            )
-            self.route = route
-            if route.base is None:
-                kind: FailureKind = "unreachable" if route.transport else "server-error"
-                raise _Failure(kind if route.steps else "invalid", route.error or "")
-            return route.base
-
-    async def _plain_fetch(self, url: str) -> tuple[int, bytes, str]:
-        assert self._http is not None  # checked in __init__
-        async with self._http.stream("GET", url, follow_redirects=True) as resp:
-            body = bytearray()
-            async for chunk in resp.aiter_bytes():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    break  # _get refuses it; no need to read the rest
-            return resp.status_code, bytes(body), resp.headers.get("content-type", "")
-
-    async def _get(self, path: str, *, lookup: bool) -> tuple[str, bytes]:
-        """GET ``path`` from the database; 200 or a :class:`_Failure`."""
-        base = await self._base()
-        url = join_url(base, path)
-        (self.stats.lookups if lookup else self.stats.tiles).append(path)
-        try:
-            status, body, ctype = await _call_fetch(self._fetch or self._plain_fetch, url)
-        except Exception as exc:
-            raise _Failure("unreachable", _transport_text(url, exc), url=redact(url)) from None
-        if status != 200:
-            kind: FailureKind = "not-found" if lookup and status in (404, 410) else "server-error"
-            raise _Failure(
-                kind, http_error_text(url, status, body, ctype), url=redact(url), status=status
-            )
-        if len(body) > MAX_BODY:
-            raise _Failure(
-                "server-error", f"reading {redact(url)}: response too large", url=redact(url)
-            )
-        return url, body
-
-
-__all__ = ["SumDBClient", "default_cache_dir"]
+__all__ = ["ClientOps", "HTTPOps", "SumDBClient", "default_cache_dir"]
