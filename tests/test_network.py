@@ -398,7 +398,8 @@ def test_connect_timeout_message_matches_the_issue(tmp_path: Path) -> None:
         "fall back to direct on this error, so this download will fail. Fix the proxy or use '|'"
     )
     assert (
-        a.go_error == 'Get "https://proxy.example.net/x": dial tcp proxy.example.net: i/o timeout'
+        a.go_error
+        == 'Get "https://proxy.example.net/x": dial tcp proxy.example.net:443: i/o timeout'
     )
 
 

@@ -33,6 +33,7 @@ from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.goquote import go_quote
 from gomod_doctor.module.semver import sort_versions
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, Fetched, HttpPool, safe_url
+from gomod_doctor.network.http.errors import go_http_error_text, go_transport_text
 from gomod_doctor.network.model import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
 
 DEFAULT_TTL = 300.0
@@ -78,45 +79,7 @@ def module_url(base: str, path: str, version: str, file: FileKind) -> str:
 
 def _status_error(f: Fetched) -> str:
     """web.HTTPError.Error(): ``reading URL: 404 Not Found`` plus the server's text."""
-    text = f"reading {f.url}: {f.status_text}"
-    detail = _error_detail(f)
-    if detail:
-        sep = "\n\t" if "\n" in detail else " "
-        text += f"\n\tserver response:{sep}{detail}"
-    return text
-
-
-def _error_detail(f: Fetched, max_lines: int = 8) -> str:
-    ctype = f.content_type.split(";", 1)
-    if ctype[0].strip().lower() != "text/plain":
-        return ""
-    params = ctype[1].lower() if len(ctype) > 1 else ""
-    if "charset" in params and not any(c in params for c in ("utf-8", "us-ascii")):
-        return ""
-    try:
-        s = f.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return ""
-    if any(not (c.isprintable() or c.isspace()) for c in s):
-        return ""
-    lines: list[str] = []
-    size = 0
-    for i, line in enumerate(s.split("\n")):
-        if not line.strip():
-            break
-        if i >= max_lines:
-            lines.append("[Truncated: too many lines.]")
-            break
-        if size + len(line) > max_lines * 81:
-            lines.append("[Truncated: too long.]")
-            break
-        lines.append(line)
-        size += len(line)
-    return "\n\t".join(lines)
-
-
-def _transport_error(f: Fetched, detail: str) -> str:
-    return f'Get "{f.url}": {detail}'
+    return go_http_error_text(f.url, f.status_text, f.body, f.content_type)
 
 
 def _json_error(body: bytes) -> str:
@@ -170,15 +133,7 @@ def classify(entry: EntryRef, file: FileKind, version: str, f: Fetched) -> Attem
             )
         if err.kind in ("redirect", "insecure-credentials"):
             return att("error", err.kind, err.detail)
-        detail = err.detail
-        if err.kind == "refused":
-            detail = f"dial tcp {entry.host}: connect: connection refused"
-        elif err.kind == "dns":
-            host = entry.host.rsplit(":", 1)[0] if entry.host.count(":") == 1 else entry.host
-            detail = f"dial tcp: lookup {host}: no such host"
-        elif err.kind == "connect-timeout":
-            detail = f"dial tcp {entry.host}: i/o timeout"
-        return att("error", err.kind, _transport_error(f, detail))
+        return att("error", err.kind, go_transport_text(f.url, err))
     status = f.status or 0
     if status in (404, 410):
         return att("not-found", "", _status_error(f))

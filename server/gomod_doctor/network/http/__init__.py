@@ -29,12 +29,20 @@ run at once (:class:`HttpPool`). ``file://`` URLs are read from disk, as go does
 
 The package: :mod:`.settings` (limits, URLs, netrc, what the environment asks
 for), :mod:`.tls`, :mod:`.errors` (the results, and the one classifier of transport
-failures in go's terms) and :mod:`.pool` (the clients); it re-exports their API.
+failures, and the one place with go's words for them) and :mod:`.pool` (the clients); it re-exports their API.
 """
 
 from __future__ import annotations
 
-from gomod_doctor.network.http.errors import Fetched, FetchError, TransportError, classify_exception
+from gomod_doctor.network.http.errors import (
+    Fetched,
+    FetchError,
+    TransportError,
+    classify_exception,
+    dial_address,
+    go_transport_text,
+    transport_error_of,
+)
 from gomod_doctor.network.http.pool import HttpPool, make_client
 from gomod_doctor.network.http.settings import (
     MAX_SMALL_BODY,
@@ -63,6 +71,8 @@ __all__ = [
     "Timeouts",
     "TransportError",
     "classify_exception",
+    "dial_address",
+    "go_transport_text",
     "host_port",
     "make_client",
     "netrc_path",
@@ -70,4 +80,5 @@ __all__ = [
     "redact_goproxy",
     "safe_url",
     "ssl_context",
+    "transport_error_of",
 ]

@@ -1,22 +1,19 @@
 """How the client asks: the fetch it is given, URLs, and go's words for HTTP errors
-and for requests that got no answer."""
+and for requests that got no answer (those from :mod:`gomod_doctor.network.http.errors`,
+the one classifier and mapping the proxy probes use too)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
 import http
-import socket
-import unicodedata
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from gomod_doctor.goenv.neturl import URLError
 from gomod_doctor.goenv.neturl import parse as parse_url
-from gomod_doctor.gostrings import GO_SPACE, trim_space
+from gomod_doctor.network.http.errors import (
+    go_http_error_text,
+    go_transport_text,
+    transport_error_of,
+)
 from gomod_doctor.network.sumdb.records import FailureKind, RecordProblem, UntrustedReason
 
 #: The most a checksum database answer may hold (tiles are 8 KiB, lookups less).
@@ -49,38 +46,6 @@ def join_url(base: str, path: str) -> str:
     return out
 
 
-def _is_graphic(c: str) -> bool:
-    return c.isprintable() or unicodedata.category(c) == "Zs"
-
-
-def _error_detail(body: bytes) -> str:
-    """The server's text as go shows it (``web`` errorDetail): up to the first
-    blank line, at most 8 lines and 648 bytes, only printable text."""
-    try:
-        s = body[: 8 * 81 * 2].decode("utf-8")
-    except UnicodeDecodeError:
-        return ""
-    if any(not _is_graphic(c) and c not in GO_SPACE for c in s):
-        return ""
-    out: list[str] = []
-    size = 0
-    for i, line in enumerate(s.split("\n")):
-        if trim_space(line) == "":
-            break
-        if i > 0:
-            out.append("\n\t")
-            size += 2
-        if i >= 8:
-            out.append("[Truncated: too many lines.]")
-            break
-        if size + len(line.encode()) > 8 * 81:
-            out.append("[Truncated: too long.]")
-            break
-        out.append(line)
-        size += len(line.encode())
-    return "".join(out)
-
-
 def _status_text(status: int) -> str:
     try:
         return f"{status} {http.HTTPStatus(status).phrase}"
@@ -89,27 +54,9 @@ def _status_text(status: int) -> str:
 
 
 def http_error_text(url: str, status: int, body: bytes, content_type: str | None) -> str:
-    """go's ``web.HTTPError`` text for a non-200 answer."""
-    detail = ""
-    if content_type is None or _is_plain_text(content_type):
-        detail = _error_detail(body)
-    url = redact(url)
-    if detail:
-        sep = "\n\t" if "\n" in detail else " "
-        return f"reading {url}: {_status_text(status)}\n\tserver response:{sep}{detail}"
-    return f"reading {url}: {_status_text(status)}"
-
-
-def _is_plain_text(content_type: str) -> bool:
-    media, _, params = content_type.partition(";")
-    if media.strip().lower() != "text/plain":
-        return False
-    charset = ""
-    for p in params.split(";"):
-        k, _, v = p.strip().partition("=")
-        if k.strip().lower() == "charset":
-            charset = v.strip().strip('"').lower()
-    return charset in ("us-ascii", "utf-8", "")
+    """go's ``web.HTTPError`` text for a non-200 answer (``url`` redacted here;
+    the status text is the standard one, the fetch gives no reason phrase)."""
+    return go_http_error_text(redact(url), _status_text(status), body, content_type)
 
 
 def redact(url: str) -> str:
@@ -120,44 +67,10 @@ def redact(url: str) -> str:
         return url
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
-    out: list[BaseException] = []
-    cur: BaseException | None = exc
-    while cur is not None and all(cur is not x for x in out):
-        out.append(cur)
-        cur = cur.__cause__ or cur.__context__
-    return out
-
-
 def _transport_text(url: str, exc: BaseException) -> str:
-    """go's words for a request that got no answer, as far as we can tell them."""
-    import httpx
-
-    try:
-        u = parse_url(url)
-        host = u.text_host
-    except URLError:
-        host = ""
-    if host and ":" not in host.rsplit("]", 1)[-1]:
-        host += ":443" if url.startswith("https:") else ":80"
-    text = str(exc) or type(exc).__name__
-    for x in _chain(exc):
-        if isinstance(x, ConnectionRefusedError):
-            text = f"dial tcp {host}: connect: connection refused"
-            break
-        if isinstance(x, socket.gaierror):
-            text = f"dial tcp: lookup {host.rsplit(':', 1)[0]}: no such host"
-            break
-        if isinstance(x, ConnectionResetError):
-            text = "read: connection reset by peer"
-            break
-        if isinstance(x, httpx.ConnectTimeout):
-            text = f"dial tcp {host}: i/o timeout"
-            break
-        if isinstance(x, httpx.TimeoutException):
-            text = "timeout awaiting response"
-            break
-    return f'Get "{redact(url)}": {text}'
+    """go's words for a request that got no answer, as far as we can tell them: the
+    one classifier and the one mapping to go's words (:mod:`..http.errors`)."""
+    return go_transport_text(redact(url), transport_error_of(exc))
 
 
 class _Failure(Exception):
