@@ -41,6 +41,7 @@ from gomod_doctor.network.model import (
     Verdict,
 )
 from gomod_doctor.network.private import goprivate_argv, suggest_private_prefix
+from gomod_doctor.units import seconds
 from gomod_doctor.workspace.needs import Need
 
 _FILE_WORDS = {"info": "version info", "mod": "go.mod", "zip": "source zip", "list": "version list"}
@@ -53,16 +54,12 @@ class _Where:
     version: str | None = None
 
 
-def _secs(s: float) -> str:
-    return f"{s:g} s" if s >= 1 else f"{s:.1f} s"
-
-
 def describe(a: Attempt, nf: NetworkFacts | None = None) -> str:
     """The failure in a few words: "connection refused", "HTTP 500 Internal Server Error"."""
     connect = nf.connect_timeout if nf is not None else 3.0
     total = nf.total_timeout if nf is not None else 5.0
     if a.kind == "hang":
-        return f"connected, but no answer within {_secs(total)}"
+        return f"connected, but no answer within {seconds(total)}"
     r = a.reason
     if r == "refused":
         return "connection refused"
@@ -72,7 +69,7 @@ def describe(a: Attempt, nf: NetworkFacts | None = None) -> str:
         detail = a.go_error.split(": ", 1)[1] if ": " in a.go_error else a.go_error
         return f"TLS failure ({detail})"
     if r == "connect-timeout":
-        return f"connection timed out after {_secs(connect)}"
+        return f"connection timed out after {seconds(connect)}"
     if r == "reset":
         return "connection reset"
     if r == "closed":
@@ -186,7 +183,7 @@ def go_words(a: Attempt, nf: NetworkFacts | None = None) -> str:
     words for a proxy that never answers (it waits): then the URL and what happened."""
     if a.kind == "hang":
         total = nf.total_timeout if nf is not None else 5.0
-        return f"{a.url}: connected, but no answer within {_secs(total)}"
+        return f"{a.url}: connected, but no answer within {seconds(total)}"
     return _first_line(a.go_error) or f"{a.url}: {describe(a, nf)}"
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from gomod_doctor.cache import modindex, ops
 from gomod_doctor.goenv import env as goenv
+from gomod_doctor.units import human_bytes
 from gomod_doctor.workspace.cacheneeds import WorkspaceNeeds, workspace_needs
 from gomod_doctor.workspace.discover import WorkspaceError
 
@@ -61,15 +62,6 @@ class _Refuse(Exception):
 def _err(message: str) -> None:
     text = message if message.startswith(("go:", "gomod-doctor:")) else f"gomod-doctor: {message}"
     print(text, file=sys.stderr)
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{n} B" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"  # pragma: no cover
 
 
 def _is_tty() -> bool:
@@ -187,7 +179,9 @@ def _report_op(args: argparse.Namespace, result: ops.OpResult, *, verb: tuple[st
         if not result.versions and not result.mod_only and not result.removed:
             print("nothing to remove")
         else:
-            print(f"{'would free' if result.dry_run else 'freed'} {_human(result.bytes_freed)}")
+            print(
+                f"{'would free' if result.dry_run else 'freed'} {human_bytes(result.bytes_freed, short=True)}"
+            )
     _report_index(args, result.index, dry_run=result.dry_run)
     for e in result.errors:
         _err(e.message)
@@ -266,7 +260,10 @@ def _cmd_clear(args: argparse.Namespace) -> int:
     if args.all:
         if not args.dry_run:
             size = ops.estimate_bytes(ctx.gomodcache)
-            _confirm(args, f"remove the whole module cache {ctx.gomodcache} ({_human(size)})")
+            _confirm(
+                args,
+                f"remove the whole module cache {ctx.gomodcache} ({human_bytes(size, short=True)})",
+            )
         result = ops.clear_all(
             ctx.gomodcache,
             dry_run=args.dry_run,
@@ -278,7 +275,9 @@ def _cmd_clear(args: argparse.Namespace) -> int:
             _print_json(result.to_json())
         else:
             would = "would free" if args.dry_run else "freed"
-            print(f"{would} {_human(result.bytes_freed)} ({len(result.removed)} entries)")
+            print(
+                f"{would} {human_bytes(result.bytes_freed, short=True)} ({len(result.removed)} entries)"
+            )
         _report_index(args, result.index, dry_run=args.dry_run)
         for e in result.errors:
             _err(e.message)
@@ -286,7 +285,10 @@ def _cmd_clear(args: argparse.Namespace) -> int:
     modules = [p for p, v in targets if v is None]
     if modules and not args.dry_run:
         size = sum(ops.estimate_bytes(ctx.gomodcache, p) for p in modules)
-        _confirm(args, f"remove every cached version of {', '.join(modules)} ({_human(size)})")
+        _confirm(
+            args,
+            f"remove every cached version of {', '.join(modules)} ({human_bytes(size, short=True)})",
+        )
     total = ops.OpResult(dry_run=args.dry_run)
     for path, version in targets:
         if version is None:
@@ -433,7 +435,9 @@ def _cmd_prune(args: argparse.Namespace) -> int:
         if not preview.versions and not preview.mod_only:
             return _report_op(args, preview, verb=("prune", "pruned"))
         n = len(preview.versions) + len(preview.mod_only)
-        _confirm(args, f"prune {n} module versions ({_human(preview.bytes_freed)})")
+        _confirm(
+            args, f"prune {n} module versions ({human_bytes(preview.bytes_freed, short=True)})"
+        )
     result = ops.prune(
         ctx.gomodcache,
         wn.needs.full,

@@ -35,6 +35,7 @@ from gomod_doctor.module.semver import sort_versions
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, Fetched, HttpPool, safe_url
 from gomod_doctor.network.http.errors import go_http_error_text, go_transport_text
 from gomod_doctor.network.model import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
+from gomod_doctor.units import seconds
 
 DEFAULT_TTL = 300.0
 DEFAULT_BACKOFF = 15.0
@@ -120,7 +121,7 @@ def classify(entry: EntryRef, file: FileKind, version: str, f: Fetched) -> Attem
             return att(
                 "hang",
                 "timeout",
-                f"{f.url}: connected, but no answer within {_secs(f.elapsed)}: the go "
+                f"{f.url}: connected, but no answer within {seconds(f.elapsed, whole='.0f')}: the go "
                 "command has no timeout and would wait forever",
             )
         if err.kind == "truncated":
@@ -199,10 +200,6 @@ def _mod_ok(body: bytes) -> bool:
     if "\x00" in text:
         return False
     return not parse_mod(text, "go.mod", lax=True).errors
-
-
-def _secs(s: float) -> str:
-    return f"{s:.0f} s" if s >= 1 else f"{s:.1f} s"
 
 
 # --------------------------------------------------------------------------- the cache

@@ -54,18 +54,6 @@ class _Refused(Exception):
 # --------------------------------------------------------------------------- helpers
 
 
-def human_bytes(n: int) -> str:
-    """``12.3 MB (12345678 bytes)``."""
-    size = float(n)
-    for unit in ("bytes", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            if unit == "bytes":
-                return f"{n} byte{'s' if n != 1 else ''}"
-            return f"{size:.1f} {unit} ({n} bytes)"
-        size /= 1000
-    return f"{n} bytes"  # pragma: no cover
-
-
 def _str_arg(args: dict[str, Any], key: str) -> str:
     v = args.get(key)
     if not isinstance(v, str) or not v:

@@ -101,9 +101,9 @@ from gomod_doctor.lsp.features.cmdbase import (
     _show,
     _str_arg,
     _views,
-    human_bytes,
 )
 from gomod_doctor.lsp.features.netcommands import Handler, compare_proxies, set_goprivate
+from gomod_doctor.units import human_bytes
 
 __all__ = [
     "CLEAR",

@@ -41,6 +41,7 @@ from gomod_doctor.network.http.settings import (
     safe_url,
 )
 from gomod_doctor.network.http.tls import ssl_context
+from gomod_doctor.units import seconds
 
 log = logging.getLogger(__name__)
 
@@ -192,11 +193,13 @@ class HttpPool:
             elif state.headers:
                 result.error = FetchError(
                     "timeout",
-                    f"the body stalled: no complete answer within {_secs(budget)}",
+                    f"the body stalled: no complete answer within {seconds(budget, fraction='.2g')}",
                     after_headers=True,
                 )
             else:
-                result.error = FetchError("timeout", f"no answer within {_secs(budget)}")
+                result.error = FetchError(
+                    "timeout", f"no answer within {seconds(budget, fraction='.2g')}"
+                )
         except Exception as e:  # a URL httpx cannot use, or a bug: never raised
             result.error = FetchError("other", f"{type(e).__name__}: {e}", state.headers)
         finally:
@@ -281,10 +284,6 @@ def _prepare(settings: HttpSettings, verify: bool) -> ssl.SSLContext:
 class _State:
     started: float = 0.0
     headers: bool = False
-
-
-def _secs(s: float) -> str:
-    return f"{s:g} s" if s >= 1 else f"{s:.2g} s"
 
 
 async def _read_body(
