@@ -67,6 +67,7 @@ __all__ = [
     "iter_extracted",
     "leftovers",
     "module_files",
+    "walk_extracted",
 ]
 
 
@@ -336,16 +337,20 @@ def _walk_download(gomodcache: str) -> Iterator[Leftover]:
                 yield left
 
 
-def _walk_extracted(gomodcache: str) -> Iterator[tuple[str, str, str]]:
+def walk_extracted(
+    gomodcache: str, notes: list[str] | None = None
+) -> Iterator[tuple[str, str, str]]:
     """(escaped path, escaped-version part, full path) of every ``x@y`` entry
-    outside ``cache/``; does not descend into them."""
+    outside ``cache/``, in name order; does not descend into them, nor into
+    symbolic links (each noted in ``notes`` when given). A directory that cannot
+    be listed is passed over."""
     stack = [("", gomodcache)]
     while stack:
         rel, full = stack.pop()
         try:
             with os.scandir(full) as it:
                 entries = sorted(it, key=lambda e: e.name)
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
+        except OSError:
             continue
         for e in reversed(entries):
             if not rel and e.name == "cache":
@@ -353,6 +358,8 @@ def _walk_extracted(gomodcache: str) -> Iterator[tuple[str, str, str]]:
             if "@" in e.name:
                 base, _, ver = e.name.partition("@")
                 yield (f"{rel}/{base}" if rel else base), ver, e.path
+            elif notes is not None and e.is_symlink():
+                notes.append(f"skipped symbolic link {e.path}")
             elif e.is_dir(follow_symlinks=False):
                 stack.append((f"{rel}/{e.name}" if rel else e.name, e.path))
 
@@ -369,7 +376,7 @@ class ExtractedModule:
 def iter_extracted(gomodcache: str | os.PathLike[str]) -> Iterator[ExtractedModule]:
     """Every extracted module directory, in name order; old temp dirs and names
     that do not decode are skipped. Module trees are not descended into."""
-    for esc_path, esc_ver, full in _walk_extracted(os.fspath(gomodcache)):
+    for esc_path, esc_ver, full in walk_extracted(os.fspath(gomodcache)):
         if _TMP_DIR.match(os.path.basename(full)):
             continue
         p, v = _unescape(esc_path, esc_ver)
@@ -381,7 +388,7 @@ def find_leftovers(gomodcache: str | os.PathLike[str]) -> list[Leftover]:
     """Every leftover of an interrupted download or extraction in the cache."""
     cache = os.fspath(gomodcache)
     found = list(_walk_download(cache))
-    for esc_path, _esc_ver, full in _walk_extracted(cache):
+    for esc_path, _esc_ver, full in walk_extracted(cache):
         m = _TMP_DIR.match(os.path.basename(full))
         if m:
             p, v = _unescape(esc_path, m["ver"])

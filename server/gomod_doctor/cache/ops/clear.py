@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from gomod_doctor.cache import modindex
+from gomod_doctor.cache.layout import walk_extracted
 from gomod_doctor.cache.ops.model import (
     ItemError,
     OperationError,
@@ -240,23 +241,6 @@ def _walk_download(root: str, notes: list[str]) -> Iterator[tuple[str, list[str]
             stack.append((f"{rel}/{e.name}" if rel else e.name, e.path))
 
 
-def _walk_extracted(root: str, notes: list[str]) -> Iterator[tuple[str, str]]:
-    """(escaped module path, text after '@') of every ``x@y`` entry outside cache/."""
-    stack: list[tuple[str, str]] = [("", root)]
-    while stack:
-        rel, full = stack.pop()
-        for e in reversed(_scan(full)):
-            if not rel and e.name == "cache":
-                continue
-            if "@" in e.name:
-                b, _, ver = e.name.partition("@")
-                yield (f"{rel}/{b}" if rel else b), ver
-            elif e.is_symlink():
-                notes.append(f"skipped symbolic link {e.path}")
-            elif e.is_dir(follow_symlinks=False):
-                stack.append((f"{rel}/{e.name}" if rel else e.name, e.path))
-
-
 def _escaped_versions(
     dl_names: Iterable[str], ext_rest: Iterable[str], dl_known: set[str]
 ) -> set[str]:
@@ -286,7 +270,7 @@ def _all_versions(cache: _Cache, notes: list[str]) -> list[tuple[str, str, str, 
     by_path: dict[str, tuple[list[str], list[str]]] = {}
     for esc_path, names in _walk_download(cache.root, notes):
         by_path.setdefault(esc_path, ([], []))[0].extend(names)
-    for esc_path, rest in _walk_extracted(cache.root, notes):
+    for esc_path, rest, _full in walk_extracted(cache.root, notes):
         by_path.setdefault(esc_path, ([], []))[1].append(rest)
     out: list[tuple[str, str, str, str]] = []
     for esc_path, (dl_names, ext_rest) in by_path.items():
