@@ -6,16 +6,41 @@ whole: every error is collected (see :class:`ModfileError`) and every statement
 that is valid on its own stays in the model, so a file with errors still yields a
 partial :class:`ModFile`. :func:`mod_to_json` gives exactly what
 ``go mod edit -json`` prints for a file go accepts.
+
+The model is :mod:`.model`, the JSON :mod:`.modjson`; this module re-exports
+both. What stays here is rule.go's parsing half (strings and versions, the
+directives, the errors), one cohesive unit as in x/mod.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from gomod_doctor.gostrings import fields, trim_space
+from gomod_doctor.modfile.model import (
+    ErrorsMixin,
+    Exclude,
+    Godebug,
+    GoStmt,
+    Ignore,
+    ModFile,
+    ModuleStmt,
+    Replace,
+    Require,
+    Retract,
+    Tool,
+    ToolchainStmt,
+)
+from gomod_doctor.modfile.model import _ModRef as _ModRef
+from gomod_doctor.modfile.modjson import (
+    dedup_replaces,
+    json_text,
+    mod_to_json,
+    replace_json,
+    version_json,
+)
 from gomod_doctor.modfile.syntax import (
     Comment,
     FileSyntax,
@@ -30,6 +55,7 @@ from gomod_doctor.module.paths import ModuleVersion, canonical_version
 from gomod_doctor.position import Range
 
 __all__ = [
+    "ErrorsMixin",
     "Exclude",
     "GoStmt",
     "Godebug",
@@ -45,147 +71,21 @@ __all__ = [
     "ToolchainStmt",
     "auto_quote",
     "canonical_version",
+    "dedup_replaces",
     "go_unquote",
     "is_directory_path",
+    "json_text",
     "mod_to_json",
     "must_quote",
     "parse_mod",
+    "replace_json",
+    "version_json",
 ]
 
 GO_VERSION_RE = re.compile(r"([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?")
 _LAX_GO_VERSION_RE = re.compile(r"v?(([1-9][0-9]*)\.(0|[1-9][0-9]*))([^0-9].*)")
 TOOLCHAIN_RE = re.compile(r"default\Z|go1(\Z|\.)")
 _DEPRECATED_RE = re.compile(r"(?s)(?:^|\n\n)Deprecated: *(.*?)(?:\Z|\n\n)")
-
-
-# ---------------------------------------------------------------------------
-# Model
-
-
-@dataclass(eq=False)
-class ModuleStmt:
-    path: str
-    deprecated: str
-    syntax: Line
-
-
-@dataclass(eq=False)
-class GoStmt:
-    version: str
-    syntax: Line
-
-
-@dataclass(eq=False)
-class ToolchainStmt:
-    name: str
-    syntax: Line
-
-
-@dataclass(eq=False)
-class Godebug:
-    key: str
-    value: str
-    syntax: Line
-
-
-class _ModRef:
-    """A statement naming one module version (``mod``)."""
-
-    mod: ModuleVersion
-
-    @property
-    def path(self) -> str:
-        return self.mod.path
-
-    @property
-    def version(self) -> str:
-        return self.mod.version
-
-
-@dataclass(eq=False)
-class Require(_ModRef):
-    mod: ModuleVersion
-    indirect: bool
-    syntax: Line
-
-
-@dataclass(eq=False)
-class Exclude(_ModRef):
-    mod: ModuleVersion
-    syntax: Line
-
-
-@dataclass(eq=False)
-class Replace:
-    old_path: str
-    old_version: str
-    new_path: str
-    new_version: str
-    syntax: Line
-
-    @property
-    def old(self) -> ModuleVersion:
-        return ModuleVersion(self.old_path, self.old_version)
-
-    @property
-    def new(self) -> ModuleVersion:
-        return ModuleVersion(self.new_path, self.new_version)
-
-    @property
-    def is_dir(self) -> bool:
-        """The replacement is a directory (no version), not a module."""
-        return self.new_version == ""
-
-
-@dataclass(eq=False)
-class Retract:
-    low: str
-    high: str
-    rationale: str
-    syntax: Line
-
-
-@dataclass(eq=False)
-class Tool:
-    path: str
-    syntax: Line
-
-
-@dataclass(eq=False)
-class Ignore:
-    path: str
-    syntax: Line
-
-
-class ErrorsMixin:
-    """What go.mod and go.work models say about their errors."""
-
-    errors: list[ModfileError]
-
-    @property
-    def go_errors(self) -> list[ModfileError]:
-        """The errors go itself prints, in go's order."""
-        return [e for e in self.errors if e.go_reports]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass(eq=False)
-class ModFile(ErrorsMixin):
-    syntax: FileSyntax
-    module: ModuleStmt | None = None
-    go: GoStmt | None = None
-    toolchain: ToolchainStmt | None = None
-    godebug: list[Godebug] = field(default_factory=list)
-    require: list[Require] = field(default_factory=list)
-    exclude: list[Exclude] = field(default_factory=list)
-    replace: list[Replace] = field(default_factory=list)
-    retract: list[Retract] = field(default_factory=list)
-    tool: list[Tool] = field(default_factory=list)
-    ignore: list[Ignore] = field(default_factory=list)
-    errors: list[ModfileError] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------
@@ -618,107 +518,3 @@ def parse_mod(text: str, filename: str = "go.mod", *, lax: bool = False) -> ModF
                     errs.append(line_error(fs, line, e))
     f.errors = finish_errors(fs, errs)
     return f
-
-
-# ---------------------------------------------------------------------------
-# go mod edit -json
-
-
-def json_text(s: str) -> str:
-    """A Go string as encoding/json writes it: invalid UTF-8 bytes become U+FFFD."""
-    return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in s)
-
-
-def version_json(path: str, version: str) -> dict[str, str]:
-    d = {"Path": json_text(path)}
-    if version:
-        d["Version"] = json_text(version)
-    return d
-
-
-def dedup_replaces(replaces: list[Replace]) -> list[Replace]:
-    """Later replacements of the same old module@version win (go's removeDups)."""
-    seen: set[tuple[str, str]] = set()
-    keep: list[Replace] = []
-    for r in reversed(replaces):
-        if (r.old_path, r.old_version) in seen:
-            continue
-        seen.add((r.old_path, r.old_version))
-        keep.append(r)
-    keep.reverse()
-    return keep
-
-
-def replace_json(replaces: list[Replace]) -> list[dict[str, Any]]:
-    return [
-        {
-            "Old": version_json(r.old_path, r.old_version),
-            "New": version_json(r.new_path, r.new_version),
-        }
-        for r in dedup_replaces(replaces)
-        if r.old_path != ""
-    ]
-
-
-def mod_to_json(f: ModFile) -> dict[str, Any]:
-    """Exactly the structure ``go mod edit -json`` prints for ``f``."""
-    out: dict[str, Any] = {}
-    module: dict[str, str] = {"Path": json_text(f.module.path) if f.module else ""}
-    if f.module is not None and f.module.deprecated:
-        module["Deprecated"] = json_text(f.module.deprecated)
-    out["Module"] = module
-    if f.go is not None and f.go.version:
-        out["Go"] = json_text(f.go.version)
-    if f.toolchain is not None and f.toolchain.name:
-        out["Toolchain"] = json_text(f.toolchain.name)
-    godebug = [{"Key": json_text(g.key), "Value": json_text(g.value)} for g in f.godebug if g.key]
-    if godebug:
-        out["GoDebug"] = godebug
-    require: list[dict[str, Any]] = []
-    for r in f.require:
-        if not r.path:
-            continue
-        d: dict[str, Any] = version_json(r.path, r.version)
-        if r.indirect:
-            d["Indirect"] = True
-        require.append(d)
-    if require:
-        out["Require"] = require
-    exclude: list[dict[str, str]] = []
-    seen_ex: set[ModuleVersion] = set()
-    for x in f.exclude:
-        if x.mod in seen_ex:
-            continue
-        seen_ex.add(x.mod)
-        if x.path:
-            exclude.append(version_json(x.path, x.version))
-    if exclude:
-        out["Exclude"] = exclude
-    replace = replace_json(f.replace)
-    if replace:
-        out["Replace"] = replace
-    retract: list[dict[str, str]] = []
-    for rt in f.retract:
-        if not rt.low and not rt.high:
-            continue
-        d2: dict[str, str] = {}
-        if rt.low:
-            d2["Low"] = json_text(rt.low)
-        if rt.high:
-            d2["High"] = json_text(rt.high)
-        if rt.rationale:
-            d2["Rationale"] = json_text(rt.rationale)
-        retract.append(d2)
-    if retract:
-        out["Retract"] = retract
-    for key, items in (("Tool", f.tool), ("Ignore", f.ignore)):
-        seen: set[str] = set()
-        lst: list[dict[str, str]] = []
-        for t in items:
-            if t.path in seen:
-                continue
-            seen.add(t.path)
-            lst.append({"Path": json_text(t.path)})
-        if lst:
-            out[key] = lst
-    return out
