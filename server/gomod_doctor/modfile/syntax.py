@@ -11,6 +11,10 @@ the next line, so that one bad line never hides the rest of the file: the result
 is a partial tree plus every syntax error found, the first being go's.
 
 Columns count characters (go's ``LineRune``), never bytes.
+
+One cohesive unit, over the size guide: x/mod's modfile/read.go (the lexer, the
+parser and the comment assignment share the input's state), kept whole so that it
+reads beside go's.
 """
 
 from __future__ import annotations

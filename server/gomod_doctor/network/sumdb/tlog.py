@@ -15,6 +15,10 @@ authenticates the tiles' data against the tree hash (``downloaded inconsistent
 tile`` otherwise), so every hash it returns is proven to be in the tree.
 
 Errors are :class:`TlogError` with go's messages.
+
+One cohesive unit, over the size guide: it is x/mod's ``sumdb/tlog`` package
+(tlog.go, tile.go and the record and tree formats), whose proofs, tiles and
+hashes share one index arithmetic; it stays whole so that it reads beside go's.
 """
 
 from __future__ import annotations
