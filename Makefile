@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/gomod-doctor demo
 
-# The VS Code end-to-end tests (tests/test_vscode_e2e.py) need chromium and libkrb5-dev
+# The VS Code end-to-end tests (tests/e2e/test_vscode_e2e.py) need chromium and libkrb5-dev
 # (apt), Node 24, code-server and playwright-core in .e2e/, and the .vsix: the setup
 # script installs them (about 3 minutes the first time, 1 s after). A developer without
 # root or apt may set GOMOD_DOCTOR_SKIP_VSCODE_E2E=1; CI never does.

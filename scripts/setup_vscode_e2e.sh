@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/test_vscode_e2e.py (VS Code end to end) needs, idempotently:
+# Installs what tests/e2e/test_vscode_e2e.py (VS Code end to end) needs, idempotently:
 #
 #   apt     chromium (+ fonts-dejavu-core), libkrb5-dev (kerberos, a native module of
 #           code-server), g++, make, python3 (node-gyp)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -85,3 +85,11 @@ def sample_cache(make_cache: MakeCache) -> CacheFixture:
     from goproxy import SAMPLE_REQUIRES, sample_modules
 
     return make_cache(sample_modules(), SAMPLE_REQUIRES)
+
+
+@pytest.fixture(scope="session")
+def validator() -> Any:
+    """A validator of the official SARIF 2.1.0 schema (tests/sarif_support.py)."""
+    from sarif_support import make_validator
+
+    return make_validator()

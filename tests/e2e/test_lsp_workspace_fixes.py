@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_lsp_features import by_title, session
 
 from gotool import isolated_env, run_go
 from lsp_support import VSCODE
-from test_lsp_features import by_title, session
 
 
 @pytest.mark.asyncio

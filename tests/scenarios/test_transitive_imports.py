@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,8 +514,8 @@ def test_never_built(src: str, never: bool) -> None:
 
 def test_scale_reads_only_what_is_imported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """250 modules of 24 packages (6000 packages, 18000 files): the walk from the
-    workspace's imports reads the ~1200 packages reached only, each once, in well under
-    a second."""
+    workspace's imports reads the ~1200 packages reached only, each once (how fast is
+    make bench's business, never a timed assertion)."""
     rng = random.Random(7)
     n_mods, n_pkgs = 250, 24
     build: dict[str, BuildModule] = {"example.com/testonly": BuildModule("v1.0.0", tmp_path)}
@@ -549,12 +548,9 @@ def test_scale_reads_only_what_is_imported(tmp_path: Path, monkeypatch: pytest.M
             todo.extend(edges[p])
     assert len(want) > 1000
 
-    t0 = time.perf_counter()
     g = transitive_imports(direct, build)
-    elapsed = time.perf_counter() - t0
     assert set(g.packages) == want
     assert "example.com/testonly" not in g.needed
-    assert elapsed < 1.0, f"{elapsed:.2f}s for {len(want)} packages"
 
     opened: list[str] = []
     real = imports_transitive._read_head

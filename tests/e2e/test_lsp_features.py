@@ -255,7 +255,7 @@ async def session(
     ``root``, in the Go environment ``env`` (a fixture's); verification is the
     default (full, in the background) and the network checks are off (these tests
     are about local findings; the fixtures' GOSUMDB=off would add insecure-setting)
-    unless ``settings`` say otherwise (tests/test_lsp_network.py covers the network)."""
+    unless ``settings`` say otherwise (tests/e2e/test_lsp_network.py covers the network)."""
     opts = {"network": "off", **(settings or {})}
     async with lsp_session(
         server_env(env), workspace=root, preset=preset, init_options=opts, configuration=opts

@@ -23,7 +23,6 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -556,11 +555,10 @@ def test_walk_unreadable_dir(tmp_path: Path) -> None:
     assert len(mi.errors) == 1 and "locked" in mi.errors[0]
 
 
-def test_walk_is_fast(tmp_path: Path) -> None:
+def test_walk_reads_a_large_tree(tmp_path: Path) -> None:
+    """Every file and import of a 2000-file tree (its speed is make bench's business)."""
     header = b"// Copyright 2024 The Authors. All rights reserved.\n// Use of this source code.\n\n"
     body = b"\nfunc F() {}\n" + b"// body\n" * 40
-    # 2000 files to keep the test quick (writing them costs more than scanning them);
-    # a 5000-file tree scans in about 0.3-0.4 s of CPU.
     for d in range(40):
         dd = tmp_path / f"pkg{d}"
         dd.mkdir()
@@ -569,12 +567,9 @@ def test_walk_is_fast(tmp_path: Path) -> None:
             (dd / f"f{i}.go").write_bytes(
                 header + b'package p\n\nimport (\n\t"fmt"\n' + imps + b")\n" + body
             )
-    start = time.process_time()
     mi = scan_module_imports(tmp_path)
-    elapsed = time.process_time() - start
     assert len(mi.files) == 2000 and not mi.errors
     assert sum(len(s) for s in mi.imports.values()) == 10000
-    assert elapsed < 1.0, f"scan of 2000 files took {elapsed:.2f}s of CPU"
 
 
 # --- the walk and the imports against go list -----------------------------------------

@@ -20,12 +20,12 @@ import pytest
 
 from packaging_support import copy_checkout
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 CORPUS_TESTS = [
-    "tests/test_modfile_corpus.py",
-    "tests/test_gosum.py",
-    "tests/test_modfile_edit.py",
+    "tests/scenarios/test_modfile_corpus.py",
+    "tests/scenarios/test_gosum.py",
+    "tests/scenarios/test_modfile_edit.py",
 ]
 
 
@@ -68,8 +68,9 @@ def test_clone_collects_every_test(clone: Path) -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr
     assert "FileNotFoundError" not in r.stdout
     # The corpus tests are collected with their go-toolchain files.
-    assert "tests/test_modfile_corpus.py::test_corpus_file_matches_go[goroot/src/go.mod]" in (
-        r.stdout
+    assert (
+        "tests/scenarios/test_modfile_corpus.py::test_corpus_file_matches_go[goroot/src/go.mod]"
+        in (r.stdout)
     )
 
 

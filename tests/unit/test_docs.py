@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gomod_doctor.findings import CATALOG, SEVERITY_MEANING
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_catalog_table_matches_the_code() -> None:

@@ -1,4 +1,4 @@
--- The scenario of tests/test_neovim_health.py, run by the real Neovim (see nvim_init.lua):
+-- The scenario of tests/e2e/test_neovim_health.py, run by the real Neovim (see nvim_init.lua):
 -- open params.file, wait until a gomod_doctor client is attached and initialized
 -- (when params.wait_attach), run :checkhealth gomod_doctor as a user would, and write
 -- the report's lines to params.results (JSON). It exits 0 when it got a report,

@@ -51,7 +51,7 @@ from gotool import run_go
 from lsp_support import server_env
 
 TESTS = Path(__file__).resolve().parent
-REPO = TESTS.parent
+REPO = TESTS.parents[1]
 EDITORS = REPO / "editors" / "neovim"
 INIT = TESTS / "nvim_init.lua"
 SCENARIO = TESTS / "nvim_scenario.lua"

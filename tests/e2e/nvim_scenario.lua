@@ -1,4 +1,4 @@
--- The scenario of tests/test_neovim.py, run by the real Neovim (see nvim_init.lua).
+-- The scenario of tests/e2e/test_neovim.py, run by the real Neovim (see nvim_init.lua).
 --
 -- It drives Neovim's own LSP client as a user would: open go.mod, wait for the
 -- diagnostics, ask for the code actions on the require line and run "Redownload";

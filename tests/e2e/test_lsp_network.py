@@ -25,12 +25,12 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from test_lsp_features import PRESETS, Session, by_title, codes
 
 from goproxy import CacheFixture, GoProxy, ModuleSpec, Response, refused_url, write_workspace
 from gotool import isolated_env, run_go
 from lsp_support import VSCODE, lsp_session, publishes, server_env, stop_session
 from sumdb_server import SumDBServer, module_hashes
-from test_lsp_features import PRESETS, Session, by_title, codes
 
 M, V = "example.com/m", "v1.0.0"
 MOD = ModuleSpec(M, V, {"m.go": b"package m\n\nfunc M() int { return 1 }\n"})

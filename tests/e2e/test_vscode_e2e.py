@@ -55,7 +55,7 @@ from goproxy import (
 )
 from gotool import GOROOT, isolated_env, run_go
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SETUP_SCRIPT = ROOT / "scripts" / "setup_vscode_e2e.sh"
 E2E_DIR = Path(os.environ.get("GOMOD_DOCTOR_E2E_DIR") or ROOT / ".e2e")
 ARTIFACTS = E2E_DIR / "artifacts"

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_modfile_corpus import check_positions
 
 from gomod_doctor.modfile.edit import find_commented_replaces
 from gomod_doctor.modfile.rules import mod_to_json, parse_mod
 from gomod_doctor.modfile.work import parse_work, work_to_json
 from gotool import isolated_env, run_go
-from test_modfile_corpus import check_positions
 
 # --- atoms: mostly valid, some not ---------------------------------------------
 

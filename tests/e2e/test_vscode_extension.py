@@ -24,7 +24,7 @@ from pytest_lsp import ClientServerConfig
 from gomod_doctor import __version__
 from lsp_support import SERVER_COMMAND, capabilities, make_client, server_env, stop_session
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXT = ROOT / "vscode-extension"
 PACKAGE = json.loads((EXT / "package.json").read_text(encoding="utf-8"))
 

@@ -110,7 +110,7 @@ def test_sdist_tests_collect_from_the_unpacked_sdist(dist: Path, tmp_path: Path)
         env=env,
     )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "tests/test_demo.py::" in r.stdout
+    assert "tests/scenarios/test_demo.py::" in r.stdout
     assert "error" not in r.stdout.strip().splitlines()[-1], r.stdout[-3000:]
 
 
