@@ -28,7 +28,7 @@ import pytest
 from gomod_doctor.config import ConfigError, WatchConfig, load_file
 from gomod_doctor.fswatch.roots import Root
 from gomod_doctor.hotreload.rules import Embed, Rules, classify
-from gomod_doctor.workspace.watchset import Targets, embed_patterns
+from gomod_doctor.watchset import Targets, embed_patterns
 from gotool import GO, isolated_env, run_go
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups: POSIX only")

@@ -1,7 +1,7 @@
 """File watching (the language server and ``gomod-doctor watch``): watchfiles over
 narrow roots, debounced.
 
-What to watch is decided elsewhere (:mod:`gomod_doctor.workspace.watchset`): the
+What to watch is decided elsewhere (:mod:`gomod_doctor.watchset`): the
 directories of the workspace files and of the ``.go`` packages, the replacement
 directories, the GOENV file's directory, and for each needed module version its
 download directory (flat) and its extracted directory (recursive) — one root per

@@ -28,7 +28,7 @@ from typing import Literal
 import pathspec
 
 from gomod_doctor.fswatch.roots import ChangeKind, Root, is_ignored
-from gomod_doctor.workspace.watchset import Targets, embed_patterns
+from gomod_doctor.watchset import Targets, embed_patterns
 
 __all__ = ["MODFILES", "ChangeClass", "Embed", "Rules", "classify", "load_rules"]
 

@@ -2,7 +2,7 @@
 
 One asyncio loop owns the command and the cycles. The watcher (a
 :class:`~gomod_doctor.fswatch.process.WatchProcess` over the workspace's watch
-targets, :mod:`gomod_doctor.workspace.watchset`, plus the replacement directories'
+targets, :mod:`gomod_doctor.watchset`, plus the replacement directories'
 packages and the embedded files) reports changes from a thread; they are
 classified there (:func:`gomod_doctor.hotreload.rules.classify`: what is not
 relevant never starts the debounce timer), debounced on the loop, and each batch
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gomod_doctor import engine
+from gomod_doctor import engine, watchset
 from gomod_doctor.config import Config, ConfigError, load_file
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.fswatch.process import WatchProcess
@@ -41,11 +41,10 @@ from gomod_doctor.fswatch.roots import FileChange, Root
 from gomod_doctor.fswatch.watcher import Debouncer, WatchSummary
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.hotreload.rules import ChangeClass, Rules, classify, load_rules
-from gomod_doctor.workspace import watchset
+from gomod_doctor.watchset import Key
 from gomod_doctor.workspace.discover import WorkspaceError, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import ModuleImports, scan_module_imports
-from gomod_doctor.workspace.watchset import Key
 
 __all__ = ["DEBOUNCE", "KILL_TIMEOUT", "Options", "Runner"]
 

@@ -10,7 +10,7 @@
 - ``verification`` full verification in the background
 - ``netloop``      the network checks; ``network``: their scope and the status
 - ``publish``      diagnostics, ``gomodDoctor/status``, lens refreshes
-- ``watching``     what each view watches (:mod:`gomod_doctor.workspace.watchset`)
+- ``watching``     what each view watches (:mod:`gomod_doctor.watchset`)
                    and what a change means; ``watch``, ``watchproc`` re-export
                    :mod:`gomod_doctor.fswatch` (shared with ``gomod-doctor watch``)
 - ``progress``     ``$/progress``; ``reporter``: a piece of work's reports; ``tasks``:

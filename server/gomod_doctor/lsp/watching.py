@@ -1,6 +1,6 @@
 """File watching: what each workspace watches, and what a change on disk means.
 
-:func:`_watch_targets` asks :mod:`gomod_doctor.workspace.watchset` for the roots
+:func:`_watch_targets` asks :mod:`gomod_doctor.watchset` for the roots
 an analysis watches (the workspace's files, the directories of its ``.go`` files,
 the module cache entries of the needed module versions, the GOENV file) and how to
 map a change back to what it concerns. :class:`Watching`, owned by the server, runs
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from gomod_doctor import engine
+from gomod_doctor import engine, watchset
 from gomod_doctor.facts import Facts
 from gomod_doctor.fswatch.process import WatchProcess
 from gomod_doctor.fswatch.watcher import (
@@ -36,7 +36,6 @@ from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp import convert
 from gomod_doctor.lsp.settings import Settings
 from gomod_doctor.network.model import Comparison, NetworkFacts
-from gomod_doctor.workspace import watchset
 from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.imports import ModuleImports
 
