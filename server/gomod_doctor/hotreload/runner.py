@@ -170,13 +170,13 @@ class Runner:
             state_memo=self._states,
         )
         errors: list[Finding] = []
+        wanted = engine.wanted_versions(facts.needs)
         if self.options.check:
             try:
                 config = self._config or load_file(loc.root)
             except ConfigError as e:
                 config = Config()
                 self._status(str(e))
-            wanted = engine.wanted_versions(facts.needs)
             verify = sorted(k for k in suspects if k in wanted)
             if verify and facts.env.GOMODCACHE:
                 from gomod_doctor.cache import verify as cache_verify  # (heavy: lazily)
@@ -186,7 +186,6 @@ class Runner:
                 facts.verify_level = "full"
             result = engine.run(facts, config)
             errors = [f for f in result.findings if f.severity == Severity.ERROR]
-        wanted = engine.wanted_versions(facts.needs)
         sources: dict[Path, ModuleImports] = {}
         for d, info in facts.dirs.items():
             if d not in facts.imports and info.exists:

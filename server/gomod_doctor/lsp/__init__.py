@@ -11,8 +11,8 @@
 - ``netloop``      the network checks; ``network``: their scope and the status
 - ``publish``      diagnostics, ``gomodDoctor/status``, lens refreshes
 - ``watching``     what each view watches (:mod:`gomod_doctor.watchset`)
-                   and what a change means; ``watch``, ``watchproc`` re-export
-                   :mod:`gomod_doctor.fswatch` (shared with ``gomod-doctor watch``)
+                   and what a change means, over :mod:`gomod_doctor.fswatch`
+                   (shared with ``gomod-doctor watch``)
 - ``progress``     ``$/progress``; ``reporter``: a piece of work's reports; ``tasks``:
                    threads and background tasks
 - ``settings``     the ``gomodDoctor`` settings; ``state``: documents, views
