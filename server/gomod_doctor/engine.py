@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.cache import layout as cache_layout
-from gomod_doctor.cache import modindex
+from gomod_doctor.cache import modindex, smallfacts
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
 from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax, work
@@ -248,13 +248,16 @@ class StateMemo:
         return got
 
     def get_many(
-        self, gomodcache: str, keys: Iterable[tuple[str, str]]
+        self,
+        gomodcache: str,
+        keys: Iterable[tuple[str, str]],
+        store: smallfacts.SmallFacts | None = None,
     ) -> dict[tuple[str, str], cache_state.ModuleState]:
         wanted = list(dict.fromkeys(keys))
         with self._lock:
             known = {k: self._states.get((gomodcache, k[0], k[1])) for k in wanted}
         missing = [k for k, st in known.items() if st is None]
-        fresh = cache_state.inspect_many(gomodcache, missing) if missing else {}
+        fresh = cache_state.inspect_many(gomodcache, missing, store) if missing else {}
         with self._lock:
             for k, fresh_state in fresh.items():
                 self._states[(gomodcache, k[0], k[1])] = fresh_state
@@ -347,6 +350,7 @@ def gather(
             transitive_memo,
             state_memo,
             gomodcache,
+            no_memo,
         )
         facts.modcache_error = modcache_error
         facts.build_mode = mode
@@ -394,6 +398,7 @@ def _gather_rest(
     transitive_memo: TransitiveMemo | None,
     state_memo: StateMemo | None,
     gomodcache: str,
+    no_memo: bool = False,
 ) -> Facts:
     """What :func:`gather` reads besides full verification (``gomodcache``: the module
     cache, "" when there is none to read)."""
@@ -411,11 +416,13 @@ def _gather_rest(
     facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
     if verify != "off" and gomodcache:
+        # what the cache's small files said, kept across processes (unless --no-memo)
+        store = None if no_memo else smallfacts.store_for(gomodcache)
         wanted = wanted_versions(needs)
         if state_memo is not None:
-            facts.cache = state_memo.get_many(gomodcache, wanted)
+            facts.cache = state_memo.get_many(gomodcache, wanted, store)
         else:
-            facts.cache = cache_state.inspect_many(gomodcache, wanted)
+            facts.cache = cache_state.inspect_many(gomodcache, wanted, store)
         # go's module index of each extracted dir the build uses (go builds from it)
         used = [
             k
@@ -442,10 +449,12 @@ def _gather_rest(
                 for r in needs.replaces
             )
             facts.latest = state_memo.latest(
-                (gomodcache, selected, reps), lambda: latest_mods.gather(gomodcache, needs)
+                (gomodcache, selected, reps), lambda: latest_mods.gather(gomodcache, needs, store)
             )
         else:
-            facts.latest = latest_mods.gather(gomodcache, needs)
+            facts.latest = latest_mods.gather(gomodcache, needs, store)
+        if store is not None:
+            store.save()  # (only when something was added)
     return facts
 
 

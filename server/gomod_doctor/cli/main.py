@@ -82,7 +82,7 @@ def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
     c.add_argument(
         "--no-memo",
         action="store_true",
-        help="without the memos (verified hashes, dependencies' import graph)",
+        help="without the memos (verified hashes, dependencies' import graph, small files)",
     )
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
@@ -173,7 +173,7 @@ def check_locations(
             continue
         seen.add(loc.main_file)
         config = load_file(loc.root).with_severity(base.severity)
-        # The memos (hashes, and the import graph) unless --no-memo.
+        # The memos (hashes, the import graph, small files) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
         graph_mods: dict[tuple[str, str], bytes] = {}
         net_cache = None if base.offline else _network_cache()
