@@ -14,7 +14,7 @@ from gomod_doctor.network.sumdb.records import RecordProblem
 from gomod_doctor.position import Range
 
 if TYPE_CHECKING:
-    from gomod_doctor.workspace.latest import Latest
+    from gomod_doctor.workspace.model import Latest
 
 #: What one request's answer means to the go command's TryProxies.
 #:

@@ -40,7 +40,8 @@ from gomod_doctor.network.private import never_to_proxy, never_to_sumdb
 from gomod_doctor.network.proxy import Asker, NetworkCache
 from gomod_doctor.userdirs import cache_dir, write_atomic
 from gomod_doctor.workspace.gomods import with_fetched
-from gomod_doctor.workspace.latest import Latest, latest_version, parse_latest, replacement
+from gomod_doctor.workspace.latest import latest_version, parse_latest, replacement
+from gomod_doctor.workspace.model import Latest
 from gomod_doctor.workspace.modgraph import ModuleGraph, reload
 
 Key = tuple[str, str]
