@@ -51,8 +51,8 @@ from gomod_doctor.workspace.modgraph import ModuleGraph
 
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.gather import NetworkOptions
-    from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from gomod_doctor.workspace.needs import BuildNeeds
 from gomod_doctor.workspace.vendor import BuildMode
 
 if TYPE_CHECKING:  # the network model loads with the network code
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from gomod_doctor.checks import goversion, proxyhealth, replace, sums, syntax
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
-from gomod_doctor.network.model import Attempt, EntryRef, NetworkFacts, ProbeResult
+from gomod_doctor.netfacts import Attempt, EntryRef, NetworkFacts, ProbeResult
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace.imports import ImportSite, ModuleImports
 from gomod_doctor.workspace.model import FileText, ModuleFiles, Snapshot, WorkspaceLocation

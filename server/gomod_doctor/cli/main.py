@@ -27,7 +27,7 @@ from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.model import WorkspaceLocation
 
 if TYPE_CHECKING:
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 EXIT_OK = 0

@@ -15,7 +15,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 from gomod_doctor.workspace.model import WorkspaceLocation
 
 #: File names the server keeps diagnostics for (besides ``*.mod`` / ``*.work`` files

@@ -35,7 +35,7 @@ from gomod_doctor.fswatch.watcher import (
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp import convert
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 from gomod_doctor.workspace.imports import ModuleImports
 from gomod_doctor.workspace.model import WorkspaceLocation
 
