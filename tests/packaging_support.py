@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,11 +28,12 @@ _STARTING_ENV = dict(os.environ)
 
 
 def project_version() -> str:
-    """``[project].version`` of pyproject.toml: the one place the version is written."""
-    with open(REPO / "pyproject.toml", "rb") as f:
-        version = tomllib.load(f)["project"]["version"]
-    assert isinstance(version, str)
-    return version
+    """``__version__`` as written in the package's ``__init__.py``, read as text (as
+    the build reads it, ``[tool.hatch.version]``): the one place it is written."""
+    text = (REPO / "server" / "gomod_doctor" / "__init__.py").read_text()
+    m = re.search(r'^__version__ = "([^"]+)"$', text, re.M)
+    assert m is not None, "no __version__ line in gomod_doctor/__init__.py"
+    return m.group(1)
 
 
 def checkout_files(*under: str) -> list[str]:

@@ -24,19 +24,6 @@ Layout (syntax and meaning kept apart, as golang.org/x/mod does):
 - ``demo``       the built-in example behind ``make demo``
 """
 
-__version__: str  # pyproject.toml's version, as installed (read on first use)
-
-
-def __getattr__(name: str) -> str:
-    # Read lazily: importlib.metadata costs tens of milliseconds at every start of
-    # the command, which ``check`` (pre-commit, CI) mostly never asks about.
-    if name != "__version__":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import metadata
-
-    try:
-        version = metadata.version("gomod-doctor")
-    except metadata.PackageNotFoundError:  # the source tree on sys.path, never installed
-        version = "0+unknown"
-    globals()["__version__"] = version
-    return version
+# The one place the version is written: the build (hatchling) reads it from here, so
+# the command never pays importlib.metadata's tens of milliseconds to learn it.
+__version__ = "0.1.0"

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tarfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,10 @@ def test_build_makes_sdist_and_wheel_of_the_project_version(dist: Path) -> None:
         f"gomod_doctor-{VERSION}-py3-none-any.whl",
         f"gomod_doctor-{VERSION}.tar.gz",
     ]
-    # The installed package (here: editable) reports the same version.
+    # The installed package (here: editable) reports the same version, in its
+    # metadata too.
     assert __version__ == VERSION
+    assert metadata.version("gomod-doctor") == VERSION
 
 
 def test_twine_check_passes(dist: Path, tmp_path: Path) -> None:

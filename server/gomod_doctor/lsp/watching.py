@@ -128,6 +128,7 @@ class Watching:
             on_ready=lambda summary: bg.threadsafe(self._watch_ready, summary),
         )
         self.debouncer.delay_ms = s.state.settings.debounce_ms
+        self.rewatch()  # the targets of the analyses that finished before it started
 
     def close(self) -> None:
         if self.watcher is not None:
