@@ -39,7 +39,6 @@ from gomod_doctor.workspace import latest as latest_mods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace import vendor as vendoring
-from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import (
     ModuleImports,
@@ -47,12 +46,13 @@ from gomod_doctor.workspace.imports import (
     scan_module_imports,
     transitive_imports,
 )
+from gomod_doctor.workspace.model import Latest, ModuleFiles, Snapshot, WorkspaceLocation, use_dir
 from gomod_doctor.workspace.modgraph import ModuleGraph
 
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.gather import NetworkOptions
-    from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Result:
 def _dir_info(
     d: Path,
     overlays: Mapping[Path, str] | None,
-    known: Mapping[Path, snapshots.ModuleFiles] | None = None,
+    known: Mapping[Path, ModuleFiles] | None = None,
 ) -> DirInfo:
     """What a ``replace``/``use`` directory holds; a workspace module's (``known``) is
     taken from the snapshot, already read and parsed."""
@@ -129,7 +129,7 @@ def _dir_info(
     return DirInfo(d, True, gomod, module_path)
 
 
-def scan_imports(snapshot: snapshots.Snapshot) -> dict[Path, ModuleImports]:
+def scan_imports(snapshot: Snapshot) -> dict[Path, ModuleImports]:
     out: dict[Path, ModuleImports] = {}
     for m in snapshot.modules:
         if m.mod is None:
@@ -164,7 +164,7 @@ class TransitiveMemo:
 
     def get(
         self,
-        snapshot: snapshots.Snapshot,
+        snapshot: Snapshot,
         imports: Mapping[Path, ModuleImports],
         needs: build_needs.BuildNeeds,
         gomodcache: str | None,
@@ -213,7 +213,7 @@ class StateMemo:
         #: the module graph (and the latest versions' go.mod facts) of the last inputs:
         #: what the go.mod files read from the cache say only changes on disk
         self._graph: tuple[object, ModuleGraph | None] | None = None
-        self._latest: tuple[object, dict[str, latest_mods.Latest]] | None = None
+        self._latest: tuple[object, dict[str, Latest]] | None = None
 
     def clear(self) -> None:
         with self._lock:
@@ -233,9 +233,7 @@ class StateMemo:
             self._graph = (key, got)
         return got
 
-    def latest(
-        self, key: object, load: Callable[[], dict[str, latest_mods.Latest]]
-    ) -> dict[str, latest_mods.Latest]:
+    def latest(self, key: object, load: Callable[[], dict[str, Latest]]) -> dict[str, Latest]:
         """The latest versions' facts for ``key`` (the selected versions and the
         replacements), read if new."""
         with self._lock:
@@ -390,7 +388,7 @@ def _without_dir(m: cache_results.ModuleVerification) -> cache_results.ModuleVer
 def _gather_rest(
     location: WorkspaceLocation,
     env: GoEnv,
-    snap: snapshots.Snapshot,
+    snap: Snapshot,
     scanned: dict[Path, ModuleImports],
     needs: build_needs.BuildNeeds,
     verify: VerifyLevel,
@@ -411,7 +409,7 @@ def _gather_rest(
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
-        dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
+        dirs.update(use_dir(location.root, u.path) for u in snap.work.use)
     known = {m.dir: m for m in snap.modules}
     facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
@@ -499,7 +497,7 @@ def start_network(
 # --------------------------------------------------------------------------- checks
 
 
-def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
+def unreadable_findings(snapshot: Snapshot) -> list[Finding]:
     """Files the workspace names but that could not be read (not merely missing)."""
     out: list[Finding] = []
     for f in snapshot.files():
@@ -509,7 +507,7 @@ def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     return out
 
 
-def _unterminated_blocks(snapshot: snapshots.Snapshot) -> dict[str, int]:
+def _unterminated_blocks(snapshot: Snapshot) -> dict[str, int]:
     """For each go.mod and go.work with an unterminated block (a syntax error), the
     line where that block starts: go reads none of what follows, so only the syntax
     error is said of those lines."""

@@ -22,11 +22,12 @@ from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.report.formats import render_json, render_text
 from gomod_doctor.report.sarif import render_sarif
-from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+from gomod_doctor.workspace.discover import WorkspaceError, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
+from gomod_doctor.workspace.model import WorkspaceLocation
 
 if TYPE_CHECKING:
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 EXIT_OK = 0

@@ -11,12 +11,12 @@
 - ``private``       what is never sent where; risky settings; the GOPRIVATE fix
 - ``checksums``     the checksum-database part of a gather: needed public module
                     versions looked up and verified (``NetworkFacts.sumdb``)
-- ``model``         the plain data (``NetworkFacts``) the checks read
 - ``gather``        :func:`gather_network`, the bounded async entry point
 - ``sumdb``         the checksum database client
 
 Importing this package is cheap: ``gather_network`` and friends load on first use
-(``facts`` imports ``network.model``, and ``gather`` imports ``facts``).
+(``gather`` imports ``facts``). The plain data the checks read, ``NetworkFacts``, is
+:mod:`gomod_doctor.netfacts`, a model beside ``facts``.
 """
 
 from __future__ import annotations
@@ -25,16 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gomod_doctor.network.gather import NetworkOptions, gather_network, run_bounded
-    from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
-__all__ = ["NetworkCache", "NetworkFacts", "NetworkOptions", "gather_network", "run_bounded"]
+__all__ = ["NetworkCache", "NetworkOptions", "gather_network", "run_bounded"]
 
 _LAZY = {
     "gather_network": "gomod_doctor.network.gather",
     "run_bounded": "gomod_doctor.network.gather",
     "NetworkOptions": "gomod_doctor.network.gather",
-    "NetworkFacts": "gomod_doctor.network.model",
     "NetworkCache": "gomod_doctor.network.proxy",
 }
 

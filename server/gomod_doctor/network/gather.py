@@ -1,7 +1,7 @@
 """The network part of a check: bounded, async, after (and apart from) the local gather.
 
 :func:`gather_network` asks the GOPROXY entries what the go command will ask them,
-and returns :class:`~gomod_doctor.network.model.NetworkFacts`:
+and returns :class:`~gomod_doctor.netfacts.NetworkFacts`:
 
 1. the settings that need no request: go's words for an invalid GOPROXY, the
    settings that weaken go's checks;
@@ -40,16 +40,7 @@ from dataclasses import dataclass, field
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
-from gomod_doctor.network.availability import (
-    chain_for,
-    evaluate,
-    missing_modules,
-    toolchain_cached,
-    toolchain_need,
-)
-from gomod_doctor.network.checksums import gather_sumdb
-from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     EntryRef,
     FileKind,
     ModuleAvailability,
@@ -59,6 +50,15 @@ from gomod_doctor.network.model import (
     ToolchainAvailability,
     Verdict,
 )
+from gomod_doctor.network.availability import (
+    chain_for,
+    evaluate,
+    missing_modules,
+    toolchain_cached,
+    toolchain_need,
+)
+from gomod_doctor.network.checksums import gather_sumdb
+from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
 from gomod_doctor.network.modfetch import (
     ModFetcher,
     complete_graph,

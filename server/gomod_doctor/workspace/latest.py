@@ -23,7 +23,6 @@ import functools
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,39 +32,16 @@ from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_pseudo_version, pseudo_version_time
 from gomod_doctor.workspace.gomods import FileIdentity, file_identity
+from gomod_doctor.workspace.model import Latest, Retraction
 from gomod_doctor.workspace.needs import BuildNeeds, ReplaceSite
 
 __all__ = [
-    "Latest",
-    "Retraction",
     "gather",
     "latest_version",
     "parse_latest",
     "read_latest",
     "replacement",
 ]
-
-
-@dataclass(frozen=True)
-class Retraction:
-    """One ``retract`` interval of the latest go.mod (``low == high`` for one version)."""
-
-    low: str
-    high: str
-    rationale: str
-
-
-@dataclass(frozen=True)
-class Latest:
-    """What the latest go.mod of ``path`` says: ``version`` is the latest version (as
-    queried, before replacement), ``gomod`` the file read (the replacement's go.mod when
-    that version is replaced)."""
-
-    path: str
-    version: str
-    gomod: str
-    retract: tuple[Retraction, ...] = ()
-    deprecated: str = ""
 
 
 _lock = threading.Lock()
