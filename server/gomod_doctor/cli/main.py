@@ -143,10 +143,11 @@ def _colour(choice: str) -> bool:
 def _start_network(
     into: list[Callable[[], NetworkFacts]],
     offline: bool,
-    cache: NetworkCache | None,
+    cache: Callable[[], NetworkCache],
     facts: Facts,
 ) -> None:
-    """Start the network gather (while full verification hashes)."""
+    """Start the network gather (while full verification hashes). ``cache`` is made
+    on the first gather that can send a request (none, when nothing can be sent)."""
     into.append(engine.start_network(facts, offline=offline, environ=os.environ, cache=cache))
 
 
@@ -176,7 +177,8 @@ def check_locations(
         # The memos (hashes, and the import graph) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
         graph_mods: dict[tuple[str, str], bytes] = {}
-        net_cache = None if base.offline else _network_cache()
+        # one cache for both rounds, made only if a round can send a request
+        net_cache = functools.cache(_network_cache)
         for _round in range(2):
             network: list[Callable[[], NetworkFacts]] = []
             facts, _ = engine.gather(

@@ -13,6 +13,9 @@
                     versions looked up and verified (``NetworkFacts.sumdb``)
 - ``model``         the plain data (``NetworkFacts``) the checks read
 - ``gather``        :func:`gather_network`, the bounded async entry point
+- ``quiet``         :func:`quiet_gather`: the same facts when no request can be sent,
+                    without the client or asyncio
+- ``entries``       GOPROXY entries as the checks name them, and their notes
 - ``sumdb``         the checksum database client
 
 Importing this package is cheap: ``gather_network`` and friends load on first use
@@ -24,16 +27,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gomod_doctor.network.gather import NetworkOptions, gather_network, run_bounded
+    from gomod_doctor.network.gather import gather_network, run_bounded
     from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
+    from gomod_doctor.network.quiet import NetworkOptions, quiet_gather
 
-__all__ = ["NetworkCache", "NetworkFacts", "NetworkOptions", "gather_network", "run_bounded"]
+__all__ = [
+    "NetworkCache",
+    "NetworkFacts",
+    "NetworkOptions",
+    "gather_network",
+    "quiet_gather",
+    "run_bounded",
+]
 
 _LAZY = {
     "gather_network": "gomod_doctor.network.gather",
     "run_bounded": "gomod_doctor.network.gather",
-    "NetworkOptions": "gomod_doctor.network.gather",
+    "NetworkOptions": "gomod_doctor.network.quiet",
+    "quiet_gather": "gomod_doctor.network.quiet",
     "NetworkFacts": "gomod_doctor.network.model",
     "NetworkCache": "gomod_doctor.network.proxy",
 }
