@@ -56,12 +56,17 @@ from gomod_doctor.network.model import (
 from gomod_doctor.network.modfetch import (
     ModFetcher,
     complete_graph,
-    default_store_dir,
     latest_online,
 )
 from gomod_doctor.network.private import never_to_proxy
 from gomod_doctor.network.proxy import Asker, NetworkCache, probe_entries
-from gomod_doctor.network.quiet import NetworkOptions, base_facts, toolchain_facts, wanted_toolchain
+from gomod_doctor.network.quiet import (
+    NetworkOptions,
+    base_facts,
+    default_store_dir,
+    toolchain_facts,
+    wanted_toolchain,
+)
 
 
 def scope_key(facts: Facts, settings: HttpSettings) -> str:

@@ -8,8 +8,8 @@ The gather (:func:`gomod_doctor.network.gather.gather_network`) sends nothing
 - when no GOPROXY entry is a proxy URL (only ``off`` and ``direct``, where go's walk
   stops before any request; the probes only note them), the checksum database is
   asked nothing (GOSUMDB is ``off`` or unusable, or no needed module version may be
-  sent to it), and the module graph lacks no go.mod file (nothing to fetch, verify
-  or look up: :func:`graph_quiet`).
+  sent to it), and the module graph's part finds nothing (no go.mod the graph lacks
+  is kept from an earlier fetch: :func:`graph_quiet`).
 
 :func:`quiet_gather` returns, then, the :class:`~gomod_doctor.network.model.NetworkFacts`
 the gather returns (the settings, the risky ones, the probes' notes, each missing
@@ -26,12 +26,14 @@ Also here, light and shared with the gather: :class:`NetworkOptions`,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.module import paths as modpaths
+from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.network.availability import (
     Ask,
     ToolchainNeed,
@@ -54,6 +56,7 @@ from gomod_doctor.network.model import (
 )
 from gomod_doctor.network.private import insecure_settings, never_to_proxy, never_to_sumdb
 from gomod_doctor.network.sumdb.gosumdb import GoSumDB, parse_setting, redact_gosumdb
+from gomod_doctor.userdirs import cache_dir
 
 
 @dataclass(frozen=True)
@@ -145,15 +148,36 @@ def lookup_targets(facts: Facts) -> list[tuple[str, str]]:
     return sorted(out)
 
 
-def graph_quiet(facts: Facts) -> bool:
-    """The module graph's part of the gather (go.mod files the cache lacks, and the
-    latest go.mod of the required paths) has nothing to fetch, verify or look up
-    when no entry is a proxy URL: the graph lacks no go.mod, and no earlier gather
-    fetched one."""
+def default_store_dir(environ: Mapping[str, str] | None = None) -> str:
+    """``<user cache>/gomod-doctor/mod``: where verified fetched go.mod files are kept."""
+    return os.path.join(cache_dir(environ), "mod")
+
+
+def stored_gomod(store_dir: str, key: tuple[str, str]) -> str | None:
+    """Where the fetched go.mod of ``key`` is kept under ``store_dir`` (None: the path
+    or version cannot be escaped)."""
+    try:
+        return os.path.join(store_dir, escape_path(key[0]), "@v", escape_version(key[1]) + ".mod")
+    except Exception:
+        return None
+
+
+def graph_quiet(facts: Facts, store_dir: str) -> bool:
+    """The module graph's part of the gather (the go.mod files the cache lacks, and
+    the latest go.mod of the required paths) finds nothing when no entry is a proxy
+    URL: no earlier gather fetched a go.mod, and none the graph lacks is kept under
+    ``store_dir`` (:mod:`gomod_doctor.network.modfetch` reads those before asking)."""
     graph = facts.needs.graph
     if graph is None or facts.modcache_error or graph.read is None:
         return True
-    return not facts.graph_mods and not graph.missing
+    if facts.graph_mods:
+        return False
+    for m in graph.missing:
+        actual = graph.replacement(m)
+        kept = stored_gomod(store_dir, (actual.path, actual.version)) if actual.version else None
+        if kept is not None and os.path.exists(kept):
+            return False
+    return True
 
 
 def quiet_gather(
@@ -174,7 +198,7 @@ def quiet_gather(
     if client and (
         any(e.kind == "proxy" for e in plist.entries)
         or (db is not None and lookup_targets(facts))
-        or (opts.graph and not graph_quiet(facts))
+        or (opts.graph and not graph_quiet(facts, opts.mod_store_dir or default_store_dir(environ)))
     ):
         return None
     nf = base_facts(facts, environ, offline=offline, timeouts=opts.timeouts)
@@ -209,9 +233,11 @@ def quiet_gather(
 __all__ = [
     "NetworkOptions",
     "base_facts",
+    "default_store_dir",
     "graph_quiet",
     "lookup_targets",
     "quiet_gather",
+    "stored_gomod",
     "sumdb_setting",
     "toolchain_facts",
     "wanted_toolchain",
