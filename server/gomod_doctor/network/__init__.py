@@ -24,7 +24,9 @@ Importing this package is cheap: ``gather_network`` and friends load on first us
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gomod_doctor.network.lazy import lazy_names
 
 if TYPE_CHECKING:
     from gomod_doctor.network.gather import gather_network, run_bounded
@@ -51,10 +53,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -35,7 +35,9 @@ use (the settings need no httpx, ssl or asyncio).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gomod_doctor.network.lazy import lazy_names
 
 if TYPE_CHECKING:
     from gomod_doctor.network.http.errors import (
@@ -112,14 +114,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The names above, each loaded on first use: the settings (limits, URLs as
-    shown, netrc) load without the client (httpx, ssl, asyncio)."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())

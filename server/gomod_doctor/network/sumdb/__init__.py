@@ -7,7 +7,9 @@ no client (asyncio)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gomod_doctor.network.lazy import lazy_names
 
 if TYPE_CHECKING:
     from gomod_doctor.network.sumdb.client import SumDBClient, default_cache_dir
@@ -72,12 +74,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY, globals())
