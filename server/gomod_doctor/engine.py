@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from gomod_doctor.cache import layout as cache_layout
-from gomod_doctor.cache import modindex
+from gomod_doctor.cache import modindex, smallfacts
 from gomod_doctor.cache import results as cache_results
 from gomod_doctor.cache import state as cache_state
 from gomod_doctor.checks import buildindex, cache, goversion, load, sums, syntax, work
@@ -39,7 +39,6 @@ from gomod_doctor.workspace import latest as latest_mods
 from gomod_doctor.workspace import needs as build_needs
 from gomod_doctor.workspace import snapshot as snapshots
 from gomod_doctor.workspace import vendor as vendoring
-from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.graphmemo import GraphStore
 from gomod_doctor.workspace.imports import (
     ModuleImports,
@@ -47,11 +46,12 @@ from gomod_doctor.workspace.imports import (
     scan_module_imports,
     transitive_imports,
 )
+from gomod_doctor.workspace.model import Latest, ModuleFiles, Snapshot, WorkspaceLocation, use_dir
 from gomod_doctor.workspace.modgraph import ModuleGraph
 
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
     from gomod_doctor.network.quiet import NetworkOptions
 
@@ -106,7 +106,7 @@ class Result:
 def _dir_info(
     d: Path,
     overlays: Mapping[Path, str] | None,
-    known: Mapping[Path, snapshots.ModuleFiles] | None = None,
+    known: Mapping[Path, ModuleFiles] | None = None,
 ) -> DirInfo:
     """What a ``replace``/``use`` directory holds; a workspace module's (``known``) is
     taken from the snapshot, already read and parsed."""
@@ -129,7 +129,7 @@ def _dir_info(
     return DirInfo(d, True, gomod, module_path)
 
 
-def scan_imports(snapshot: snapshots.Snapshot) -> dict[Path, ModuleImports]:
+def scan_imports(snapshot: Snapshot) -> dict[Path, ModuleImports]:
     out: dict[Path, ModuleImports] = {}
     for m in snapshot.modules:
         if m.mod is None:
@@ -164,7 +164,7 @@ class TransitiveMemo:
 
     def get(
         self,
-        snapshot: snapshots.Snapshot,
+        snapshot: Snapshot,
         imports: Mapping[Path, ModuleImports],
         needs: build_needs.BuildNeeds,
         gomodcache: str | None,
@@ -213,7 +213,7 @@ class StateMemo:
         #: the module graph (and the latest versions' go.mod facts) of the last inputs:
         #: what the go.mod files read from the cache say only changes on disk
         self._graph: tuple[object, ModuleGraph | None] | None = None
-        self._latest: tuple[object, dict[str, latest_mods.Latest]] | None = None
+        self._latest: tuple[object, dict[str, Latest]] | None = None
 
     def clear(self) -> None:
         with self._lock:
@@ -233,9 +233,7 @@ class StateMemo:
             self._graph = (key, got)
         return got
 
-    def latest(
-        self, key: object, load: Callable[[], dict[str, latest_mods.Latest]]
-    ) -> dict[str, latest_mods.Latest]:
+    def latest(self, key: object, load: Callable[[], dict[str, Latest]]) -> dict[str, Latest]:
         """The latest versions' facts for ``key`` (the selected versions and the
         replacements), read if new."""
         with self._lock:
@@ -248,13 +246,16 @@ class StateMemo:
         return got
 
     def get_many(
-        self, gomodcache: str, keys: Iterable[tuple[str, str]]
+        self,
+        gomodcache: str,
+        keys: Iterable[tuple[str, str]],
+        store: smallfacts.SmallFacts | None = None,
     ) -> dict[tuple[str, str], cache_state.ModuleState]:
         wanted = list(dict.fromkeys(keys))
         with self._lock:
             known = {k: self._states.get((gomodcache, k[0], k[1])) for k in wanted}
         missing = [k for k, st in known.items() if st is None]
-        fresh = cache_state.inspect_many(gomodcache, missing) if missing else {}
+        fresh = cache_state.inspect_many(gomodcache, missing, store) if missing else {}
         with self._lock:
             for k, fresh_state in fresh.items():
                 self._states[(gomodcache, k[0], k[1])] = fresh_state
@@ -347,6 +348,7 @@ def gather(
             transitive_memo,
             state_memo,
             gomodcache,
+            no_memo,
         )
         facts.modcache_error = modcache_error
         facts.build_mode = mode
@@ -386,7 +388,7 @@ def _without_dir(m: cache_results.ModuleVerification) -> cache_results.ModuleVer
 def _gather_rest(
     location: WorkspaceLocation,
     env: GoEnv,
-    snap: snapshots.Snapshot,
+    snap: Snapshot,
     scanned: dict[Path, ModuleImports],
     needs: build_needs.BuildNeeds,
     verify: VerifyLevel,
@@ -394,6 +396,7 @@ def _gather_rest(
     transitive_memo: TransitiveMemo | None,
     state_memo: StateMemo | None,
     gomodcache: str,
+    no_memo: bool = False,
 ) -> Facts:
     """What :func:`gather` reads besides full verification (``gomodcache``: the module
     cache, "" when there is none to read)."""
@@ -406,16 +409,18 @@ def _gather_rest(
 
     dirs: set[Path] = {s.target_dir for s in needs.replaces if s.target_dir is not None}
     if snap.work is not None:
-        dirs.update(snapshots.use_dir(location.root, u.path) for u in snap.work.use)
+        dirs.update(use_dir(location.root, u.path) for u in snap.work.use)
     known = {m.dir: m for m in snap.modules}
     facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
     if verify != "off" and gomodcache:
+        # what the cache's small files said, kept across processes (unless --no-memo)
+        store = None if no_memo else smallfacts.store_for(gomodcache)
         wanted = wanted_versions(needs)
         if state_memo is not None:
-            facts.cache = state_memo.get_many(gomodcache, wanted)
+            facts.cache = state_memo.get_many(gomodcache, wanted, store)
         else:
-            facts.cache = cache_state.inspect_many(gomodcache, wanted)
+            facts.cache = cache_state.inspect_many(gomodcache, wanted, store)
         # go's module index of each extracted dir the build uses (go builds from it)
         used = [
             k
@@ -442,10 +447,12 @@ def _gather_rest(
                 for r in needs.replaces
             )
             facts.latest = state_memo.latest(
-                (gomodcache, selected, reps), lambda: latest_mods.gather(gomodcache, needs)
+                (gomodcache, selected, reps), lambda: latest_mods.gather(gomodcache, needs, store)
             )
         else:
-            facts.latest = latest_mods.gather(gomodcache, needs)
+            facts.latest = latest_mods.gather(gomodcache, needs, store)
+        if store is not None:
+            store.save()  # (only when something was added)
     return facts
 
 
@@ -502,7 +509,7 @@ def start_network(
 # --------------------------------------------------------------------------- checks
 
 
-def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
+def unreadable_findings(snapshot: Snapshot) -> list[Finding]:
     """Files the workspace names but that could not be read (not merely missing)."""
     out: list[Finding] = []
     for f in snapshot.files():
@@ -512,7 +519,7 @@ def unreadable_findings(snapshot: snapshots.Snapshot) -> list[Finding]:
     return out
 
 
-def _unterminated_blocks(snapshot: snapshots.Snapshot) -> dict[str, int]:
+def _unterminated_blocks(snapshot: Snapshot) -> dict[str, int]:
     """For each go.mod and go.work with an unterminated block (a syntax error), the
     line where that block starts: go reads none of what follows, so only the syntax
     error is said of those lines."""

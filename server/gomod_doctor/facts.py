@@ -1,7 +1,7 @@
 """Everything the checks look at, gathered once at the I/O edge.
 
 :class:`Facts` is the snapshot that goes into the checks: the workspace's files
-(:class:`~gomod_doctor.workspace.snapshot.Snapshot`), the Go environment, the
+(:class:`~gomod_doctor.workspace.model.Snapshot`), the Go environment, the
 imports of its ``.go`` files, what the build needs, the module cache's state for
 each needed module version, full-verification results when they were asked for,
 go's module index entries of the needed module directories, and the directories
@@ -15,20 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gomod_doctor.cache.modindex import IndexFact
+from gomod_doctor.cache.modindex.model import IndexFact
 from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.cache.results import ModuleVerification
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.goenv.godebugs import GodebugTable
 from gomod_doctor.gosum.parser import SumEntry, SumFile
 from gomod_doctor.workspace.imports import ModuleImports
-from gomod_doctor.workspace.latest import Latest
+from gomod_doctor.workspace.model import FileText, Latest, Snapshot
 from gomod_doctor.workspace.needs import BuildNeeds
-from gomod_doctor.workspace.snapshot import FileText, Snapshot
 from gomod_doctor.workspace.vendor import BuildMode
 
 if TYPE_CHECKING:  # the network model loads with the network code
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
 
 
 @dataclass(frozen=True)

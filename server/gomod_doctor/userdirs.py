@@ -1,5 +1,6 @@
 """Where gomod-doctor keeps its own data: ``$XDG_CACHE_HOME/gomod-doctor``, else
-``~/.cache/gomod-doctor`` (the hash memo, the import-graph memo)."""
+``~/.cache/gomod-doctor`` (the hash memo, the import-graph memo, the small-file
+memo)."""
 
 from __future__ import annotations
 

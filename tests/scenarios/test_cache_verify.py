@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from gomod_doctor.cache import dirwalk
 from gomod_doctor.cache import verify as verify_mod
 from gomod_doctor.cache.hashing import hash_dir, hash_zip
 from gomod_doctor.cache.layout import extracted_state, leftovers, module_files
@@ -30,7 +31,6 @@ from gomod_doctor.cache.state import inspect, inspect_many
 from gomod_doctor.cache.verify import ModuleVerification, VerifyResult, verify
 from gomod_doctor.cache.verify import plan as verify_plan
 from gomod_doctor.cache.verify import runner as verify_runner
-from gomod_doctor.cache.verify import tasks as verify_tasks
 from goproxy import CacheFixture
 from gotool import run_go
 
@@ -351,7 +351,7 @@ def test_walking_and_hashing_by_path(
     _writable(a.extracted_dir)
     os.symlink("LICENSE", os.path.join(a.extracted_dir, "link"))  # hashed as its target
     want = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
-    monkeypatch.setattr(verify_tasks, "_WALK_FDS", False)
+    monkeypatch.setattr(dirwalk, "WALK_FDS", False)
     got = verify(fx.gomodcache, _reqs(fx), no_memo=True, workers=1)
     assert got.modules == want.modules
     d = got.modules[ALPHA].diff

@@ -36,6 +36,7 @@ from gomod_doctor.checks import network as network_check
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
+from gomod_doctor.netfacts import NetworkFacts
 from gomod_doctor.network.gather import NetworkOptions, gather_network, run_bounded
 from gomod_doctor.network.http import (
     FetchError,
@@ -46,7 +47,6 @@ from gomod_doctor.network.http import (
     parse_netrc,
     safe_url,
 )
-from gomod_doctor.network.model import NetworkFacts
 from gomod_doctor.network.private import (
     goprivate_argv,
     insecure_settings,
@@ -379,8 +379,8 @@ def test_broken_entry_with_nothing_to_fetch_warns_on_the_module_line(
 
 def test_connect_timeout_message_matches_the_issue(tmp_path: Path) -> None:
     """The issue's example wording, from a classified connect timeout."""
+    from gomod_doctor.netfacts import EntryRef
     from gomod_doctor.network.http import Fetched
-    from gomod_doctor.network.model import EntryRef
     from gomod_doctor.network.proxy import classify
 
     e = EntryRef(0, "proxy", "https://proxy.example.net", False, "proxy.example.net")

@@ -23,9 +23,9 @@ import pytest
 from gomod_doctor import engine
 from gomod_doctor.facts import Facts
 from gomod_doctor.goenv import env as goenv
+from gomod_doctor.netfacts import NetworkFacts
 from gomod_doctor.network.gather import gather_network, run_bounded
 from gomod_doctor.network.http import Timeouts
-from gomod_doctor.network.model import NetworkFacts
 from gomod_doctor.network.quiet import (
     NetworkOptions,
     default_store_dir,

@@ -26,9 +26,9 @@ from gomod_doctor.checks import network as network_check
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import env as goenv
+from gomod_doctor.netfacts import NetworkFacts
 from gomod_doctor.network.gather import NetworkOptions, run_bounded
 from gomod_doctor.network.http import Timeouts
-from gomod_doctor.network.model import NetworkFacts
 from gomod_doctor.network.proxy import NetworkCache
 from gomod_doctor.network.sumdb import note as notes
 from gomod_doctor.workspace.discover import locate

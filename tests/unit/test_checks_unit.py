@@ -23,11 +23,10 @@ from gomod_doctor.checks import goversion, proxyhealth, replace, sums, syntax
 from gomod_doctor.facts import DirInfo, Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
-from gomod_doctor.network.model import Attempt, EntryRef, NetworkFacts, ProbeResult
+from gomod_doctor.netfacts import Attempt, EntryRef, NetworkFacts, ProbeResult
 from gomod_doctor.workspace import needs as build_needs
-from gomod_doctor.workspace.discover import WorkspaceLocation
 from gomod_doctor.workspace.imports import ImportSite, ModuleImports
-from gomod_doctor.workspace.snapshot import FileText, ModuleFiles, Snapshot
+from gomod_doctor.workspace.model import FileText, ModuleFiles, Snapshot, WorkspaceLocation
 
 DEP = ("example.com/dep", "v1.0.0")
 REQUIRE_DEP = "module example.com/m\n\ngo 1.21\n\nrequire example.com/dep v1.0.0\n"

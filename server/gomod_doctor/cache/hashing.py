@@ -50,7 +50,8 @@ hashed, as ``os.Open`` does: a symlink to a regular file hashes the target's
 content, a symlink to a directory or a dangling one is an error. The root itself is
 ``lstat``-ed, so a root that is a symlink (or not a directory) is an error. Go
 would block reading a FIFO or read a device forever; we raise an error instead for
-anything that is not a regular file (after following symlinks).
+anything that is not a regular file (after following symlinks). The walk is
+:mod:`gomod_doctor.cache.dirwalk`'s, which full verification uses too.
 
 Over the size guide, as one unit: x/mod's dirhash with the zip reader it runs on.
 The reader exists only to feed Hash1 and shares its window, limits and inflaters
@@ -69,6 +70,8 @@ import struct
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, cast
+
+from gomod_doctor.cache.dirwalk import walk_dir
 
 __all__ = [
     "ZipError",
@@ -641,29 +644,15 @@ def _name_head(prefix: str) -> str:
     return cleaned[:-1]
 
 
-def _walk(root: str, rel: str, out: list[tuple[str, str, bool]]) -> None:
-    """Collect ``(relpath, path, known regular)`` of every non-directory."""
-    subdirs = []
-    with os.scandir(os.path.join(root, rel) if rel else root) as it:
-        for e in it:
-            r = f"{rel}/{e.name}" if rel else e.name
-            if e.is_dir(follow_symlinks=False):
-                subdirs.append(r)
-            else:
-                out.append((r, e.path, e.is_file(follow_symlinks=False)))
-    for r in subdirs:
-        _walk(root, r, out)
-
-
 def _dir_files(dir: str | os.PathLike[str], prefix: str) -> list[tuple[str, str, bool]]:
+    """``(name, path, known regular)`` of every non-directory (the walk is
+    :func:`gomod_doctor.cache.dirwalk.walk_dir`, full verification's)."""
     root = os.path.normpath(os.fspath(dir))
     st = os.lstat(root)
     if not stat.S_ISDIR(st.st_mode):
         raise NotADirectoryError(f"{root} is not a directory")
-    found: list[tuple[str, str, bool]] = []
-    _walk(root, "", found)
     head = _name_head(prefix)
-    return [(head + rel, path, reg) for rel, path, reg in found]
+    return [(head + rel, os.path.join(root, rel), reg) for rel, _, _, _, reg in walk_dir(root)]
 
 
 def dir_files(dir: str | os.PathLike[str], prefix: str) -> list[tuple[str, str]]:

@@ -67,6 +67,8 @@ __all__ = [
     "iter_extracted",
     "leftovers",
     "module_files",
+    "scan_sorted",
+    "walk_download",
     "walk_extracted",
 ]
 
@@ -320,21 +322,52 @@ def leftovers(gomodcache: str | os.PathLike[str], path: str, version: str) -> li
     return found
 
 
-def _walk_download(gomodcache: str) -> Iterator[Leftover]:
-    root = os.path.join(gomodcache, "cache", "download")
-    for dirpath, dirnames, filenames in os.walk(root):
-        if os.path.basename(dirpath) != "@v":
-            # "sumdb" holds checksum database tiles, not modules.
-            if dirpath == root and "sumdb" in dirnames:
-                dirnames.remove("sumdb")
-            dirnames.sort()
+def scan_sorted(path: str) -> list[os.DirEntry[str]]:
+    """The entries of directory ``path`` in name order (none when it cannot be listed)."""
+    try:
+        with os.scandir(path) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError:
+        return []
+
+
+def walk_download(
+    gomodcache: str, notes: list[str] | None = None
+) -> Iterator[tuple[str, str, list[os.DirEntry[str]]]]:
+    """(escaped module path, its ``@v`` directory, that directory's entries in name
+    order) of every module under ``cache/download`` (``sumdb`` holds checksum
+    database tiles, not modules), depth first in name order; does not descend into
+    an ``@v`` directory, nor into symbolic links (each noted in ``notes`` when given).
+    A directory that cannot be listed is passed over."""
+    stack = [("", os.path.join(gomodcache, "cache", "download"), False)]
+    while stack:
+        rel, full, at_v = stack.pop()
+        entries = scan_sorted(full)
+        if at_v:
+            yield rel, full, entries
             continue
-        dirnames[:] = []
-        esc_path = os.path.relpath(os.path.dirname(dirpath), root).replace(os.sep, "/")
-        for name in sorted(filenames):
-            left = _classify_download_file(gomodcache, esc_path, dirpath, name)
-            if left is not None:
-                yield left
+        for e in reversed(entries):
+            if not rel and e.name == "sumdb":
+                continue
+            if e.is_symlink():
+                if notes is not None:
+                    notes.append(f"skipped symbolic link {e.path}")
+                continue
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            if e.name == "@v":
+                if rel:
+                    stack.append((rel, e.path, True))
+                continue
+            stack.append((f"{rel}/{e.name}" if rel else e.name, e.path, False))
+
+
+def _is_dir(e: os.DirEntry[str]) -> bool:
+    """Whether ``e`` is a directory, symbolic links followed (as ``os.walk`` sorts)."""
+    try:
+        return e.is_dir()
+    except OSError:
+        return False
 
 
 def walk_extracted(
@@ -347,11 +380,7 @@ def walk_extracted(
     stack = [("", gomodcache)]
     while stack:
         rel, full = stack.pop()
-        try:
-            with os.scandir(full) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
+        entries = scan_sorted(full)
         for e in reversed(entries):
             if not rel and e.name == "cache":
                 continue
@@ -387,7 +416,13 @@ def iter_extracted(gomodcache: str | os.PathLike[str]) -> Iterator[ExtractedModu
 def find_leftovers(gomodcache: str | os.PathLike[str]) -> list[Leftover]:
     """Every leftover of an interrupted download or extraction in the cache."""
     cache = os.fspath(gomodcache)
-    found = list(_walk_download(cache))
+    found: list[Leftover] = []
+    for esc_path, at_v, entries in walk_download(cache):
+        for e in entries:
+            if not _is_dir(e):
+                left = _classify_download_file(cache, esc_path, at_v, e.name)
+                if left is not None:
+                    found.append(left)
     for esc_path, _esc_ver, full in walk_extracted(cache):
         m = _TMP_DIR.match(os.path.basename(full))
         if m:

@@ -26,13 +26,15 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from gomod_doctor.cache import layout
 from gomod_doctor.cache.hashing import ZipError, hash_gomod, hash_zip
 from gomod_doctor.cache.layout import ExtractedState, Leftover
 from gomod_doctor.cache.modstate import SUFFIXES, FileStat, InfoData, ModuleState, go_os_error
+from gomod_doctor.cache.smallfacts import MISS, SmallFacts, ident_of
 from gomod_doctor.module.escape import escape_path, escape_version
 
 __all__ = [
@@ -193,7 +195,56 @@ def _parse_info(data: bytes) -> tuple[InfoData | None, str | None]:
     )
 
 
-def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> ModuleState:
+_T = TypeVar("_T")
+
+
+def _small(
+    store: SmallFacts | None,
+    kind: str,
+    path: str,
+    st: os.stat_result,
+    errors: list[str],
+    derive: Callable[[bytes], _T],
+) -> _T | None:
+    """``derive`` of the small file at ``path`` (stat'ed as ``st``): from ``store``
+    while the file's identity is unchanged, else read (None when it cannot be read:
+    ``errors`` say why)."""
+    usable = store is not None and stat.S_ISREG(st.st_mode) and st.st_size <= MAX_SMALL_FILE
+    if usable:
+        assert store is not None
+        got = store.get(kind, path, ident_of(st))
+        if got is not MISS:
+            return got  # type: ignore[no-any-return]
+    data = _read_small(path, st, errors)
+    if data is None:
+        return None
+    value = derive(data)
+    if usable:
+        assert store is not None
+        store.put(kind, path, ident_of(st), value)
+    return value
+
+
+def _ziphash_of(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape").strip()
+
+
+def _mod_facts(data: bytes) -> tuple[str, str | None, bool]:
+    """A cached ``.mod``'s ``h1:`` hash, ``go`` version, and whether it is empty."""
+    return hash_gomod(data), _go_version(data), not data
+
+
+def _info_facts(
+    data: bytes,
+) -> tuple[tuple[str | None, str | None, dict[str, Any] | None] | None, str | None]:
+    """A cached ``.info``'s fields (as plain data), or why it cannot be decoded."""
+    info, error = _parse_info(data)
+    return (None if info is None else (info.version, info.time, info.origin)), error
+
+
+def _inspect(
+    gomodcache: str, path: str, version: str, lister: _Lister, store: SmallFacts | None = None
+) -> ModuleState:
     try:
         files = layout.module_files(gomodcache, path, version)
     except ValueError as e:
@@ -213,21 +264,20 @@ def _inspect(gomodcache: str, path: str, version: str, lister: _Lister) -> Modul
             st.stats[suffix] = FileStat(s.st_size, s.st_mtime_ns)
 
     if "ziphash" in raw:
-        data = _read_small(files.ziphash, raw["ziphash"], errors)
-        if data is not None:
-            st.ziphash_value = data.decode("utf-8", "surrogateescape").strip()
+        zh = _small(store, "ziphash", files.ziphash, raw["ziphash"], errors, _ziphash_of)
+        if zh is not None:
+            st.ziphash_value = zh
     if "mod" in raw:
-        data = _read_small(files.mod, raw["mod"], errors)
-        if data is None:
+        mod = _small(store, "mod", files.mod, raw["mod"], errors, _mod_facts)
+        if mod is None:
             st.mod_unreadable = True
         else:
-            st.mod_empty = not data
-            st.mod_h1 = hash_gomod(data)
-            st.go_version = _go_version(data)
+            st.mod_h1, st.go_version, st.mod_empty = mod
     if "info" in raw:
-        data = _read_small(files.info, raw["info"], errors)
-        if data is not None:
-            st.info_data, st.info_error = _parse_info(data)
+        info = _small(store, "info", files.info, raw["info"], errors, _info_facts)
+        if info is not None:
+            fields, st.info_error = info
+            st.info_data = InfoData(*fields) if fields is not None else None
 
     # The extracted directory, as modfetch.DownloadDir sees it.
     parent, base = os.path.split(files.extracted_dir)
@@ -325,16 +375,19 @@ def inspect(gomodcache: str | os.PathLike[str], path: str, version: str) -> Modu
 
 
 def inspect_many(
-    gomodcache: str | os.PathLike[str], mvs: Iterable[tuple[str, str]]
+    gomodcache: str | os.PathLike[str],
+    mvs: Iterable[tuple[str, str]],
+    store: SmallFacts | None = None,
 ) -> dict[tuple[str, str], ModuleState]:
     """:func:`inspect` for many module versions, each directory listed once.
 
     Returns ``{(path, version): ModuleState}`` in the order given (duplicates once).
+    ``store``: what the small files said before, used while they are unchanged.
     """
     cache = os.fspath(gomodcache)
     lister = _Lister()
     out: dict[tuple[str, str], ModuleState] = {}
     for path, version in mvs:
         if (path, version) not in out:
-            out[(path, version)] = _inspect(cache, path, version, lister)
+            out[(path, version)] = _inspect(cache, path, version, lister, store)
     return out

@@ -11,7 +11,7 @@ or directory``), a file the index does not list is left out of it.
 
 from __future__ import annotations
 
-from gomod_doctor.cache.modindex import IndexFact
+from gomod_doctor.cache.modindex.model import IndexFact
 from gomod_doctor.checks.locate import need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity

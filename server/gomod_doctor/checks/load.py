@@ -30,7 +30,7 @@ from gomod_doctor.modfile.rules import Godebug, ModFile, canonical_version, pars
 from gomod_doctor.module import paths
 from gomod_doctor.module.paths import InvalidVersionError
 from gomod_doctor.position import Position, Range
-from gomod_doctor.workspace.snapshot import use_dir
+from gomod_doctor.workspace.model import use_dir
 
 
 def check(facts: Facts) -> list[Finding]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from gomod_doctor.checks.locate import Site
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     Attempt,
     EntryRef,
     NetworkFacts,

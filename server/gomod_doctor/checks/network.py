@@ -1,4 +1,4 @@
-"""Network findings: a pure function of :class:`~gomod_doctor.network.model.NetworkFacts`.
+"""Network findings: a pure function of :class:`~gomod_doctor.netfacts.NetworkFacts`.
 
 The checksum database's findings (``sumdb-mismatch`` with its triage,
 ``sumdb-untrusted``, ``sumdb-unreachable``) come from ``NetworkFacts.sumdb``
@@ -49,7 +49,7 @@ from gomod_doctor.checks.sumdb import (
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.proxy import PROXY_OFF
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     Comparison,
     ModuleAvailability,
     NetworkFacts,

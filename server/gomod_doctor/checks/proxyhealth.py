@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Literal
 
 from gomod_doctor.checks.network import describe
-from gomod_doctor.network.model import NetworkFacts
+from gomod_doctor.netfacts import NetworkFacts
 
 __all__ = ["SLOW_PROXY", "ProxyStatus", "proxy_health"]
 

@@ -22,7 +22,7 @@ from typing import Any
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.module import semver
-from gomod_doctor.workspace.latest import Latest
+from gomod_doctor.workspace.model import Latest
 from gomod_doctor.workspace.needs import Need, RequireSite
 
 _MAX_LEN = 500

@@ -18,7 +18,7 @@ from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.checks.networds import _emit, _first_line, _needs_by_fetch
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     NetworkFacts,
     SumdbFacts,
     SumdbRecord,

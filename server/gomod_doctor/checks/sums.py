@@ -17,8 +17,8 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumEntry
 from gomod_doctor.workspace.imports.model import ImportSite
+from gomod_doctor.workspace.model import FileText
 from gomod_doctor.workspace.needs import Need, is_tool_site
-from gomod_doctor.workspace.snapshot import FileText
 
 
 def _missing(facts: Facts, need: Need) -> list[Finding]:

@@ -6,7 +6,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumFile
 from gomod_doctor.modfile.rules import ModfileError
-from gomod_doctor.workspace.snapshot import FileText, Snapshot
+from gomod_doctor.workspace.model import FileText, Snapshot
 
 
 def _modfile_findings(path: str, errors: list[ModfileError]) -> list[Finding]:

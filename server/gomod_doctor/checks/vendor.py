@@ -22,7 +22,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv import gover
 from gomod_doctor.modfile.rules import ModuleVersion, Replace
-from gomod_doctor.workspace.snapshot import use_dir
+from gomod_doctor.workspace.model import use_dir
 from gomod_doctor.workspace.vendor import parse_modules_txt
 
 

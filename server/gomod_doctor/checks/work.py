@@ -5,7 +5,7 @@ from __future__ import annotations
 from gomod_doctor.checks.locate import short_path
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
-from gomod_doctor.workspace.snapshot import use_dir
+from gomod_doctor.workspace.model import use_dir
 
 
 def check(facts: Facts) -> list[Finding]:

@@ -22,11 +22,12 @@ from gomod_doctor.goenv import env as goenv
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.report.formats import render_json, render_text
 from gomod_doctor.report.sarif import render_sarif
-from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+from gomod_doctor.workspace.discover import WorkspaceError, locate
 from gomod_doctor.workspace.graphmemo import GraphStore
+from gomod_doctor.workspace.model import WorkspaceLocation
 
 if TYPE_CHECKING:
-    from gomod_doctor.network.model import NetworkFacts
+    from gomod_doctor.netfacts import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
 
 EXIT_OK = 0
@@ -89,7 +90,7 @@ def build_parser(serve: Serve | None = None, command: str | None = None) -> argp
     c.add_argument(
         "--no-memo",
         action="store_true",
-        help="without the memos (verified hashes, dependencies' import graph)",
+        help="without the memos (verified hashes, dependencies' import graph, small files)",
     )
     c.add_argument("--offline", action="store_true", help="never touch the network")
     c.add_argument(
@@ -184,7 +185,7 @@ def check_locations(
             continue
         seen.add(loc.main_file)
         config = load_file(loc.root).with_severity(base.severity)
-        # The memos (hashes, and the import graph) unless --no-memo.
+        # The memos (hashes, the import graph, small files) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
         graph_mods: dict[tuple[str, str], bytes] = {}
         # one cache for both rounds, made only if a round can send a request

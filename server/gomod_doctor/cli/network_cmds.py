@@ -27,8 +27,8 @@ from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.report.formats import render_text
 
 if TYPE_CHECKING:  # httpx and asyncio load only when a network command runs
+    from gomod_doctor.netfacts import Comparison
     from gomod_doctor.network.http import Timeouts
-    from gomod_doctor.network.model import Comparison
 
 __all__ = ["EXIT_DIFFERS", "EXIT_OK", "EXIT_USAGE", "register"]
 
@@ -135,7 +135,7 @@ def _run(coro_factory: Any, limit: float) -> Comparison | None:
     """Run the comparison on its own thread, back by ``limit`` seconds whatever happens."""
     import asyncio
 
-    from gomod_doctor.network.model import Comparison
+    from gomod_doctor.netfacts import Comparison
 
     box: dict[str, Any] = {}
 

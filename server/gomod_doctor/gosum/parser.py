@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from gomod_doctor.gostrings import field_spans
 from gomod_doctor.position import Position, Range
@@ -41,25 +41,52 @@ _MARKERS: list[tuple[MarkerKind, re.Pattern[str]]] = [
     ("separator", re.compile(r"={7}[ \t]*")),
     ("end", re.compile(r">{7}(?:[ \t].*)?")),
 ]
+_MARKER_FIRST = frozenset("<|=>")
 
 
 @dataclass(frozen=True)
 class SumEntry:
-    """One three-field line ``module version[/go.mod] hash``."""
+    """One three-field line ``module version[/go.mod] hash``.
+
+    The ranges are worked out when asked for (most lines never are): the entry keeps
+    the line's offset and its fields' spans."""
 
     module: str
     version: str  # without the "/go.mod" suffix
     gomod: bool  # the version field ended in "/go.mod"
     hash: str
     line: int
-    range: Range  # the whole line (without its line ending)
-    module_range: Range
-    version_range: Range  # the whole second field, "/go.mod" included
-    hash_range: Range
+    #: the offset of the line's first character in the file
+    start: int
+    #: the fields' (start, end) indexes in the line: module, version, hash; then the
+    #: line's length without its line ending
+    spans: tuple[int, int, int, int, int, int, int]
     #: go drops lines carrying the empty-go.mod hash (an old go bug) when reading.
     ignored: bool = False
     #: Which side of a merge conflict region the line sits in, if any.
     conflict_side: Side | None = None
+
+    def _span(self, a: int, b: int) -> Range:
+        n, s = self.line, self.start
+        return Range(Position(n, a + 1, s + a), Position(n, b + 1, s + b))
+
+    @property
+    def range(self) -> Range:
+        """The whole line (without its line ending)."""
+        return self._span(0, self.spans[6])
+
+    @property
+    def module_range(self) -> Range:
+        return self._span(self.spans[0], self.spans[1])
+
+    @property
+    def version_range(self) -> Range:
+        """The whole second field, "/go.mod" included."""
+        return self._span(self.spans[2], self.spans[3])
+
+    @property
+    def hash_range(self) -> Range:
+        return self._span(self.spans[4], self.spans[5])
 
     @property
     def version_field(self) -> str:
@@ -164,8 +191,7 @@ class SumFile:
 # --- line and field splitting -------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
+class _Line(NamedTuple):
     number: int
     start: int  # offset of the first character
     text: str  # without the "\n"
@@ -209,6 +235,8 @@ def _malformed_message(filename: str, line: int, nfields: int) -> str:
 
 
 def _marker(line: _Line) -> MarkerKind | None:
+    if line.text[:1] not in _MARKER_FIRST:
+        return None
     s = line.stripped
     for kind, pattern in _MARKERS:
         if pattern.fullmatch(s):
@@ -348,22 +376,21 @@ def _parse_into(result: SumFile, text: str, filename: str) -> None:
             )
             continue
         (m0, m1), (v0, v1), (h0, h1) = fields
-        version_field = line.text[v0:v1]
+        t = line.text
+        version_field = t[v0:v1]
         gomod = version_field.endswith(_GOMOD_SUFFIX)
-        hash_ = line.text[h0:h1]
+        hash_ = t[h0:h1]
         result.entries.append(
             SumEntry(
-                module=line.text[m0:m1],
-                version=version_field[: -len(_GOMOD_SUFFIX)] if gomod else version_field,
-                gomod=gomod,
-                hash=hash_,
-                line=line.number,
-                range=_line_range(line),
-                module_range=_span(line, m0, m1),
-                version_range=_span(line, v0, v1),
-                hash_range=_span(line, h0, h1),
-                ignored=hash_ == EMPTY_GOMOD_HASH,
-                conflict_side=side,
+                t[m0:m1],
+                version_field[: -len(_GOMOD_SUFFIX)] if gomod else version_field,
+                gomod,
+                hash_,
+                line.number,
+                line.start,
+                (m0, m1, v0, v1, h0, h1, len(t) - 1 if t.endswith("\r") else len(t)),
+                hash_ == EMPTY_GOMOD_HASH,
+                side,
             )
         )
     close()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from gomod_doctor.lsp.reporter import ProgressReporter
     from gomod_doctor.lsp.settings import Settings
     from gomod_doctor.lsp.state import ServerState, WorkspaceView
-    from gomod_doctor.network.model import Comparison
+    from gomod_doctor.netfacts import Comparison
 
 T = TypeVar("T")
 

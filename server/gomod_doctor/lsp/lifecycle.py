@@ -19,6 +19,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import traceback
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -115,11 +116,6 @@ class Lifecycle:
                 s.log(problem, "warning")
             # the settings (``trusted`` above all) before anything reads the environment
             await self._pull_configuration()
-            s.watching.start_watcher()
-            if s.state.settings.verify == "full":
-                from gomod_doctor.cache import verify as cache_verify
-
-                cache_verify.prepare_background()  # (a fork server, started now)
             if self.client_watches:
                 s.background.spawn(self._register_watched_files())
             if self._supports("workspace.did_change_configuration.dynamic_registration"):
@@ -128,6 +124,19 @@ class Lifecycle:
         finally:
             self.set_ready()  # whatever failed above, documents still get diagnosed
         s.views.rebuild()
+        # The processes to spawn start while the first analyses run: the watcher has
+        # nothing to watch before they name their targets, and full verification
+        # follows them.
+        await asyncio.sleep(0)
+        try:
+            if not s.shutting_down:
+                s.watching.start_watcher()
+                if s.state.settings.verify == "full":
+                    from gomod_doctor.cache import verify as cache_verify
+
+                    cache_verify.prepare_background()  # (a fork server, started now)
+        except Exception:
+            s.log(f"file watching: {traceback.format_exc()}", "error")
         if self._parent_pid:
             s.background.spawn(self._watch_parent(self._parent_pid))
 

@@ -23,7 +23,7 @@ from gomod_doctor.lsp import network as lspnet
 from gomod_doctor.lsp.passes import network_pass
 from gomod_doctor.lsp.settings import Settings
 from gomod_doctor.lsp.tasks import in_thread
-from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 
 if TYPE_CHECKING:  # httpx loads with the first gather
     from gomod_doctor.lsp.scheduler import Run

@@ -21,7 +21,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 
 #: The notification the VS Code extension's status bar listens for (status.ts).
 STATUS_METHOD = "gomodDoctor/status"

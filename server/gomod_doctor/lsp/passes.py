@@ -27,7 +27,7 @@ from gomod_doctor.lsp import convert
 from gomod_doctor.lsp import network as lspnet
 from gomod_doctor.lsp.settings import Settings
 from gomod_doctor.lsp.watching import _Inputs, _Targets, _targets_signature
-from gomod_doctor.network.model import Comparison, NetworkFacts
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 from gomod_doctor.workspace import snapshot as snapshots
 
 if TYPE_CHECKING:  # loads lazily, with the first full verification

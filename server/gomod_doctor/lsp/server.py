@@ -57,7 +57,7 @@ from gomod_doctor.lsp.tasks import Background
 from gomod_doctor.lsp.verification import Verification
 from gomod_doctor.lsp.views import Views
 from gomod_doctor.lsp.watching import Watching
-from gomod_doctor.network.model import Comparison
+from gomod_doctor.netfacts import Comparison
 
 log = logging.getLogger(__name__)
 

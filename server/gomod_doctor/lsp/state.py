@@ -15,8 +15,8 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.network.model import Comparison, NetworkFacts
-from gomod_doctor.workspace.discover import WorkspaceLocation
+from gomod_doctor.netfacts import Comparison, NetworkFacts
+from gomod_doctor.workspace.model import WorkspaceLocation
 
 #: File names the server keeps diagnostics for (besides ``*.mod`` / ``*.work`` files
 #: a workspace names through ``-modfile``-like setups).

@@ -22,7 +22,8 @@ from gomod_doctor.lsp.scheduler import Run
 from gomod_doctor.lsp.state import LANGUAGE_IDS, Document, WorkspaceView, is_tracked_file
 from gomod_doctor.modfile.work import parse_work
 from gomod_doctor.workspace import snapshot as snapshots
-from gomod_doctor.workspace.discover import WorkspaceError, WorkspaceLocation, locate
+from gomod_doctor.workspace.discover import WorkspaceError, locate
+from gomod_doctor.workspace.model import WorkspaceLocation, use_dir
 
 if TYPE_CHECKING:
     from gomod_doctor.lsp.server import GomodDoctorServer
@@ -134,7 +135,7 @@ class Views:
             with contextlib.suppress(Exception):
                 work = parse_work(text, str(loc.gowork))
                 for u in work.use:
-                    if snapshots.use_dir(loc.root, u.path) == gomod.parent:
+                    if use_dir(loc.root, u.path) == gomod.parent:
                         return loc
         return alone
 

@@ -35,9 +35,9 @@ from gomod_doctor.fswatch.watcher import (
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.lsp import convert
 from gomod_doctor.lsp.settings import Settings
-from gomod_doctor.network.model import Comparison, NetworkFacts
-from gomod_doctor.workspace.discover import WorkspaceLocation
+from gomod_doctor.netfacts import Comparison, NetworkFacts
 from gomod_doctor.workspace.imports import ModuleImports
+from gomod_doctor.workspace.model import WorkspaceLocation
 
 if TYPE_CHECKING:
     from gomod_doctor.lsp.passes import CacheKey, Key
@@ -128,6 +128,7 @@ class Watching:
             on_ready=lambda summary: bg.threadsafe(self._watch_ready, summary),
         )
         self.debouncer.delay_ms = s.state.settings.debounce_ms
+        self.rewatch()  # the targets of the analyses that finished before it started
 
     def close(self) -> None:
         if self.watcher is not None:

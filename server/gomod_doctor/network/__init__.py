@@ -11,7 +11,6 @@
 - ``private``       what is never sent where; risky settings; the GOPRIVATE fix
 - ``checksums``     the checksum-database part of a gather: needed public module
                     versions looked up and verified (``NetworkFacts.sumdb``)
-- ``model``         the plain data (``NetworkFacts``) the checks read
 - ``gather``        :func:`gather_network`, the bounded async entry point
 - ``quiet``         :func:`quiet_gather`: the same facts when no request can be sent,
                     without the client or asyncio
@@ -19,7 +18,8 @@
 - ``sumdb``         the checksum database client
 
 Importing this package is cheap: ``gather_network`` and friends load on first use
-(``facts`` imports ``network.model``, and ``gather`` imports ``facts``).
+(``gather`` imports ``facts``). The plain data the checks read, ``NetworkFacts``, is
+:mod:`gomod_doctor.netfacts`, a model beside ``facts``.
 """
 
 from __future__ import annotations
@@ -30,13 +30,11 @@ from gomod_doctor.network.lazy import lazy_names
 
 if TYPE_CHECKING:
     from gomod_doctor.network.gather import gather_network, run_bounded
-    from gomod_doctor.network.model import NetworkFacts
     from gomod_doctor.network.proxy import NetworkCache
     from gomod_doctor.network.quiet import NetworkOptions, quiet_gather
 
 __all__ = [
     "NetworkCache",
-    "NetworkFacts",
     "NetworkOptions",
     "gather_network",
     "quiet_gather",
@@ -48,7 +46,6 @@ _LAZY = {
     "run_bounded": "gomod_doctor.network.gather",
     "NetworkOptions": "gomod_doctor.network.quiet",
     "quiet_gather": "gomod_doctor.network.quiet",
-    "NetworkFacts": "gomod_doctor.network.model",
     "NetworkCache": "gomod_doctor.network.proxy",
 }
 

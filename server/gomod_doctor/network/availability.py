@@ -38,7 +38,7 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.goenv import gover
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.goenv.proxy import PROXY_OFF
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     Attempt,
     EntryRef,
     FileKind,

@@ -32,8 +32,8 @@ from collections.abc import Mapping, Sequence
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.module.escape import escape_path, escape_version
+from gomod_doctor.netfacts import SumdbFacts, SumdbKind, SumdbRecord
 from gomod_doctor.network.http import HttpPool, safe_url
-from gomod_doctor.network.model import SumdbFacts, SumdbKind, SumdbRecord
 from gomod_doctor.network.private import never_to_sumdb
 from gomod_doctor.network.proxy import NetworkCache
 from gomod_doctor.network.quiet import lookup_targets, sumdb_setting

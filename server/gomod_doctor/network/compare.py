@@ -22,9 +22,9 @@ from pathlib import Path
 
 from gomod_doctor.cache.hashing import ZipError, hash_gomod, hash_zip
 from gomod_doctor.goenv.env import GoEnv
+from gomod_doctor.netfacts import Comparison, EntryRef, ProxyCopy
 from gomod_doctor.network.entries import entry_refs
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, HttpPool, HttpSettings, Timeouts
-from gomod_doctor.network.model import Comparison, EntryRef, ProxyCopy
 from gomod_doctor.network.private import never_to_proxy
 from gomod_doctor.network.proxy import classify, module_url
 

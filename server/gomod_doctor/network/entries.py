@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from gomod_doctor.goenv.proxy import ProxyEntry, ProxyList
+from gomod_doctor.netfacts import Attempt, EntryRef, FileKind, ProbeResult
 from gomod_doctor.network.http.settings import safe_url
-from gomod_doctor.network.model import Attempt, EntryRef, FileKind, ProbeResult
 
 
 def entry_refs(proxies: ProxyList) -> list[EntryRef]:

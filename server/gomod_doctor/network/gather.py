@@ -1,7 +1,7 @@
 """The network part of a check: bounded, async, after (and apart from) the local gather.
 
 :func:`gather_network` asks the GOPROXY entries what the go command will ask them,
-and returns :class:`~gomod_doctor.network.model.NetworkFacts`:
+and returns :class:`~gomod_doctor.netfacts.NetworkFacts`:
 
 1. the settings that need no request: go's words for an invalid GOPROXY, the
    settings that weaken go's checks;
@@ -41,11 +41,7 @@ from collections.abc import Callable, Mapping
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
-from gomod_doctor.network.availability import chain_for, evaluate, missing_modules
-from gomod_doctor.network.checksums import gather_sumdb
-from gomod_doctor.network.entries import raw_urls, unprobed
-from gomod_doctor.network.http import HttpPool, HttpSettings
-from gomod_doctor.network.model import (
+from gomod_doctor.netfacts import (
     EntryRef,
     FileKind,
     ModuleAvailability,
@@ -53,6 +49,10 @@ from gomod_doctor.network.model import (
     SumdbFacts,
     Verdict,
 )
+from gomod_doctor.network.availability import chain_for, evaluate, missing_modules
+from gomod_doctor.network.checksums import gather_sumdb
+from gomod_doctor.network.entries import raw_urls, unprobed
+from gomod_doctor.network.http import HttpPool, HttpSettings
 from gomod_doctor.network.modfetch import (
     ModFetcher,
     complete_graph,

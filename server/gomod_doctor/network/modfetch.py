@@ -31,16 +31,17 @@ from gomod_doctor.cache.hashing import hash_gomod
 from gomod_doctor.cache.layout import cache_path
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
+from gomod_doctor.netfacts import SumdbFacts, SumdbRecord
 from gomod_doctor.network.availability import Chain, walk
 from gomod_doctor.network.checksums import gather_sumdb
 from gomod_doctor.network.http import HttpPool
-from gomod_doctor.network.model import SumdbFacts, SumdbRecord
 from gomod_doctor.network.private import never_to_proxy, never_to_sumdb
 from gomod_doctor.network.proxy import Asker, NetworkCache
 from gomod_doctor.network.quiet import stored_gomod
 from gomod_doctor.userdirs import write_atomic
 from gomod_doctor.workspace.gomods import with_fetched
-from gomod_doctor.workspace.latest import Latest, latest_version, parse_latest, replacement
+from gomod_doctor.workspace.latest import latest_version, parse_latest, replacement
+from gomod_doctor.workspace.model import Latest
 from gomod_doctor.workspace.modgraph import ModuleGraph, reload
 
 Key = tuple[str, str]

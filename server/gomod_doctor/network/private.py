@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from gomod_doctor.goenv.env import GoEnv
-from gomod_doctor.network.model import InsecureSetting
+from gomod_doctor.netfacts import InsecureSetting
 
 #: Public code hosts where the first path element after the host is an owner: a
 #: private module's prefix there is ``host/owner``, never the whole host.

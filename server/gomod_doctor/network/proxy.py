@@ -31,10 +31,10 @@ from gomod_doctor.module import semver
 from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.goquote import go_quote
 from gomod_doctor.module.semver import sort_versions
+from gomod_doctor.netfacts import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
 from gomod_doctor.network.entries import probe_note, unsent
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, Fetched, HttpPool, safe_url
 from gomod_doctor.network.http.errors import go_http_error_text, go_transport_text
-from gomod_doctor.network.model import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
 from gomod_doctor.units import seconds
 
 DEFAULT_TTL = 300.0

@@ -11,7 +11,7 @@ The gather (:func:`gomod_doctor.network.gather.gather_network`) sends nothing
   sent to it), and the module graph's part finds nothing (no go.mod the graph lacks
   is kept from an earlier fetch: :func:`graph_quiet`).
 
-:func:`quiet_gather` returns, then, the :class:`~gomod_doctor.network.model.NetworkFacts`
+:func:`quiet_gather` returns, then, the :class:`~gomod_doctor.netfacts.NetworkFacts`
 the gather returns (the settings, the risky ones, the probes' notes, each missing
 module version's verdict (``off``, ``direct``, ``config``, ``noproxy``,
 ``unchecked``), the toolchain's, the checksum database's setting), from the same
@@ -34,6 +34,14 @@ from gomod_doctor.facts import Facts
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.module import paths as modpaths
 from gomod_doctor.module.escape import escape_path, escape_version
+from gomod_doctor.netfacts import (
+    Attempt,
+    FileKind,
+    ModuleAvailability,
+    NetworkFacts,
+    SumdbFacts,
+    ToolchainAvailability,
+)
 from gomod_doctor.network.availability import (
     Ask,
     ToolchainNeed,
@@ -46,14 +54,6 @@ from gomod_doctor.network.availability import (
 )
 from gomod_doctor.network.entries import entry_refs, probe_note, unprobed, unsent
 from gomod_doctor.network.http.settings import HttpSettings, Timeouts, redact_goproxy, safe_url
-from gomod_doctor.network.model import (
-    Attempt,
-    FileKind,
-    ModuleAvailability,
-    NetworkFacts,
-    SumdbFacts,
-    ToolchainAvailability,
-)
 from gomod_doctor.network.private import insecure_settings, never_to_proxy, never_to_sumdb
 from gomod_doctor.network.sumdb.gosumdb import GoSumDB, parse_setting, redact_gosumdb
 from gomod_doctor.userdirs import cache_dir

@@ -8,30 +8,13 @@ GOROOT). Without one, the nearest ``go.mod`` above the directory is the module.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from gomod_doctor.workspace.model import WorkspaceLocation
 
 
 class WorkspaceError(Exception):
     """The workspace cannot be determined (a usage error for the CLI)."""
-
-
-@dataclass(frozen=True)
-class WorkspaceLocation:
-    """Where the workspace is: a go.work file, or a single module's go.mod."""
-
-    root: Path
-    gowork: Path | None = None
-    gomod: Path | None = None
-    #: with a go.work found by searching up: the go.mod of the module the search
-    #: started in (go refuses to build there unless go.work uses that module)
-    start_gomod: Path | None = None
-
-    @property
-    def main_file(self) -> Path:
-        found = self.gowork or self.gomod
-        assert found is not None
-        return found
 
 
 def _is_file(p: Path) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from gomod_doctor.cache.layout import CachePathError, cache_path
 from gomod_doctor.modfile.rules import canonical_version, parse_mod
+from gomod_doctor.workspace.model import Snapshot
 from gomod_doctor.workspace.modgraph import (
     MainModule,
     Missing,
@@ -33,7 +34,6 @@ from gomod_doctor.workspace.modgraph import (
     main_module,
     replace_rules,
 )
-from gomod_doctor.workspace.snapshot import Snapshot
 
 _lock = threading.Lock()
 _memo: dict[tuple[str, int, int, int], ReadResult] = {}

@@ -13,7 +13,8 @@ versions whose ``.mod`` is cached, which go rewrites after each download) and th
 ``.mod`` files. Nothing is fetched here; a module with nothing cached has no answer.
 
 Reads are memoized by file identity (inode, size, mtime), so an edit of the workspace
-re-reads nothing.
+re-reads nothing; with a :class:`~gomod_doctor.cache.smallfacts.SmallFacts` store, a
+new process too answers from the identities of the list and of the ``.mod`` it read.
 """
 
 from __future__ import annotations
@@ -22,47 +23,25 @@ import functools
 import os
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gomod_doctor.cache.layout import cache_path, download_dir
+from gomod_doctor.cache.smallfacts import MISS, SmallFacts, ident_of
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_pseudo_version, pseudo_version_time
 from gomod_doctor.workspace.gomods import FileIdentity, file_identity
+from gomod_doctor.workspace.model import Latest, Retraction
 from gomod_doctor.workspace.needs import BuildNeeds, ReplaceSite
 
 __all__ = [
-    "Latest",
-    "Retraction",
     "gather",
     "latest_version",
     "parse_latest",
     "read_latest",
     "replacement",
 ]
-
-
-@dataclass(frozen=True)
-class Retraction:
-    """One ``retract`` interval of the latest go.mod (``low == high`` for one version)."""
-
-    low: str
-    high: str
-    rationale: str
-
-
-@dataclass(frozen=True)
-class Latest:
-    """What the latest go.mod of ``path`` says: ``version`` is the latest version (as
-    queried, before replacement), ``gomod`` the file read (the replacement's go.mod when
-    that version is replaced)."""
-
-    path: str
-    version: str
-    gomod: str
-    retract: tuple[Retraction, ...] = ()
-    deprecated: str = ""
 
 
 _lock = threading.Lock()
@@ -181,14 +160,21 @@ def _list_path(gomodcache: str, path: str) -> str | None:
         return None
 
 
-def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()) -> Latest | None:
+def read_latest(
+    gomodcache: str,
+    path: str,
+    replaces: Iterable[ReplaceSite] = (),
+    store: SmallFacts | None = None,
+) -> Latest | None:
     """The latest go.mod of ``path`` as go finds it offline (None: no answer: nothing
     cached, an unreadable go.mod, or every version of ``path`` replaced, where go looks
     nothing up).
 
     A cached ``.mod`` never changes once written, and a new one rewrites ``@v/list``:
     the answer is kept while the list file's identity and the replacements are the
-    same (a replacement directory's go.mod is checked each time)."""
+    same (a replacement directory's go.mod is checked each time). ``store`` keeps the
+    answers of paths without replacements across processes, each checked against the
+    identities of the list and of the ``.mod`` it read."""
     sites = [s for s in replaces if s.stmt.old_path == path]
     if any(not s.stmt.old_version for s in sites):
         return None  # CheckRetractions / CheckDeprecation: all versions replaced
@@ -211,13 +197,21 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
         hit = _answers.get(memo_key)
     if hit is not None and (hit[1] is None or file_identity(hit[1]) == hit[2]):
         return hit[0]
+    stored = store is not None and list_key is not None and not sites
+    if stored:
+        assert store is not None and list_key is not None
+        kept = _stored_answer(store, path, list_path, list_key)
+        if kept is not MISS:
+            with _lock:
+                _answers[memo_key] = (kept, None, None)
+            return kept  # type: ignore[no-any-return]
     listed = _read_list(list_path) if list_key is not None else None
     version = latest_version(listed or (), [s.stmt.old_version for s in sites])
     got: Latest | None = None
     checked: str | None = None  # a go.mod outside the cache: checked on every use
+    gomod: str | None = None
     if version:
         rep = replacement(sites, path, version)
-        gomod: str | None = None
         try:
             if rep is None:
                 gomod = cache_path(gomodcache, path, version, "mod")
@@ -234,17 +228,63 @@ def read_latest(gomodcache: str, path: str, replaces: Iterable[ReplaceSite] = ()
         if len(_answers) >= _MEMO_MAX:
             _answers.clear()
         _answers[memo_key] = (got, checked, file_identity(checked) if checked is not None else None)
+    if stored:
+        assert store is not None and list_key is not None
+        _store_answer(store, list_path, list_key, got, gomod)
     return got
 
 
-def gather(gomodcache: str, needs: BuildNeeds) -> dict[str, Latest]:
+def _stored_answer(store: SmallFacts, path: str, list_path: str, list_key: FileIdentity) -> Any:
+    """The stored answer for ``path``'s list (None: no answer), when the ``.mod`` it
+    read is unchanged too; :data:`MISS` otherwise."""
+    value = store.get("latest", list_path, (list_key[2], list_key[3], list_key[1]))
+    if value is MISS:
+        return MISS
+    version, gomod, mod_ident, retract, deprecated = value
+    if gomod is not None:
+        try:
+            if ident_of(os.stat(gomod)) != tuple(mod_ident):
+                return MISS
+        except (OSError, ValueError):
+            return MISS
+    if not version or gomod is None or retract is None:
+        return None
+    return Latest(path, version, gomod, tuple(Retraction(*r) for r in retract), deprecated)
+
+
+def _store_answer(
+    store: SmallFacts,
+    list_path: str,
+    list_key: FileIdentity,
+    got: Latest | None,
+    gomod: str | None,
+) -> None:
+    mod_ident = None
+    if gomod is not None:
+        try:
+            mod_ident = ident_of(os.stat(gomod))
+        except (OSError, ValueError):
+            return  # gone meanwhile: nothing worth keeping
+    value = (
+        got.version if got is not None else "",
+        gomod,
+        mod_ident,
+        tuple((r.low, r.high, r.rationale) for r in got.retract) if got is not None else None,
+        got.deprecated if got is not None else "",
+    )
+    store.put("latest", list_path, (list_key[2], list_key[3], list_key[1]), value)
+
+
+def gather(
+    gomodcache: str, needs: BuildNeeds, store: SmallFacts | None = None
+) -> dict[str, Latest]:
     """The latest go.mod of every selected module path of the build (main modules
-    aside), from ``gomodcache``."""
+    aside), from ``gomodcache`` (``store``: see :func:`read_latest`)."""
     out: dict[str, Latest] = {}
     for need in needs.selected():
         if need.path in needs.main_modules or need.path in out:
             continue
-        got = read_latest(gomodcache, need.path, needs.replaces)
+        got = read_latest(gomodcache, need.path, needs.replaces, store)
         if got is not None:
             out[need.path] = got
     return out

@@ -31,8 +31,8 @@ from gomod_doctor.workspace.imports import (
     TransitiveImports,
     needed_modules,
 )
+from gomod_doctor.workspace.model import ModuleFiles, Snapshot
 from gomod_doctor.workspace.modgraph import PRUNING_VERSION, ModuleGraph, ModuleVersion
-from gomod_doctor.workspace.snapshot import ModuleFiles, Snapshot
 
 
 @dataclass(frozen=True)

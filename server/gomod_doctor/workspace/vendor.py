@@ -4,6 +4,8 @@
 In vendor mode go builds from the vendor directory: it reads neither the module cache
 nor go.sum for the vendored modules, and checks ``vendor/modules.txt`` against
 go.mod (``checkVendorConsistency``, in :mod:`gomod_doctor.checks.vendor`).
+
+Pure, no I/O (the snapshot holds the text): the checks may import it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from gomod_doctor.goenv import gover
 from gomod_doctor.gostrings import fields
 from gomod_doctor.modfile.rules import ModuleVersion
 from gomod_doctor.module import semver
-from gomod_doctor.workspace.snapshot import Snapshot
+from gomod_doctor.workspace.model import Snapshot
 
 
 @dataclass(frozen=True)

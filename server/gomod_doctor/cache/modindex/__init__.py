@@ -57,13 +57,12 @@ from gomod_doctor.cache.modindex.core import (
     scope,
 )
 from gomod_doctor.cache.modindex.drop import DropResult, drop
-from gomod_doctor.cache.modindex.facts import IndexFact, IndexMemo, gather
+from gomod_doctor.cache.modindex.facts import IndexMemo, gather
 
 __all__ = [
     "INDEX_VERSION",
     "ActionEntry",
     "DropResult",
-    "IndexFact",
     "IndexFormatError",
     "IndexMemo",
     "IndexScope",

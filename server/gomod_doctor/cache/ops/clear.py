@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from gomod_doctor.cache import modindex
-from gomod_doctor.cache.layout import walk_extracted
+from gomod_doctor.cache.layout import scan_sorted, walk_download, walk_extracted
 from gomod_doctor.cache.ops.model import (
     ItemError,
     OperationError,
@@ -205,40 +205,20 @@ def _clear_escaped(
 # --------------------------------------------------------------------------- enumeration
 
 
-def _scan(path: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(path) as it:
-            return sorted(it, key=lambda e: e.name)
-    except OSError:
-        return []
-
-
 def _walk_download(root: str, notes: list[str]) -> Iterator[tuple[str, list[str]]]:
-    """(escaped module path, names in its @v dir), without following symlinks."""
-    base = os.path.join(root, "cache", "download")
-    for d in (os.path.join(root, "cache"), base):
+    """(escaped module path, names in its @v dir), without following symlinks: the
+    walk of :func:`~gomod_doctor.cache.layout.walk_download`, refusing (noted) a
+    ``cache`` or ``cache/download`` that is a symbolic link or no directory, as
+    what is listed here may be removed."""
+    for d in (os.path.join(root, "cache"), os.path.join(root, "cache", "download")):
         try:
             if not stat.S_ISDIR(os.lstat(d).st_mode):
                 notes.append(f"skipped {d}: not a directory")
                 return
         except OSError:
             return
-    stack: list[tuple[str, str]] = [("", base)]
-    while stack:
-        rel, full = stack.pop()
-        for e in reversed(_scan(full)):
-            if not rel and e.name == "sumdb":
-                continue
-            if e.is_symlink():
-                notes.append(f"skipped symbolic link {e.path}")
-                continue
-            if not e.is_dir(follow_symlinks=False):
-                continue
-            if e.name == "@v":
-                if rel:
-                    yield rel, sorted(x.name for x in _scan(e.path))
-                continue
-            stack.append((f"{rel}/{e.name}" if rel else e.name, e.path))
+    for esc_path, _at_v, entries in walk_download(root, notes):
+        yield esc_path, [e.name for e in entries]
 
 
 def _escaped_versions(
@@ -425,7 +405,7 @@ def _cached_versions(dl_names: Iterable[str]) -> set[str]:
 
 
 def _looks_like_cache(root: str) -> bool:
-    names = [e.name for e in _scan(root)]
+    names = [e.name for e in scan_sorted(root)]
     return not names or "cache" in names
 
 

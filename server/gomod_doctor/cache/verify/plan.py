@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gomod_doctor.cache import hashing
+from gomod_doctor.cache.dirwalk import WalkedFile
 from gomod_doctor.cache.layout import module_files
 from gomod_doctor.cache.memo import (
     DirMemo,
@@ -36,7 +37,6 @@ from gomod_doctor.cache.verify.tasks import (
     FilesOut,
     PairedFile,
     ScanOut,
-    WalkedFile,
     ZipOut,
     ZipPartOut,
     _scan_dir,

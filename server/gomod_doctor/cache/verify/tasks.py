@@ -9,126 +9,15 @@ import marshal
 import os
 import stat
 
-from gomod_doctor.cache import hashing
+from gomod_doctor.cache import dirwalk, hashing
+from gomod_doctor.cache.dirwalk import DIR_FLAGS, WalkedFile, WalkError, walk_dir
 from gomod_doctor.cache.modstate import go_os_error
 
 # --------------------------------------------------------------------------- tasks
 # Module-level functions: they run in worker processes (any start method).
 
-# A walked file: (rel, size, mtime_ns, ino, regular)
-WalkedFile = tuple[str, int, int, int, bool]
 # A scanned directory: (root, error, fingerprint, nfiles, nbytes, files or None)
 ScanOut = tuple[str, str | None, bytes | None, int, int, list[WalkedFile] | None]
-
-
-_S_IFMT = 0o170000
-_S_IFREG = 0o100000
-_DIR_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_DIRECTORY", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-# Listing through directory descriptors makes each lstat an fstatat relative to
-# its directory, sparing the kernel a walk of the whole path per file (a third of
-# the cost of the warm path).
-_WALK_FDS = (
-    os.scandir in os.supports_fd
-    and os.stat in os.supports_dir_fd
-    and bool(getattr(os, "O_DIRECTORY", 0))
-)
-
-
-def _walk_fd(fd: int, path: str, rel: str, out: list[WalkedFile]) -> None:
-    """Append every non-directory under the directory open as ``fd`` (whose path
-    is ``path``), named ``rel + name``; directories are descended, symlinks not."""
-    subdirs = []
-    append = out.append
-    try:
-        with os.scandir(fd) as it:
-            for e in it:
-                name = e.name
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(name)
-                    continue
-                st = e.stat(follow_symlinks=False)
-                append(
-                    (
-                        rel + name,
-                        st.st_size,
-                        st.st_mtime_ns,
-                        st.st_ino,
-                        st.st_mode & _S_IFMT == _S_IFREG,
-                    )
-                )
-    except OSError as err:
-        name = err.filename if isinstance(err.filename, str) else ""
-        where = f"{path}/{name}" if name else path
-        raise _WalkError(go_os_error("lstat" if name else "open", where, err)) from None
-    for name in subdirs:
-        sub_path = f"{path}/{name}"
-        try:
-            sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-        except OSError as err:
-            raise _WalkError(go_os_error("open", sub_path, err)) from None
-        try:
-            _walk_fd(sub, sub_path, f"{rel}{name}/", out)
-        finally:
-            os.close(sub)
-
-
-def _walk(path: str, rel: str, out: list[WalkedFile]) -> None:
-    """:func:`_walk_fd` by path, where directory descriptors cannot be listed."""
-    subdirs = []
-    append = out.append
-    try:
-        with os.scandir(path) as it:
-            for e in it:
-                if e.is_dir(follow_symlinks=False):
-                    subdirs.append(e.name)
-                else:
-                    try:
-                        st = e.stat(follow_symlinks=False)
-                    except OSError as err:
-                        raise _WalkError(go_os_error("lstat", e.path, err)) from None
-                    append(
-                        (
-                            rel + e.name,
-                            st.st_size,
-                            st.st_mtime_ns,
-                            st.st_ino,
-                            st.st_mode & _S_IFMT == _S_IFREG,
-                        )
-                    )
-    except _WalkError:
-        raise
-    except OSError as err:
-        raise _WalkError(go_os_error("open", path, err)) from None
-    for name in subdirs:
-        _walk(os.path.join(path, name), f"{rel}{name}/", out)
-
-
-def walk_dir(root: str) -> list[WalkedFile]:
-    """``(rel, size, mtime_ns, ino, regular)`` of every file under ``root`` (as
-    ``dirhash.DirFiles`` lists them; unsorted). Raises ``_WalkError`` with go's
-    words for the first entry that cannot be read."""
-    files: list[WalkedFile] = []
-    if not _WALK_FDS:
-        _walk(root, "", files)
-        return files
-    try:
-        fd = os.open(root, _DIR_FLAGS)
-    except OSError as err:
-        raise _WalkError(go_os_error("open", root, err)) from None
-    try:
-        _walk_fd(fd, root, "", files)
-    finally:
-        os.close(fd)
-    return files
-
-
-class _WalkError(Exception):
-    pass
 
 
 def fingerprint(files: list[WalkedFile]) -> bytes | None:
@@ -149,7 +38,7 @@ def _scan_dir(root: str, expected: bytes | None) -> ScanOut:
         return (root, f"{root}: not a directory", None, 0, 0, None)
     try:
         files = walk_dir(root)
-    except _WalkError as e:
+    except WalkError as e:
         return (root, str(e), None, 0, 0, None)
     except RecursionError:
         return (root, f"{root}: directory tree too deep", None, 0, 0, None)
@@ -204,7 +93,7 @@ class _Pairer:
         if dfd is None:
             root = self.root.encode("utf-8", "surrogateescape")
             try:
-                dfd = os.open(root + b"/" + sub if sub else root, _DIR_FLAGS)
+                dfd = os.open(root + b"/" + sub if sub else root, DIR_FLAGS)
             except OSError:
                 dfd = -1
             self.dir_fds[sub] = dfd
@@ -328,12 +217,12 @@ def _hash_dir_files(root: str, rels: list[str], regular: list[bool], buf: memory
         for i, rel in enumerate(rels):
             head, _, name = rel.rpartition("/")
             res: tuple[int, bytes] | str | None = None
-            if regular[i] and _WALK_FDS:
+            if regular[i] and dirwalk.WALK_FDS:
                 # Opened relative to its directory: no walk of the whole path.
                 dfd = dir_fds.get(head)
                 if dfd is None:
                     try:
-                        dfd = os.open(f"{root}/{head}" if head else root, _DIR_FLAGS)
+                        dfd = os.open(f"{root}/{head}" if head else root, DIR_FLAGS)
                     except OSError:
                         dfd = -1
                     dir_fds[head] = dfd

@@ -34,7 +34,7 @@ from gomod_doctor.lsp.features.cmdbase import (
     _str_arg,
     _views,
 )
-from gomod_doctor.network.model import Comparison
+from gomod_doctor.netfacts import Comparison
 
 # --------------------------------------------------------------------------- network
 

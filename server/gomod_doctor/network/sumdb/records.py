@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from gomod_doctor.netfacts import RecordProblem
 from gomod_doctor.network.sumdb import tlog
 
 # --------------------------------------------------------------------------- results
@@ -72,19 +73,6 @@ class LookupOK:
         return _hash_of(self.gomod_lines)
 
 
-#: go's words after "checksum missing from sumdb response" (modfetch sumdbAbsent).
-SUMDB_ABSENT = (
-    "\n\nSECURITY ERROR\n"
-    "This download does NOT match one reported by the checksum server.\n"
-    "The checksum server has provided checksums, but the checksums do\n"
-    "not contain an entry for the download.\n"
-    "The checksum server may be malfunctioning, or an attacker may have\n"
-    "intercepted the checksum request.\n"
-    "The download cannot be verified.\n\n"
-    "For more information, see 'go help module-auth'."
-)
-
-
 def well_formed_h1(h: str) -> bool:
     """``h1:`` and the standard base64 of a SHA-256 sum (what go writes in go.sum)."""
     if not h.startswith("h1:") or len(h) != 47:
@@ -93,48 +81,6 @@ def well_formed_h1(h: str) -> bool:
         return len(base64.b64decode(h[3:], validate=True)) == 32
     except ValueError:
         return False
-
-
-@dataclass(frozen=True)
-class RecordProblem:
-    """Why an authenticated record gives no usable hash for ``path version``:
-    ``gomod`` says which line (the go.mod's, which go checks first, or the
-    module's); ``value`` is the malformed ``h1:`` value, ``None`` when the record
-    has no ``h1:`` line for it."""
-
-    gomod: bool
-    value: str | None
-
-    def go_words(self, db_name: str, downloaded: str) -> str:
-        """What go prints after ``M@V: `` when it checks ``downloaded`` against the
-        record (modfetch checkSumDB)."""
-        noun = "go.mod" if self.gomod else "module"
-        if self.value is None:
-            return f"verifying {noun}: checksum missing from sumdb response" + SUMDB_ABSENT
-        return (
-            f"verifying {noun}: checksum mismatch\n\tdownloaded: {downloaded}\n"
-            f"\t{db_name}: {self.value}" + SUMDB_MISMATCH
-        )
-
-    def message(self, db_name: str) -> str:
-        """go's words when they do not depend on the download, else ours."""
-        if self.value is None:
-            return self.go_words(db_name, "")
-        noun = "go.mod" if self.gomod else "module"
-        return (
-            f"verifying {noun}: checksum mismatch: the record gives {self.value}, which is "
-            "not a well-formed h1: hash (no download can match it)" + SUMDB_MISMATCH
-        )
-
-
-#: go's words after a checksum database mismatch (modfetch sumdbMismatch).
-SUMDB_MISMATCH = (
-    "\n\nSECURITY ERROR\n"
-    "This download does NOT match the one reported by the checksum server.\n"
-    "The bits may have been replaced on the origin server, or an attacker may\n"
-    "have intercepted the download attempt.\n\n"
-    "For more information, see 'go help module-auth'."
-)
 
 
 def record_problem(path: str, version: str, text: str) -> RecordProblem | None:

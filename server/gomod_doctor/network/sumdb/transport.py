@@ -9,12 +9,13 @@ from collections.abc import Awaitable, Callable
 
 from gomod_doctor.goenv.neturl import URLError
 from gomod_doctor.goenv.neturl import parse as parse_url
+from gomod_doctor.netfacts import RecordProblem
 from gomod_doctor.network.http.errors import (
     go_http_error_text,
     go_transport_text,
     transport_error_of,
 )
-from gomod_doctor.network.sumdb.records import FailureKind, RecordProblem, UntrustedReason
+from gomod_doctor.network.sumdb.records import FailureKind, UntrustedReason
 
 #: The most a checksum database answer may hold (tiles are 8 KiB, lookups less).
 MAX_BODY = 4 << 20

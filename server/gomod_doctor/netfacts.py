@@ -1,6 +1,8 @@
-"""The network facts: what the GOPROXY entries answered and what the go command will do.
+"""The network facts: what the GOPROXY entries answered and what the go command will do,
+with the checksum database's answers (:class:`SumdbFacts`, :class:`RecordProblem`).
 
-Plain data, no I/O: :func:`gomod_doctor.network.gather.gather_network` fills it,
+Plain data, no I/O, a model beside :mod:`gomod_doctor.facts` (which names
+:class:`NetworkFacts`): :func:`gomod_doctor.network.gather.gather_network` fills it,
 :mod:`gomod_doctor.checks.network` turns it into findings, the language server shows
 it in hovers. Every URL in here has its credentials redacted.
 """
@@ -10,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from gomod_doctor.network.sumdb.records import RecordProblem
 from gomod_doctor.position import Range
 
 if TYPE_CHECKING:
-    from gomod_doctor.workspace.latest import Latest
+    from gomod_doctor.workspace.model import Latest
 
 #: What one request's answer means to the go command's TryProxies.
 #:
@@ -251,6 +252,61 @@ class Comparison:
         ]
 
 
+#: go's words after "checksum missing from sumdb response" (modfetch sumdbAbsent).
+SUMDB_ABSENT = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match one reported by the checksum server.\n"
+    "The checksum server has provided checksums, but the checksums do\n"
+    "not contain an entry for the download.\n"
+    "The checksum server may be malfunctioning, or an attacker may have\n"
+    "intercepted the checksum request.\n"
+    "The download cannot be verified.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+#: go's words after a checksum database mismatch (modfetch sumdbMismatch).
+SUMDB_MISMATCH = (
+    "\n\nSECURITY ERROR\n"
+    "This download does NOT match the one reported by the checksum server.\n"
+    "The bits may have been replaced on the origin server, or an attacker may\n"
+    "have intercepted the download attempt.\n\n"
+    "For more information, see 'go help module-auth'."
+)
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """Why an authenticated record gives no usable hash for ``path version``:
+    ``gomod`` says which line (the go.mod's, which go checks first, or the
+    module's); ``value`` is the malformed ``h1:`` value, ``None`` when the record
+    has no ``h1:`` line for it."""
+
+    gomod: bool
+    value: str | None
+
+    def go_words(self, db_name: str, downloaded: str) -> str:
+        """What go prints after ``M@V: `` when it checks ``downloaded`` against the
+        record (modfetch checkSumDB)."""
+        noun = "go.mod" if self.gomod else "module"
+        if self.value is None:
+            return f"verifying {noun}: checksum missing from sumdb response" + SUMDB_ABSENT
+        return (
+            f"verifying {noun}: checksum mismatch\n\tdownloaded: {downloaded}\n"
+            f"\t{db_name}: {self.value}" + SUMDB_MISMATCH
+        )
+
+    def message(self, db_name: str) -> str:
+        """go's words when they do not depend on the download, else ours."""
+        if self.value is None:
+            return self.go_words(db_name, "")
+        noun = "go.mod" if self.gomod else "module"
+        return (
+            f"verifying {noun}: checksum mismatch: the record gives {self.value}, which is "
+            "not a well-formed h1: hash (no download can match it)" + SUMDB_MISMATCH
+        )
+
+
 #: What the checksum database said about one module version.
 #:
 #: ``ok``            a verified record (signed tree, inclusion proof): the hashes
@@ -405,6 +461,7 @@ __all__ = [
     "NetworkFacts",
     "ProbeResult",
     "ProxyCopy",
+    "RecordProblem",
     "SumdbFacts",
     "SumdbKind",
     "SumdbRecord",
