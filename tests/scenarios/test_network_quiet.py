@@ -5,7 +5,7 @@ direct or invalid, a checksum database that is off or has nothing to be asked), 
 facts worked out at once must be those the async gather returns on the same facts,
 and so must the findings. Where a request could be sent, the quiet path must step
 aside. And ``gomod-doctor check`` with GOPROXY=off GOSUMDB=off reports its findings
-without loading asyncio or ssl.
+without loading asyncio or ssl (nor the other commands' modules).
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ code = main(["check", "--format", "json", sys.argv[1]])
 loaded = [m for m in ("asyncio", "ssl", "httpx") if m in sys.modules]
 loaded += [m for m in sys.modules if m.startswith(
     ("gomod_doctor.network.gather", "gomod_doctor.network.proxy",
-     "gomod_doctor.network.http.pool", "gomod_doctor.network.sumdb.client"))]
+     "gomod_doctor.network.http.pool", "gomod_doctor.network.sumdb.client",
+     "gomod_doctor.cli.cache_cmds", "gomod_doctor.cli.network_cmds"))]
 print(repr((code, loaded)), file=sys.stderr)
 """
 
@@ -250,3 +251,18 @@ def test_check_with_goproxy_off_loads_no_network_client(make_cache: Any, verify:
         for f in out
         if f["code"] == "proxy-config"
     )
+
+
+def test_help_still_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """check, demo and serve leave the other commands' modules unloaded; the help and
+    the other commands still have them."""
+    from gomod_doctor.cli.main import main
+
+    for argv in (["--help"], ["clear", "--help"], ["compare-proxies", "--help"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("check", "clear", "download", "prune", "compare-proxies", "watch"):
+        assert f"    {command}" in out
+    assert "usage: gomod-doctor clear" in out and "usage: gomod-doctor compare-proxies" in out
