@@ -7,6 +7,7 @@ import threading
 import time
 from pathlib import Path
 
+from gomod_doctor import background
 from gomod_doctor.fswatch.process import WatchProcess
 from gomod_doctor.fswatch.watcher import FileChange, Root, WatchSummary
 
@@ -95,3 +96,36 @@ def test_a_child_that_dies_is_replaced_in_process(tmp_path: Path) -> None:
         assert sink.wait_for(("added", root / "after.go"))
     finally:
         w.close()
+
+
+def _state(pid: int) -> str:
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2]
+
+
+def test_the_watcher_is_paused_during_an_analysis_and_misses_nothing(tmp_path: Path) -> None:
+    """background.paused() stops the watcher process (the language server pauses it
+    while an edit's analysis runs); a change made meanwhile is reported once it goes
+    on; a closed watcher is no longer paused."""
+    root = tmp_path / "w"
+    root.mkdir()
+    sink = Sink()
+    w = WatchProcess(sink.on_changes, on_log=sink.logs.append, on_ready=sink.ready.append)
+    try:
+        w.set_roots({Root(root, True)})
+        assert _until(lambda: sink.ready), sink.logs
+        proc = w._proc
+        assert proc is not None
+        with background.paused():
+            assert _state(proc.pid) == "T"
+            (root / "during.go").write_text("package w\n")
+            time.sleep(0.3)
+            assert ("added", root / "during.go") not in sink.changes
+        assert _state(proc.pid) != "T"
+        assert sink.wait_for(("added", root / "during.go")), (sink.changes, sink.logs)
+    finally:
+        w.close()
+    assert proc.pid not in background._procs
+    with background.paused():
+        pass
+    assert proc.wait(5) is not None

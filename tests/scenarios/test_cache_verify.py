@@ -823,7 +823,7 @@ def test_background_verification_is_paused_while_an_analysis_runs(
     """cache.background.paused(): the verification process and its workers are
     stopped for the body's duration (SIGSTOP to its own process group), and go on
     afterwards; the result is the verification's as usual."""
-    from gomod_doctor.cache import background
+    from gomod_doctor import background
 
     fork = multiprocessing.get_context("fork")
     leader, worker, worker_pid = tmp_path / "leader", tmp_path / "worker", tmp_path / "pid"
@@ -848,7 +848,7 @@ def test_background_verification_is_paused_while_an_analysis_runs(
     while (_lines(leader) < 5 or _lines(worker) < 5) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert _lines(leader) >= 5 and _lines(worker) >= 5
-    [group] = background._groups
+    [group] = background._procs
     with background.paused():
         with background.paused():  # (nested: one pause)
             time.sleep(0.05)  # a tick in flight lands
@@ -861,7 +861,7 @@ def test_background_verification_is_paused_while_an_analysis_runs(
     assert _lines(leader) > before[0] and _lines(worker) > before[1]
     t.join(30)
     assert not t.is_alive() and box["result"].modules == {}
-    assert background._groups == set()
+    assert background._procs == {}
     with background.paused():  # nothing running: nothing to do
         pass
 

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from gomod_doctor import background
 from gomod_doctor.fswatch.watcher import (
     ChangeKind,
     FileChange,
@@ -94,6 +95,8 @@ class WatchProcess:
         except OSError as e:
             self._fall_back(f"file watching: cannot start the watcher process ({e})")
             return
+        # (paused while an analysis runs; taken off before it is reaped)
+        background.add(self._proc.pid, group=False)
         threading.Thread(
             target=self._read, args=(self._proc,), name="gomod-doctor-watch-reader", daemon=True
         ).start()
@@ -131,6 +134,7 @@ class WatchProcess:
             with contextlib.suppress(OSError):
                 if proc.stdin is not None:
                     proc.stdin.close()
+            background.discard(proc.pid)
             with contextlib.suppress(OSError):
                 proc.terminate()
             threading.Thread(target=proc.wait, name="gomod-doctor-watch-reap", daemon=True).start()
@@ -146,6 +150,7 @@ class WatchProcess:
                 continue
             if isinstance(msg, dict):
                 self._dispatch(msg)
+        background.discard(proc.pid)
         proc.wait()
         with self._lock:
             closed = self._closed

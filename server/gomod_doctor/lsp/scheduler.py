@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gomod_doctor import engine
-from gomod_doctor.cache import background
+from gomod_doctor import background, engine
 from gomod_doctor.lsp.passes import Key, Outcome, import_signature, quick_pass
 from gomod_doctor.lsp.tasks import in_thread
 from gomod_doctor.lsp.watching import _Inputs, _Targets, _watch_targets
@@ -302,6 +301,6 @@ class Scheduler:
 
 def _interactive_pass(inp: _Inputs) -> Outcome:
     """:func:`quick_pass` with the background verifications paused meanwhile: the
-    user waits for this one (:mod:`gomod_doctor.cache.background`)."""
+    user waits for this one (:mod:`gomod_doctor.background`)."""
     with background.paused():
         return quick_pass(inp)

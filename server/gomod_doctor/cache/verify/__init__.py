@@ -84,7 +84,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from gomod_doctor.cache import background
+from gomod_doctor import background
 from gomod_doctor.cache.memo import (
     RACY_WINDOW_NS,
     Memo,
@@ -350,7 +350,7 @@ def _verify_child(
             last = now
             conn.send(("progress", done, total, current))
 
-    background.own_group()  # (paused and continued with its workers: cache.background)
+    background.own_group()  # (paused and continued with its workers: background)
     lower_priority()
     try:
         result = verify(
@@ -415,8 +415,8 @@ def verify_in_background(
     proc.start()
     send.close()
     assert proc.pid is not None
-    with background.running(proc.pid):
-        return _relay(proc, receive, requests, stop, cancelled, progress)
+    background.add(proc.pid, group=True)  # (taken off before it is reaped)
+    return _relay(proc, receive, requests, stop, cancelled, progress)
 
 
 def _relay(
@@ -456,6 +456,8 @@ def _relay(
     finally:
         stop.set()
         receive.close()
+        if proc.pid is not None:
+            background.discard(proc.pid)
         proc.join(5.0 if stopped_at is None else 0.5)
         if proc.is_alive():
             proc.terminate()
