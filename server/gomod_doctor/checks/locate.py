@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from gomod_doctor.facts import Facts
+from gomod_doctor.findings import Finding, RelatedInfo, Severity
+from gomod_doctor.gosum.parser import SumEntry
 from gomod_doctor.position import Position, Range
+from gomod_doctor.workspace.model import FileText
 from gomod_doctor.workspace.needs import Need
 
 
@@ -26,6 +30,55 @@ def need_sites(need: Need) -> list[Site]:
     # a module version only the module graph brings in: the require lines it comes through
     requires = need.requires or need.via
     return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in requires]
+
+
+def at_sites_and_sum_line(
+    sites: Sequence[Site],
+    sum_line: tuple[FileText, SumEntry] | None,
+    code: str,
+    sev: Severity,
+    message: str,
+    *,
+    module: str,
+    version: str,
+    fixes: tuple[str, ...],
+    data: Mapping[str, object],
+) -> list[Finding]:
+    """A finding about a go.sum line: one on each site (pointing at the line), then,
+    when there is the line, one on it (pointing at the sites)."""
+    out = [
+        Finding(
+            site.path,
+            site.range,
+            code,
+            sev,
+            message,
+            module=module,
+            version=version,
+            fixes=fixes,
+            data=dict(data),
+            related=(RelatedInfo(str(sum_line[0].path), sum_line[1].range, "go.sum line"),)
+            if sum_line is not None
+            else (),
+        )
+        for site in sites
+    ]
+    if sum_line is not None:
+        out.append(
+            Finding(
+                str(sum_line[0].path),
+                sum_line[1].range,
+                code,
+                sev,
+                message,
+                module=module,
+                version=version,
+                fixes=fixes,
+                data=dict(data),
+                related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
+            )
+        )
+    return out
 
 
 def module_sites(facts: Facts) -> list[Site]:

@@ -13,7 +13,7 @@ from gomod_doctor.checks.cache import (
     gosum_mismatch_words,
     lacks_sum_line,
 )
-from gomod_doctor.checks.locate import Site, need_sites
+from gomod_doctor.checks.locate import Site, at_sites_and_sum_line, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.checks.networds import _emit, _first_line, _needs_by_fetch
 from gomod_doctor.facts import Facts
@@ -276,42 +276,17 @@ def _mismatch_findings(
             "cacheHash": cache_hash,
             "goError": go_words,
         }
-        shown_version = rec.version + ("/go.mod" if gomod else "")
-        related = (
-            (RelatedInfo(str(entry[0].path), entry[1].range, "go.sum line"),)
-            if entry is not None
-            else ()
+        out += at_sites_and_sum_line(
+            sites,
+            entry,
+            "sumdb-mismatch",
+            Severity.ERROR,
+            message,
+            module=rec.module,
+            version=rec.version + ("/go.mod" if gomod else ""),
+            fixes=fixes,
+            data=data,
         )
-        for site in sites:
-            out.append(
-                Finding(
-                    site.path,
-                    site.range,
-                    "sumdb-mismatch",
-                    Severity.ERROR,
-                    message,
-                    module=rec.module,
-                    version=shown_version,
-                    fixes=fixes,
-                    data=dict(data),
-                    related=related,
-                )
-            )
-        if entry is not None:
-            out.append(
-                Finding(
-                    str(entry[0].path),
-                    entry[1].range,
-                    "sumdb-mismatch",
-                    Severity.ERROR,
-                    message,
-                    module=rec.module,
-                    version=shown_version,
-                    fixes=fixes,
-                    data=dict(data),
-                    related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
-                )
-            )
     return out
 
 
