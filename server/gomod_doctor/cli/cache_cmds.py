@@ -214,12 +214,7 @@ def _report_download(args: argparse.Namespace, report: ops.DownloadReport) -> in
             print(f"already in the cache: {s}")
         if not report.modules and not report.skipped and not report.errors:
             print("nothing to download")
-    for m in report.modules:
-        if not m.ok:
-            _err(m.error)
-    for e in report.errors:
-        _err(e)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return _errors_only(report)
 
 
 def _run(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -406,6 +401,7 @@ def _cmd_redownload(args: argparse.Namespace) -> int:
 
 
 def _errors_only(report: ops.DownloadReport) -> int:
+    """go's errors of a download on stderr; the exit status."""
     for m in report.modules:
         if not m.ok:
             _err(m.error)
