@@ -1,11 +1,12 @@
 """Where a finding goes: a needed module's require lines or replace line, the
-``module`` lines."""
+``module`` lines, a go.sum line; and the findings placed on those sites."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from gomod_doctor.facts import Facts
@@ -32,6 +33,41 @@ def need_sites(need: Need) -> list[Site]:
     return [Site(str(r.module.gomod.path), r.stmt.syntax.range) for r in requires]
 
 
+def findings_at(
+    where: Iterable[Site],
+    code: str,
+    sev: Severity,
+    message: str,
+    *,
+    module: str | None = None,
+    version: str | None = None,
+    fixes: tuple[str, ...] = (),
+    data: Mapping[str, object] | None = None,
+    related: tuple[RelatedInfo, ...] = (),
+) -> list[Finding]:
+    """One finding on each site; its data: ``module`` and ``version`` (when given),
+    then ``data``."""
+    payload: dict[str, object] = {}
+    if module is not None:
+        payload.update(module=module, version=version)
+    payload.update(data or {})
+    return [
+        Finding(
+            s.path,
+            s.range,
+            code,
+            sev,
+            message,
+            module=module,
+            version=version,
+            fixes=fixes,
+            data=dict(payload),
+            related=related,
+        )
+        for s in where
+    ]
+
+
 def at_sites_and_sum_line(
     sites: Sequence[Site],
     sum_line: tuple[FileText, SumEntry] | None,
@@ -46,39 +82,22 @@ def at_sites_and_sum_line(
 ) -> list[Finding]:
     """A finding about a go.sum line: one on each site (pointing at the line), then,
     when there is the line, one on it (pointing at the sites)."""
-    out = [
-        Finding(
-            site.path,
-            site.range,
-            code,
-            sev,
-            message,
-            module=module,
-            version=version,
-            fixes=fixes,
-            data=dict(data),
-            related=(RelatedInfo(str(sum_line[0].path), sum_line[1].range, "go.sum line"),)
-            if sum_line is not None
-            else (),
-        )
-        for site in sites
-    ]
-    if sum_line is not None:
-        out.append(
-            Finding(
-                str(sum_line[0].path),
-                sum_line[1].range,
-                code,
-                sev,
-                message,
-                module=module,
-                version=version,
-                fixes=fixes,
-                data=dict(data),
-                related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
-            )
-        )
-    return out
+    place = partial(
+        findings_at,
+        code=code,
+        sev=sev,
+        message=message,
+        module=module,
+        version=version,
+        fixes=fixes,
+        data=data,
+    )
+    if sum_line is None:
+        return place(sites)
+    line = Site(str(sum_line[0].path), sum_line[1].range)
+    to_line = (RelatedInfo(line.path, line.range, "go.sum line"),)
+    to_sites = tuple(RelatedInfo(s.path, s.range, "required here") for s in sites)
+    return place(sites, related=to_line) + place([line], related=to_sites)
 
 
 def module_sites(facts: Facts) -> list[Site]:

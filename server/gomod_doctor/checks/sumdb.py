@@ -13,9 +13,9 @@ from gomod_doctor.checks.cache import (
     gosum_mismatch_words,
     lacks_sum_line,
 )
-from gomod_doctor.checks.locate import Site, at_sites_and_sum_line, need_sites
+from gomod_doctor.checks.locate import Site, at_sites_and_sum_line, findings_at, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
-from gomod_doctor.checks.networds import _emit, _first_line, _needs_by_fetch
+from gomod_doctor.checks.networds import _first_line, _needs_by_fetch
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.netfacts import (
@@ -297,7 +297,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         return []
     module_sites = _module_sites(facts)
     if sf.config_error:
-        return _emit(
+        return findings_at(
             module_sites,
             "sumdb-unreachable",
             Severity.WARNING,
@@ -338,7 +338,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
                 if st is not None:
                     # it takes the place of cache-missing on the line: keep its fact
                     data["files"] = list(st.to_fetch(any(n.needs_zip for n in needs)))
-                out += _emit(
+                out += findings_at(
                     sites,
                     "sumdb-untrusted",
                     Severity.ERROR,
@@ -360,7 +360,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             "download will fail for every module version whose go.sum lines are missing "
             "(go does not ask about lines go.sum has)"
         )
-        out += _emit(
+        out += findings_at(
             module_sites,
             "sumdb-untrusted",
             Severity.ERROR,
@@ -394,7 +394,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         else:
             then += "; go.sum has every needed line, so builds go on, unverified against it"
         message = f"checksum database {_sumdb_where(sf)} {what}: {detail}. {then}"
-        out += _emit(
+        out += findings_at(
             module_sites,
             "sumdb-unreachable",
             Severity.WARNING,
@@ -441,7 +441,7 @@ def toolchain_sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         f"GOSUMDB=off, so the download fails (go: {go_words})"
     )
     sites = [Site(tc.file, tc.range)] if tc.file and tc.range is not None else []
-    return _emit(
+    return findings_at(
         sites or _module_sites(facts),
         "sumdb-required",
         Severity.ERROR,
