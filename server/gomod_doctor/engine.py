@@ -305,11 +305,15 @@ def gather(
     # an unusable module cache stops go before anything is read from it: one finding
     modcache_error = cache_layout.modcache_problem(env.GOMODCACHE) if verify != "off" else None
     gomodcache = "" if modcache_error else env.GOMODCACHE
+    # what the cache's small files said, kept across processes (unless --no-memo)
+    store = smallfacts.store_for(gomodcache) if gomodcache and not no_memo else None
     graph = None
     if verify != "off":
 
         def load_graph() -> ModuleGraph | None:
-            return gomods.graph_of(snap, gomodcache or None, overlays=overlays, fetched=graph_mods)
+            return gomods.graph_of(
+                snap, gomodcache or None, overlays=overlays, fetched=graph_mods, store=store
+            )
 
         if state_memo is not None:
             # a fetched go.mod is verified: its module version names its content
@@ -348,7 +352,7 @@ def gather(
             transitive_memo,
             state_memo,
             gomodcache,
-            no_memo,
+            store,
         )
         facts.modcache_error = modcache_error
         facts.build_mode = mode
@@ -396,7 +400,7 @@ def _gather_rest(
     transitive_memo: TransitiveMemo | None,
     state_memo: StateMemo | None,
     gomodcache: str,
-    no_memo: bool = False,
+    store: smallfacts.SmallFacts | None = None,
 ) -> Facts:
     """What :func:`gather` reads besides full verification (``gomodcache``: the module
     cache, "" when there is none to read)."""
@@ -414,8 +418,6 @@ def _gather_rest(
     facts.dirs = {d: _dir_info(d, overlays, known) for d in sorted(dirs)}
 
     if verify != "off" and gomodcache:
-        # what the cache's small files said, kept across processes (unless --no-memo)
-        store = None if no_memo else smallfacts.store_for(gomodcache)
         wanted = wanted_versions(needs)
         if state_memo is not None:
             facts.cache = state_memo.get_many(gomodcache, wanted, store)

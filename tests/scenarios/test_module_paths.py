@@ -566,3 +566,35 @@ def test_go_mod_edit_reports_our_path_major_errors(tmp_path: Path, go_env: dict[
             want[5 + i] = f"require {p}: {e}"
     assert want, "the table should produce errors"
     assert lines == want
+
+
+_ELEM_ALPHABET = st.sampled_from(
+    [*"abcXYZ019-._~+!#$%&()=,@[]^{} \t/:*?\"<>|\\'`;", "é", "ß", "Ω", "中", "\xa0", "\u2028"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(_ELEM_ALPHABET, min_size=1, max_size=12), st.sampled_from(["module", "import", "file"])
+)
+def test_element_check_fast_path_matches_the_character_rules(elem: str, kind: str) -> None:
+    """Elements the ASCII fast path accepts get the verdict that the character-by-
+    character rules give (the first bad character named)."""
+    from gomod_doctor.module import paths
+
+    ok = {
+        "module": paths._mod_path_ok,
+        "import": paths._import_path_ok,
+        "file": paths._file_name_ok,
+    }[kind]
+    bad = next((c for c in elem if not ok(c)), None)
+    got = paths._check_elem(elem, kind)  # type: ignore[arg-type]
+    if (
+        bad is not None
+        and elem.count(".") != len(elem)
+        and elem[-1] != "."
+        and not (elem[0] == "." and kind == "module")
+    ):
+        assert got == f"invalid char {paths.go_quote_rune(bad)}"
+    elif bad is None:
+        assert got is None or "invalid char" not in got

@@ -15,6 +15,7 @@ from gomod_doctor.cache.hashing import hash_gomod
 from gomod_doctor.cache.smallfacts import MISS, SmallFacts, ident_of
 from gomod_doctor.cache.state import inspect_many
 from gomod_doctor.goenv import env as goenv
+from gomod_doctor.workspace import gomods, snapshot
 from gomod_doctor.workspace import latest as latest_mods
 from gomod_doctor.workspace.discover import locate
 from goproxy import CacheFixture, ModuleSpec, download_every_version
@@ -187,3 +188,33 @@ def test_no_memo_keeps_nothing(sample_cache: CacheFixture, tmp_path: Path) -> No
             os.environ.pop("XDG_CACHE_HOME", None)
         else:
             os.environ["XDG_CACHE_HOME"] = old
+
+
+def test_go_mod_summaries_are_kept_for_the_module_graph(
+    sample_cache: CacheFixture, tmp_path: Path
+) -> None:
+    fx = sample_cache
+    cache = _aged(fx)
+    key = ("example.com/alpha", "v1.0.0")
+    mod = layout.module_files(cache, *key).mod
+    gomods._memo.clear()
+    read = gomods.read_file(mod, "go.mod", "go.mod")
+    store = SmallFacts(cache, tmp_path / "memo")
+    gomods._memo.clear()
+    assert gomods.read_file(mod, "go.mod", "go.mod", store) == read
+    store.save()
+    gomods._memo.clear()  # as in a new process
+    again = SmallFacts(cache, tmp_path / "memo")
+    assert again.get("gomod", mod, ident_of(os.stat(mod))) is not MISS
+    assert gomods.read_file(mod, "go.mod", "go.mod", again) == read
+
+    # the whole graph, as go loads it, is the same from the store
+    genv = goenv.load(fx.env)
+    loc = locate(fx.workspace, gowork="", goroot=genv.GOROOT)
+    snap = snapshot.load(loc, env=genv.as_dict())
+    gomods._memo.clear()
+    plain = gomods.graph_of(snap, cache)
+    gomods._memo.clear()
+    stored = gomods.graph_of(snap, cache, store=SmallFacts(cache, tmp_path / "memo"))
+    assert plain is not None and stored is not None
+    assert stored.build_list() == plain.build_list()

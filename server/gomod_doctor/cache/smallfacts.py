@@ -5,6 +5,7 @@ reading and parsing it.
 What it keeps, per module-cache file (its path, kind, and the value derived from it):
 
 * a ``.mod``: its ``h1:`` hash, the ``go`` version it declares, whether it is empty;
+  and what the module graph keeps of it (:mod:`gomod_doctor.workspace.gomods`);
 * a ``.info``: the fields go reads, or why it cannot be decoded;
 * a ``.ziphash``: its content;
 * an ``@v/list``: the latest version go finds offline and what that version's

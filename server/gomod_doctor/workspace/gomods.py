@@ -16,8 +16,10 @@ import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from gomod_doctor.cache.layout import CachePathError, cache_path
+from gomod_doctor.cache.smallfacts import MISS, SmallFacts
 from gomod_doctor.modfile.rules import canonical_version, parse_mod
 from gomod_doctor.workspace.model import Snapshot
 from gomod_doctor.workspace.modgraph import (
@@ -121,9 +123,9 @@ def file_identity(path: str) -> FileIdentity | None:
     return (path, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def read_file(path: str, name: str, shown: str) -> ReadResult:
+def read_file(path: str, name: str, shown: str, store: SmallFacts | None = None) -> ReadResult:
     """The summary of the go.mod at ``path`` (go parses it as ``name`` and calls it
-    ``shown``)."""
+    ``shown``); ``store`` keeps it across processes (for the module cache's files)."""
     key = file_identity(path)
     if key is None:
         return Missing(path)
@@ -131,6 +133,14 @@ def read_file(path: str, name: str, shown: str) -> ReadResult:
         hit = _memo.get(key)
     if hit is not None:
         return hit
+    ident = (key[2], key[3], key[1])
+    if store is not None:
+        kept = store.get("gomod", path, ident)
+        if kept is not MISS:
+            found = _decoded(kept)
+            with _lock:
+                _memo[key] = found
+            return found
     try:
         with open(path, "rb") as fh:
             data = fh.read()
@@ -146,7 +156,32 @@ def read_file(path: str, name: str, shown: str) -> ReadResult:
         if len(_memo) >= _MEMO_MAX:
             _memo.clear()
         _memo[key] = got
+    if store is not None and not isinstance(got, Missing):
+        store.put("gomod", path, ident, _encoded(got))
     return got
+
+
+def _encoded(r: Summary | Unreadable) -> tuple[object, ...]:
+    """``r`` as plain data (for :class:`SmallFacts`)."""
+    if isinstance(r, Unreadable):
+        return ("unreadable", r.message)
+    return (
+        "summary",
+        r.module,
+        r.go,
+        tuple((m.path, m.version) for m in r.require),
+        r.deprecated,
+        r.toolchain,
+    )
+
+
+def _decoded(v: Any) -> Summary | Unreadable:
+    if v[0] == "unreadable":
+        return Unreadable(v[1])
+    _, module, go, require, deprecated, toolchain = v
+    return Summary(
+        module, go, tuple(ModuleVersion(p, ver) for p, ver in require), deprecated, toolchain
+    )
 
 
 def reader(
@@ -154,9 +189,11 @@ def reader(
     *,
     cwd: Path | None = None,
     overlays: Mapping[Path, str] | None = None,
+    store: SmallFacts | None = None,
 ) -> Reader:
     """A :data:`~gomod_doctor.workspace.modgraph.Reader` over ``gomodcache`` (None: no
-    usable module cache, so every module version is missing)."""
+    usable module cache, so every module version is missing); ``store`` keeps what the
+    cache's go.mod files say across processes."""
 
     def read(m: ModuleVersion) -> ReadResult:
         if m.version == "":
@@ -171,7 +208,7 @@ def reader(
             path = cache_path(gomodcache, m.path, m.version, "mod")
         except CachePathError as e:
             return Unreadable(str(e))
-        return read_file(path, "go.mod", "go.mod")
+        return read_file(path, "go.mod", "go.mod", store)
 
     return read
 
@@ -262,11 +299,13 @@ def graph_of(
     *,
     overlays: Mapping[Path, str] | None = None,
     fetched: Fetched | None = None,
+    store: SmallFacts | None = None,
 ) -> ModuleGraph | None:
     """The module graph of ``snapshot``'s workspace, its go.mod files read from
     ``gomodcache`` (None: no usable module cache; the graph is then the workspace's own
     requirements), and those the cache lacks from ``fetched`` (the network part's
-    verified ``.mod`` files). None when there is no main module to start from."""
+    verified ``.mod`` files). None when there is no main module to start from.
+    ``store``: what the cache's go.mod files said in earlier processes."""
     mains: list[MainModule] = []
     for m in snapshot.modules:
         if m.mod is None or m.mod.module is None or not m.mod.module.path:
@@ -285,7 +324,7 @@ def graph_of(
         if work is not None and snapshot.work_file is not None
         else []
     )
-    on_disk = reader(gomodcache, cwd=snapshot.location.root, overlays=overlays)
+    on_disk = reader(gomodcache, cwd=snapshot.location.root, overlays=overlays, store=store)
     g = load(
         mains,
         with_fetched(on_disk, fetched),
