@@ -52,8 +52,8 @@ from gomod_doctor.workspace.modgraph import ModuleGraph
 if TYPE_CHECKING:  # the network code (httpx) loads only when it is used
     from gomod_doctor.cache import verify as cache_verify
     from gomod_doctor.netfacts import NetworkFacts
-    from gomod_doctor.network.gather import NetworkOptions
     from gomod_doctor.network.proxy import NetworkCache
+    from gomod_doctor.network.quiet import NetworkOptions
 
 log = logging.getLogger(__name__)
 
@@ -487,12 +487,24 @@ def start_network(
     offline: bool,
     environ: Mapping[str, str] | None = None,
     options: NetworkOptions | None = None,
-    cache: NetworkCache | None = None,
+    cache: NetworkCache | Callable[[], NetworkCache] | None = None,
 ) -> Callable[[], NetworkFacts]:
     """:func:`gather_network` in two steps: it starts now (on its own thread); call
-    what this returns for the network facts (within the same deadline)."""
+    what this returns for the network facts (within the same deadline).
+
+    When no request can be sent (offline, GOPROXY off or invalid...: see
+    :mod:`gomod_doctor.network.quiet`), the facts are worked out at once, with no
+    thread and no client loaded. ``cache`` may be a function that makes the cache:
+    it is called only when a request can be sent."""
+    from gomod_doctor.network.quiet import quiet_gather
+
+    quiet = quiet_gather(facts, environ, offline=offline, options=options)
+    if quiet is not None:
+        return lambda: quiet
     from gomod_doctor.network.gather import start_bounded
 
+    if callable(cache):
+        cache = cache()
     return start_bounded(facts, environ, offline=offline, options=options, cache=cache)
 
 

@@ -797,6 +797,101 @@ def test_verify_in_background_process(
     assert res.cancelled and not res.modules and sorted(res.unfinished) == sorted(_mvs(fx))
 
 
+def _ticks(path: Path, seconds: float) -> None:
+    """Append a line to ``path`` every 10 ms for ``seconds`` of running time."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        with open(path, "a") as f:
+            f.write("t\n")
+        time.sleep(0.01)
+
+
+def _state(pid: int) -> str:
+    """The process's state letter (``T``: stopped), from /proc."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text[text.rindex(")") + 2]
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states in /proc")
+def test_background_verification_is_paused_while_an_analysis_runs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """cache.background.paused(): the verification process and its workers are
+    stopped for the body's duration (SIGSTOP to its own process group), and go on
+    afterwards; the result is the verification's as usual."""
+    from gomod_doctor.cache import background
+
+    fork = multiprocessing.get_context("fork")
+    leader, worker, worker_pid = tmp_path / "leader", tmp_path / "worker", tmp_path / "pid"
+
+    def slow(*args: Any, **kwargs: Any) -> VerifyResult:
+        p = fork.Process(target=_ticks, args=(worker, 1.5))  # (as a pool worker is)
+        p.start()
+        worker_pid.write_text(str(p.pid))
+        _ticks(leader, 1.5)
+        p.join()
+        return VerifyResult({})
+
+    monkeypatch.setattr(verify_mod, "verify", slow)
+    box: dict[str, Any] = {}
+    t = threading.Thread(
+        target=lambda: box.setdefault(
+            "result", verify_mod.verify_in_background(tmp_path, [], mp_context=fork)
+        )
+    )
+    t.start()
+    deadline = time.monotonic() + 20
+    while (_lines(leader) < 5 or _lines(worker) < 5) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _lines(leader) >= 5 and _lines(worker) >= 5
+    [group] = background._groups
+    with background.paused():
+        with background.paused():  # (nested: one pause)
+            time.sleep(0.05)  # a tick in flight lands
+            before = (_lines(leader), _lines(worker))
+            assert _state(group) == "T" and _state(int(worker_pid.read_text())) == "T"
+            time.sleep(0.3)
+            assert (_lines(leader), _lines(worker)) == before
+        assert _state(group) == "T"  # still inside the outer pause
+    time.sleep(0.2)
+    assert _lines(leader) > before[0] and _lines(worker) > before[1]
+    t.join(30)
+    assert not t.is_alive() and box["result"].modules == {}
+    assert background._groups == set()
+    with background.paused():  # nothing running: nothing to do
+        pass
+
+
+_FORKSERVER_PRIORITY = """
+import json, os, threading
+from multiprocessing import forkserver
+from gomod_doctor.cache import verify
+ev = threading.Event()
+threading.Thread(target=ev.wait, daemon=True).start()  # a process with threads
+verify.prepare_background()
+pid = forkserver._forkserver._forkserver_pid
+print(json.dumps([os.getpriority(os.PRIO_PROCESS, pid), os.sched_getscheduler(pid)]))
+"""
+
+
+@pytest.mark.skipif(not IDLE_CLASS, reason="the idle scheduling class is Linux's")
+def test_the_fork_server_runs_at_the_background_priority() -> None:
+    """The fork server that background verifications start from (prepared by the
+    language server) runs at their low priority from the start: its own imports and
+    each verification's first steps never compete with an edit's analysis."""
+    r = subprocess.run(
+        [sys.executable, "-c", _FORKSERVER_PRIORITY], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    nice, policy = json.loads(r.stdout)
+    assert nice == max(os.nice(0), verify_runner.BACKGROUND_NICE)
+    assert policy == os.SCHED_IDLE
+
+
 def test_progress_is_monotonic(sample_cache: CacheFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     fx = sample_cache
     monkeypatch.setattr(verify_plan, "BATCH_FILES", 1)

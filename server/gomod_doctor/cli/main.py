@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import gomod_doctor
 from gomod_doctor import engine
 from gomod_doctor.cache.results import Progress
-from gomod_doctor.cli import cache_cmds, network_cmds, watch_cmd
+from gomod_doctor.cli import watch_cmd
 from gomod_doctor.cli.progressbar import ProgressBar
 from gomod_doctor.config import Config, ConfigError, load_file, parse_severity_args
 from gomod_doctor.facts import Facts
@@ -52,7 +52,14 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
+#: The commands this module runs itself: when one of them is asked for, the other
+#: commands' modules (and what they import: the cache operations...) are not loaded.
+OWN_COMMANDS = ("check", "demo", "serve")
+
+
+def build_parser(serve: Serve | None = None, command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``command`` (the first argument) in :data:`OWN_COMMANDS`: with
+    only those commands."""
     p = _Parser(
         prog="gomod-doctor",
         description="Find and fix Go module problems: go.mod, go.sum, go.work, the module cache.",
@@ -112,9 +119,12 @@ def build_parser(serve: Serve | None = None) -> argparse.ArgumentParser:
     s.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead (for debugging)")
     s.add_argument("--stdio", action="store_true", help="speak over stdio (the default)")
     s.set_defaults(func=functools.partial(_cmd_serve, serve))
-    cache_cmds.register(sub)
-    network_cmds.register(sub)
-    watch_cmd.register(sub)
+    if command not in OWN_COMMANDS:
+        from gomod_doctor.cli import cache_cmds, network_cmds
+
+        cache_cmds.register(sub)
+        network_cmds.register(sub)
+        watch_cmd.register(sub)
     return p
 
 
@@ -144,10 +154,11 @@ def _colour(choice: str) -> bool:
 def _start_network(
     into: list[Callable[[], NetworkFacts]],
     offline: bool,
-    cache: NetworkCache | None,
+    cache: Callable[[], NetworkCache],
     facts: Facts,
 ) -> None:
-    """Start the network gather (while full verification hashes)."""
+    """Start the network gather (while full verification hashes). ``cache`` is made
+    on the first gather that can send a request (none, when nothing can be sent)."""
     into.append(engine.start_network(facts, offline=offline, environ=os.environ, cache=cache))
 
 
@@ -177,7 +188,8 @@ def check_locations(
         # The memos (hashes, the import graph, small files) unless --no-memo.
         graphs = None if no_memo else engine.TransitiveMemo(GraphStore())
         graph_mods: dict[tuple[str, str], bytes] = {}
-        net_cache = None if base.offline else _network_cache()
+        # one cache for both rounds, made only if a round can send a request
+        net_cache = functools.cache(_network_cache)
         for _round in range(2):
             network: list[Callable[[], NetworkFacts]] = []
             facts, _ = engine.gather(
@@ -238,8 +250,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None, *, serve: Serve | None = None) -> int:
-    parser = build_parser(serve)
     argv, command = watch_cmd.split_command(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(serve, argv[0] if argv else None)
     try:
         args = parser.parse_args(argv)
         if command:

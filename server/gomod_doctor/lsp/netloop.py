@@ -29,8 +29,8 @@ if TYPE_CHECKING:  # httpx loads with the first gather
     from gomod_doctor.lsp.scheduler import Run
     from gomod_doctor.lsp.server import GomodDoctorServer
     from gomod_doctor.lsp.state import WorkspaceView
-    from gomod_doctor.network.gather import NetworkOptions
     from gomod_doctor.network.proxy import NetworkCache
+    from gomod_doctor.network.quiet import NetworkOptions
 
 
 class NetworkLoop:
@@ -83,7 +83,7 @@ class NetworkLoop:
             run.net_task = s.background.spawn(self._loop(view, run))
 
     async def _loop(self, view: WorkspaceView, run: Run) -> None:
-        from gomod_doctor.network.gather import gather_network
+        from gomod_doctor.network.quiet import quiet_gather
 
         s = self._server
         try:
@@ -98,12 +98,15 @@ class NetworkLoop:
                 scope = lspnet.network_scope(inp.settings, inp.env)
                 if scope is None:
                     continue
-                nf = await gather_network(
-                    out.facts,
-                    self.environ(inp.settings),
-                    options=self.options,
-                    cache=self.cache(),
-                )
+                environ = self.environ(inp.settings)
+                # nothing can be sent (GOPROXY off or invalid...): the same facts, at once
+                nf = quiet_gather(out.facts, environ, options=self.options)
+                if nf is None:
+                    from gomod_doctor.network.gather import gather_network
+
+                    nf = await gather_network(
+                        out.facts, environ, options=self.options, cache=self.cache()
+                    )
                 if s.shutting_down:
                     return
                 if not s.views.current(view):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gomod_doctor import engine
+from gomod_doctor.cache import background
 from gomod_doctor.lsp.passes import Key, Outcome, import_signature, quick_pass
 from gomod_doctor.lsp.tasks import in_thread
 from gomod_doctor.lsp.watching import _Inputs, _Targets, _watch_targets
@@ -206,7 +207,7 @@ class Scheduler:
                     break
                 inp = self.inputs(view, run, rescan, full)
                 try:
-                    out = await in_thread(quick_pass, inp)
+                    out = await in_thread(_interactive_pass, inp)
                 except Exception:
                     s.log(
                         f"analysis of {view.location.main_file} failed (previous results kept): "
@@ -297,3 +298,10 @@ class Scheduler:
             self.collect_when_idle()  # after the analysis under way
         elif pending >= GC_FULL_AFTER:
             gc.collect()
+
+
+def _interactive_pass(inp: _Inputs) -> Outcome:
+    """:func:`quick_pass` with the background verifications paused meanwhile: the
+    user waits for this one (:mod:`gomod_doctor.cache.background`)."""
+    with background.paused():
+        return quick_pass(inp)

@@ -12,6 +12,9 @@
 - ``checksums``     the checksum-database part of a gather: needed public module
                     versions looked up and verified (``NetworkFacts.sumdb``)
 - ``gather``        :func:`gather_network`, the bounded async entry point
+- ``quiet``         :func:`quiet_gather`: the same facts when no request can be sent,
+                    without the client or asyncio
+- ``entries``       GOPROXY entries as the checks name them, and their notes
 - ``sumdb``         the checksum database client
 
 Importing this package is cheap: ``gather_network`` and friends load on first use
@@ -21,26 +24,30 @@ Importing this package is cheap: ``gather_network`` and friends load on first us
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from gomod_doctor.network.lazy import lazy_names
 
 if TYPE_CHECKING:
-    from gomod_doctor.network.gather import NetworkOptions, gather_network, run_bounded
+    from gomod_doctor.network.gather import gather_network, run_bounded
     from gomod_doctor.network.proxy import NetworkCache
+    from gomod_doctor.network.quiet import NetworkOptions, quiet_gather
 
-__all__ = ["NetworkCache", "NetworkOptions", "gather_network", "run_bounded"]
+__all__ = [
+    "NetworkCache",
+    "NetworkOptions",
+    "gather_network",
+    "quiet_gather",
+    "run_bounded",
+]
 
 _LAZY = {
     "gather_network": "gomod_doctor.network.gather",
     "run_bounded": "gomod_doctor.network.gather",
-    "NetworkOptions": "gomod_doctor.network.gather",
+    "NetworkOptions": "gomod_doctor.network.quiet",
+    "quiet_gather": "gomod_doctor.network.quiet",
     "NetworkCache": "gomod_doctor.network.proxy",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_names(__name__, _LAZY, globals())

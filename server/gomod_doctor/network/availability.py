@@ -19,7 +19,9 @@ own walk of the GOPROXY list (modfetch.TryProxies):
   zip) ends the walk: go takes the file and then fails on it.
 
 :func:`walk` evaluates one file, :func:`evaluate` all the files a build needs (go
-stops at the first it cannot get). :func:`toolchain_need` says which toolchain
+stops at the first it cannot get). Both drive :func:`walk_steps`/:func:`evaluate_steps`,
+the walk itself, which yields the requests it needs answered: :func:`unasked` runs it
+with nothing sent (:mod:`gomod_doctor.network.quiet`). :func:`toolchain_need` says which toolchain
 GOTOOLCHAIN makes go download (module ``golang.org/toolchain``).
 """
 
@@ -27,8 +29,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.facts import Facts
@@ -43,8 +46,10 @@ from gomod_doctor.netfacts import (
     Verdict,
     VerdictKind,
 )
-from gomod_doctor.network.proxy import Asker
 from gomod_doctor.position import Range
+
+if TYPE_CHECKING:  # the client (httpx, asyncio) loads only when a request can be sent
+    from gomod_doctor.network.proxy import Asker
 
 TOOLCHAIN_MODULE = "golang.org/toolchain"
 TOOLCHAIN_VERSION_PREFIX = "v0.0.1"
@@ -78,8 +83,18 @@ def chain_for(env: GoEnv, entries: Sequence[EntryRef]) -> Chain:
 _NOT_EXIST, _PROXY, _DIRECT = 0, 1, 2
 
 
-async def walk(asker: Asker, chain: Chain, path: str, version: str, file: FileKind) -> Verdict:
-    """What go does to fetch ``file`` of ``path@version``: TryProxies, request by request."""
+#: A request the walk needs answered: the entry, and the file asked of it.
+Ask = tuple[EntryRef, FileKind]
+_R = TypeVar("_R")
+
+
+def walk_steps(
+    chain: Chain, path: str, version: str, file: FileKind
+) -> Generator[Ask, Attempt, Verdict]:
+    """What go does to fetch ``file`` of ``path@version`` (TryProxies): yields each
+    request go makes, in its order, and is sent the answer; returns the verdict. A
+    verdict that needs no request (``config``, ``noproxy``, ``off``, ``direct`` before
+    any proxy entry) yields nothing."""
 
     def verdict(
         kind: VerdictKind,
@@ -108,7 +123,7 @@ async def walk(asker: Asker, chain: Chain, path: str, version: str, file: FileKi
             if best_rank == _NOT_EXIST:
                 best_err = PROXY_OFF
             return verdict("off", entry=e, go_error=best_err, cause=best)
-        a = await asker.ask(e, path, version, file)
+        a = yield e, file
         steps.append(a)
         if a.kind == "ok":
             return verdict("found", entry=e)
@@ -130,17 +145,53 @@ async def walk(asker: Asker, chain: Chain, path: str, version: str, file: FileKi
     return verdict("error", entry=best.entry if best else None, go_error=best_err, cause=best)
 
 
-async def evaluate(
-    asker: Asker, chain: Chain, path: str, version: str, files: Sequence[FileKind]
-) -> ModuleAvailability:
-    """Every file go must fetch, in its order; go stops at the first it cannot get."""
-    out = ModuleAvailability(path, version, tuple(files), private=asker.private(path))
+def evaluate_steps(
+    chain: Chain, path: str, version: str, files: Sequence[FileKind], *, private: bool
+) -> Generator[Ask, Attempt, ModuleAvailability]:
+    """Every file go must fetch, in its order; go stops at the first it cannot get
+    (the requests of each walk yielded as :func:`walk_steps` yields them)."""
+    out = ModuleAvailability(path, version, tuple(files), private=private)
     for f in files:
-        v = await walk(asker, chain, path, version, f)
+        v = yield from walk_steps(chain, path, version, f)
         out.verdicts.append(v)
         if v.kind != "found":
             break
     return out
+
+
+async def asked(steps: Generator[Ask, Attempt, _R], asker: Asker, path: str, version: str) -> _R:
+    """Run ``steps`` (of ``path@version``), each request asked of ``asker``."""
+    try:
+        entry, file = next(steps)
+        while True:
+            entry, file = steps.send(await asker.ask(entry, path, version, file))
+    except StopIteration as done:
+        result: _R = done.value
+        return result
+
+
+def unasked(steps: Generator[Ask, Attempt, _R], answer: Callable[[Ask], Attempt]) -> _R:
+    """Run ``steps`` with every request answered by ``answer`` (nothing is sent)."""
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(answer(request))
+    except StopIteration as done:
+        result: _R = done.value
+        return result
+
+
+async def walk(asker: Asker, chain: Chain, path: str, version: str, file: FileKind) -> Verdict:
+    """What go does to fetch ``file`` of ``path@version``: TryProxies, request by request."""
+    return await asked(walk_steps(chain, path, version, file), asker, path, version)
+
+
+async def evaluate(
+    asker: Asker, chain: Chain, path: str, version: str, files: Sequence[FileKind]
+) -> ModuleAvailability:
+    """Every file go must fetch, in its order; go stops at the first it cannot get."""
+    steps = evaluate_steps(chain, path, version, files, private=asker.private(path))
+    return await asked(steps, asker, path, version)
 
 
 def files_to_fetch(
@@ -257,13 +308,18 @@ def toolchain_cached(gomodcache: str, need: ToolchainNeed) -> bool:
 __all__ = [
     "PROXY_OFF",
     "TOOLCHAIN_MODULE",
+    "Ask",
     "Chain",
     "ToolchainNeed",
+    "asked",
     "chain_for",
     "evaluate",
+    "evaluate_steps",
     "files_to_fetch",
     "missing_modules",
     "toolchain_cached",
     "toolchain_need",
+    "unasked",
     "walk",
+    "walk_steps",
 ]

@@ -31,14 +31,14 @@ import os
 from collections.abc import Mapping, Sequence
 
 from gomod_doctor.facts import Facts
-from gomod_doctor.module import paths as modpaths
 from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.netfacts import SumdbFacts, SumdbKind, SumdbRecord
 from gomod_doctor.network.http import HttpPool, safe_url
 from gomod_doctor.network.private import never_to_sumdb
 from gomod_doctor.network.proxy import NetworkCache
+from gomod_doctor.network.quiet import lookup_targets, sumdb_setting
 from gomod_doctor.network.sumdb.client import SumDBClient, default_cache_dir
-from gomod_doctor.network.sumdb.gosumdb import GoSumDB, GoSumDBError, parse_gosumdb
+from gomod_doctor.network.sumdb.gosumdb import GoSumDB
 from gomod_doctor.network.sumdb.records import LookupOK, LookupResult
 
 #: At most this many lookups in one gather (the rest are ``unchecked``).
@@ -46,40 +46,6 @@ MAX_LOOKUPS = 500
 
 #: Words of a request the gather's deadline stopped (http.FetchError "deadline").
 _DEADLINE_WORDS = "the network deadline ran out"
-
-
-def redact_gosumdb(value: str) -> str:
-    """GOSUMDB with the credentials of its URL (if any) redacted."""
-    return " ".join(safe_url(f) if "://" in f else f for f in value.split())
-
-
-def parse_setting(value: str) -> tuple[GoSumDB | None, str]:
-    """The database GOSUMDB names (None: off or unusable) and go's error for an
-    unusable one (``invalid GOSUMDB: ...``, which go prints after ``M@V: verifying
-    go.mod: ``; "" otherwise)."""
-    try:
-        return parse_gosumdb(value), ""
-    except GoSumDBError as e:
-        return None, str(e)
-
-
-def lookup_targets(facts: Facts) -> list[tuple[str, str]]:
-    """The needed module versions (after replacement) that may be sent to the checksum
-    database: valid, and not covered by GOPRIVATE/GONOSUMDB."""
-    out: set[tuple[str, str]] = set()
-    for need in facts.needs.needs.values():
-        fetch = need.fetch
-        if fetch is None or fetch in out:
-            continue
-        path, version = fetch
-        if never_to_sumdb(facts.env, path):
-            continue
-        try:
-            modpaths.check(path, version)
-        except Exception:
-            continue
-        out.add(fetch)
-    return sorted(out)
 
 
 def _lookup_segment(path: str, version: str) -> str:
@@ -171,16 +137,8 @@ async def gather_sumdb(
     user cache dir, :func:`~gomod_doctor.network.sumdb.default_cache_dir`). Never
     raises (but for cancellation)."""
     env = facts.env
-    db, error = parse_setting(env.GOSUMDB)
-    shown = redact_gosumdb(env.GOSUMDB)
-    if error:
-        return SumdbFacts(name="", gosumdb=shown, config_error=error)
-    if db is None:
-        return None
-    sf = SumdbFacts(name=db.name, gosumdb=shown)
-    if db.url is not None:
-        sf.base = safe_url(db.url)
-    if pool is None:
+    db, sf = sumdb_setting(env)
+    if db is None or sf is None or pool is None:
         return sf
     keys = list(targets) if targets is not None else lookup_targets(facts)
     # defence in depth: never send a GOPRIVATE/GONOSUMDB path, whoever asked
@@ -275,7 +233,4 @@ __all__ = [
     "MAX_LOOKUPS",
     "gather_sumdb",
     "go_state_dirs",
-    "lookup_targets",
-    "parse_setting",
-    "redact_gosumdb",
 ]

@@ -23,9 +23,10 @@ from pathlib import Path
 from gomod_doctor.cache.hashing import ZipError, hash_gomod, hash_zip
 from gomod_doctor.goenv.env import GoEnv
 from gomod_doctor.netfacts import Comparison, EntryRef, ProxyCopy
+from gomod_doctor.network.entries import entry_refs
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, HttpPool, HttpSettings, Timeouts
 from gomod_doctor.network.private import never_to_proxy
-from gomod_doctor.network.proxy import classify, entry_refs, module_url
+from gomod_doctor.network.proxy import classify, module_url
 
 #: ``(zip h1, go.mod h1)`` from the checksum database, or None when it has no answer.
 SumdbLookup = Callable[[str, str], Awaitable["tuple[str | None, str | None] | None"]]
@@ -37,9 +38,9 @@ def sumdb_lookup(
     """The checksum database's verified hashes for ``path``'s versions, through
     ``pool``; ``None`` when GOSUMDB is off or unusable, or GOPRIVATE/GONOSUMDB cover
     the path (it is never sent)."""
-    from gomod_doctor.network.checksums import parse_setting
     from gomod_doctor.network.private import never_to_sumdb
     from gomod_doctor.network.sumdb import SumDBClient, default_cache_dir
+    from gomod_doctor.network.sumdb.gosumdb import parse_setting
 
     db, _error = parse_setting(env.GOSUMDB)
     if db is None or never_to_sumdb(env, path):

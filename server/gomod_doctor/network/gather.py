@@ -19,7 +19,9 @@ and returns :class:`~gomod_doctor.netfacts.NetworkFacts`:
    required module paths (``NetworkFacts.latest``: retractions, deprecations).
 
 With ``offline=True`` (``--offline``, ``network: off``, an untrusted workspace)
-nothing at all is sent: only what needs no request is reported. GOPRIVATE and
+nothing at all is sent: only what needs no request is reported. When nothing can
+be sent, :func:`gomod_doctor.network.quiet.quiet_gather` gives the same facts
+without this module (and its client, asyncio included). GOPRIVATE and
 GONOPROXY paths are never sent to a proxy; GOPRIVATE and GONOSUMDB paths never to
 a checksum database.
 
@@ -36,7 +38,6 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
@@ -45,48 +46,27 @@ from gomod_doctor.netfacts import (
     FileKind,
     ModuleAvailability,
     NetworkFacts,
-    ProbeResult,
     SumdbFacts,
-    ToolchainAvailability,
     Verdict,
 )
-from gomod_doctor.network.availability import (
-    chain_for,
-    evaluate,
-    missing_modules,
-    toolchain_cached,
-    toolchain_need,
-)
+from gomod_doctor.network.availability import chain_for, evaluate, missing_modules
 from gomod_doctor.network.checksums import gather_sumdb
-from gomod_doctor.network.http import HttpPool, HttpSettings, Timeouts, redact_goproxy
+from gomod_doctor.network.entries import raw_urls, unprobed
+from gomod_doctor.network.http import HttpPool, HttpSettings
 from gomod_doctor.network.modfetch import (
     ModFetcher,
     complete_graph,
-    default_store_dir,
     latest_online,
 )
-from gomod_doctor.network.private import insecure_settings, never_to_proxy
-from gomod_doctor.network.proxy import Asker, NetworkCache, entry_refs, probe_entries, raw_urls
-
-
-@dataclass(frozen=True)
-class NetworkOptions:
-    timeouts: Timeouts = field(default_factory=Timeouts)
-    #: requests in flight at once
-    concurrency: int = 8
-    #: also predict the ``.info`` fetch (what ``go mod download`` does first)
-    with_info: bool = False
-    #: predict a toolchain download GOTOOLCHAIN asks for
-    toolchain: bool = True
-    #: look the needed public module versions up in the checksum database
-    sumdb: bool = True
-    #: where verified checksum-database data is kept (None: the user cache dir)
-    sumdb_cache_dir: str | None = None
-    #: fetch the go.mod files the module cache lacks, so that the module graph goes on
-    #: where the cache stops, and the latest go.mod of the required module paths
-    graph: bool = True
-    #: where verified fetched go.mod files are kept (None: the user cache dir's ``mod``)
-    mod_store_dir: str | None = None
+from gomod_doctor.network.private import never_to_proxy
+from gomod_doctor.network.proxy import Asker, NetworkCache, probe_entries
+from gomod_doctor.network.quiet import (
+    NetworkOptions,
+    base_facts,
+    default_store_dir,
+    toolchain_facts,
+    wanted_toolchain,
+)
 
 
 def scope_key(facts: Facts, settings: HttpSettings) -> str:
@@ -145,21 +125,11 @@ async def gather_network(
     environ = environ or {}
     env = facts.env
     plist = env.proxy_list
-    refs = entry_refs(plist)
     t = opts.timeouts
-    nf = NetworkFacts(
-        goproxy=redact_goproxy(env.GOPROXY),
-        entries=refs,
-        config_errors=list(plist.errors),
-        offline=offline,
-        connect_timeout=t.connect,
-        total_timeout=t.total,
-    )
-    nf.insecure = insecure_settings(env, environ)
+    nf = base_facts(facts, environ, offline=offline, timeouts=t)
+    refs = nf.entries
     missing = missing_modules(facts, with_info=opts.with_info)
-    tc = toolchain_need(facts, environ) if opts.toolchain else None
-    if tc is not None and toolchain_cached(env.GOMODCACHE, tc):
-        tc = None
+    tc = wanted_toolchain(facts, environ, opts)
     chain = chain_for(env, refs)
 
     def private(p: str) -> bool:
@@ -186,8 +156,7 @@ async def gather_network(
                 target = (tc.module, tc.version)
             nf.probes = await probe_entries(asker, refs, target)
         else:
-            why = "offline: nothing is sent" if offline else "GOPROXY is invalid"
-            nf.probes = [ProbeResult(e, note=why) for e in refs]
+            nf.probes = unprobed(refs, offline=offline)
 
         async def one(key: tuple[str, str]) -> ModuleAvailability:
             return await evaluate(asker, chain, key[0], key[1], missing[key])
@@ -256,13 +225,7 @@ async def gather_network(
         if pool is not None:
             await _path_knowledge(nf, asker, facts, private)
         if tc is not None and tc_task is not None:
-            nf.toolchain = ToolchainAvailability(
-                tc.toolchain,
-                _result(tc_task, (tc.module, tc.version), ("zip",)),
-                tc.reason,
-                tc.file,
-                tc.range,
-            )
+            nf.toolchain = toolchain_facts(tc, _result(tc_task, (tc.module, tc.version), ("zip",)))
     finally:
         if pool is not None:
             if request_log is not None:
@@ -468,16 +431,8 @@ def _bounded_result(
     got = box.get("facts")
     if isinstance(got, NetworkFacts):
         return got
-    nf = NetworkFacts(
-        goproxy=redact_goproxy(facts.env.GOPROXY),
-        entries=entry_refs(facts.env.proxy_list),
-        config_errors=list(facts.env.proxy_list.errors),
-        offline=offline,
-        connect_timeout=opts.timeouts.connect,
-        total_timeout=opts.timeouts.total,
-        deadline_hit=thread.is_alive(),
-    )
-    nf.insecure = insecure_settings(facts.env, environ or {})
+    nf = base_facts(facts, environ or {}, offline=offline, timeouts=opts.timeouts)
+    nf.deadline_hit = thread.is_alive()
     err = box.get("error")
     if err is not None:
         nf.notes.append(f"internal error in the network checks: {type(err).__name__}: {err}")

@@ -31,14 +31,14 @@ from gomod_doctor.cache.hashing import hash_gomod
 from gomod_doctor.cache.layout import cache_path
 from gomod_doctor.facts import Facts
 from gomod_doctor.module import paths as modpaths
-from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.netfacts import SumdbFacts, SumdbRecord
 from gomod_doctor.network.availability import Chain, walk
 from gomod_doctor.network.checksums import gather_sumdb
 from gomod_doctor.network.http import HttpPool
 from gomod_doctor.network.private import never_to_proxy, never_to_sumdb
 from gomod_doctor.network.proxy import Asker, NetworkCache
-from gomod_doctor.userdirs import cache_dir, write_atomic
+from gomod_doctor.network.quiet import stored_gomod
+from gomod_doctor.userdirs import write_atomic
 from gomod_doctor.workspace.gomods import with_fetched
 from gomod_doctor.workspace.latest import latest_version, parse_latest, replacement
 from gomod_doctor.workspace.model import Latest
@@ -53,11 +53,6 @@ MAX_ROUNDS = 64
 #: At most this many module paths get their latest version from the proxies (those
 #: required directly or providing an imported package: the modules ``go get`` names).
 MAX_LATEST = 64
-
-
-def default_store_dir(environ: Mapping[str, str] | None = None) -> str:
-    """``<user cache>/gomod-doctor/mod``: where verified fetched go.mod files are kept."""
-    return os.path.join(cache_dir(environ), "mod")
 
 
 @dataclass
@@ -92,14 +87,7 @@ class ModFetcher:
     fetches: int = 0
 
     def _stored(self, key: Key) -> str | None:
-        if self.store_dir is None:
-            return None
-        try:
-            return os.path.join(
-                self.store_dir, escape_path(key[0]), "@v", escape_version(key[1]) + ".mod"
-            )
-        except Exception:
-            return None
+        return None if self.store_dir is None else stored_gomod(self.store_dir, key)
 
     def _read_stored(self, key: Key) -> bytes | None:
         path = self._stored(key)
@@ -329,6 +317,5 @@ __all__ = [
     "MAX_ROUNDS",
     "ModFetcher",
     "complete_graph",
-    "default_store_dir",
     "latest_online",
 ]

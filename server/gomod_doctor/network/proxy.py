@@ -1,6 +1,7 @@
 """GOPROXY entries: asking them, classifying their answers as go would, caching.
 
-* :func:`entry_refs` names the entries of a parsed GOPROXY list.
+* :func:`~gomod_doctor.network.entries.entry_refs` names the entries of a parsed
+  GOPROXY list.
 * :func:`classify` turns one HTTP answer into an :class:`~.model.Attempt`: what the
   go command's ``TryProxies`` will make of it (``not-found`` on 404/410; ``error``
   on anything else that fails; ``hang`` when the entry connects but never answers:
@@ -22,17 +23,16 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from gomod_doctor.goenv.proxy import ProxyEntry, ProxyList
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
 from gomod_doctor.module.escape import escape_path, escape_version
 from gomod_doctor.module.goquote import go_quote
 from gomod_doctor.module.semver import sort_versions
 from gomod_doctor.netfacts import Attempt, AttemptKind, EntryRef, FileKind, ProbeResult
+from gomod_doctor.network.entries import probe_note, unsent
 from gomod_doctor.network.http import MAX_SMALL_BODY, MAX_ZIP, Fetched, HttpPool, safe_url
 from gomod_doctor.network.http.errors import go_http_error_text, go_transport_text
 from gomod_doctor.units import seconds
@@ -41,26 +41,6 @@ DEFAULT_TTL = 300.0
 DEFAULT_BACKOFF = 15.0
 
 # --------------------------------------------------------------------------- entries
-
-
-def entry_refs(proxies: ProxyList) -> list[EntryRef]:
-    out: list[EntryRef] = []
-    for i, e in enumerate(proxies.entries):
-        if e.kind == "proxy":
-            url = safe_url(e.url)
-            host = _host_of(e.url) if e.scheme in ("http", "https") else url
-            out.append(EntryRef(i, "proxy", url, e.fallback_on_any_error, host))
-        else:
-            out.append(EntryRef(i, e.kind, e.kind, e.fallback_on_any_error, e.kind))
-    return out
-
-
-def _host_of(url: str) -> str:
-    try:
-        netloc = urllib.parse.urlsplit(url).netloc
-    except ValueError:
-        return safe_url(url)
-    return netloc.rsplit("@", 1)[-1]
 
 
 def module_url(base: str, path: str, version: str, file: FileKind) -> str:
@@ -338,14 +318,13 @@ class Asker:
 
     async def ask(self, entry: EntryRef, path: str, version: str, file: FileKind) -> Attempt:
         base = self.raw_urls.get(entry.index, "")
-        skipped = Attempt(entry, entry.url, file, "skipped")
-        if self.private(path):
-            return replace(skipped, reason="private", go_error="not sent: GOPRIVATE/GONOPROXY")
-        if self.pool is None or not base:
-            return replace(skipped, reason="offline")
+        private = self.private(path)
+        if private or self.pool is None or not base:
+            return unsent(entry, file, private=private)
         try:
             url = module_url(base, path, version, file)
         except ValueError as e:
+            skipped = Attempt(entry, entry.url, file, "skipped")
             return replace(skipped, reason="invalid", go_error=str(e))
         shown = safe_url(url)
         if entry.index in self._down:
@@ -408,22 +387,14 @@ async def probe_entries(
     """One request to every proxy entry, all at once: the ``.info`` of ``target``."""
 
     async def one(e: EntryRef) -> ProbeResult:
-        if e.kind == "direct":
-            return ProbeResult(
-                e, note="direct: the go command asks the version control repository (not probed)"
-            )
-        if e.kind == "off":
-            return ProbeResult(e, note="off: the go command stops here")
-        if target is None:
-            return ProbeResult(e, note="not probed: no needed public module to ask about")
+        note = probe_note(e, target)
+        if note is not None:
+            return note
+        assert target is not None  # without one, probe_note has answered
         a = await asker.ask(e, target[0], target[1], "info")
         return ProbeResult(e, target[0], target[1], a)
 
     return list(await asyncio.gather(*(one(e) for e in entries)))
-
-
-def raw_urls(entries: Sequence[ProxyEntry]) -> dict[int, str]:
-    return {i: e.url for i, e in enumerate(entries) if e.kind == "proxy"}
 
 
 __all__ = [
@@ -432,8 +403,6 @@ __all__ = [
     "Asker",
     "NetworkCache",
     "classify",
-    "entry_refs",
     "module_url",
     "probe_entries",
-    "raw_urls",
 ]

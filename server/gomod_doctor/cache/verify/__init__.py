@@ -74,7 +74,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import (
     Executor,
     ProcessPoolExecutor,
@@ -84,6 +84,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from gomod_doctor.cache import background
 from gomod_doctor.cache.memo import (
     RACY_WINDOW_NS,
     Memo,
@@ -349,6 +350,7 @@ def _verify_child(
             last = now
             conn.send(("progress", done, total, current))
 
+    background.own_group()  # (paused and continued with its workers: cache.background)
     lower_priority()
     try:
         result = verify(
@@ -376,6 +378,11 @@ def prepare_background() -> None:
     with contextlib.suppress(OSError, ValueError):
         forkserver.set_forkserver_preload([__name__])
         forkserver.ensure_running()
+    # It only ever forks verifications: at their priority, from the start (its own
+    # imports included), and so is each verification until it lowers its own.
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if isinstance(pid, int):
+        lower_priority(pid=pid)
 
 
 def verify_in_background(
@@ -407,6 +414,20 @@ def verify_in_background(
     )
     proc.start()
     send.close()
+    assert proc.pid is not None
+    with background.running(proc.pid):
+        return _relay(proc, receive, requests, stop, cancelled, progress)
+
+
+def _relay(
+    proc: BaseProcess,
+    receive: Connection,
+    requests: list[tuple[str, str, bool]],
+    stop: Any,
+    cancelled: Callable[[], bool],
+    progress: Progress | None,
+) -> VerifyResult:
+    """The caller's side of :func:`verify_in_background`: the progress, the result."""
     stopped_at: float | None = None
     try:
         while True:

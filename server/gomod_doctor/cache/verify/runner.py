@@ -125,16 +125,17 @@ def background_workers() -> int:
     return max(1, usable_cores() - 1)
 
 
-def lower_priority(niceness: int = BACKGROUND_NICE) -> None:
-    """Run this process at a lower CPU priority (a background worker's initializer):
-    in Linux's idle scheduling class (``SCHED_IDLE``: it runs when a core has
-    nothing else to run, so an edit's analysis never waits for it), and at
-    ``niceness`` unless it runs at a lower priority already (where there is no idle
-    class, or should the class be changed back)."""
+def lower_priority(niceness: int = BACKGROUND_NICE, *, pid: int = 0) -> None:
+    """Run this process (or process ``pid``) at a lower CPU priority (a background
+    worker's initializer): in Linux's idle scheduling class (``SCHED_IDLE``: it runs
+    when a core has nothing else to run, so an edit's analysis never waits for it),
+    and at ``niceness`` unless it runs at a lower priority already (where there is no
+    idle class, or should the class be changed back)."""
     with contextlib.suppress(AttributeError, OSError):  # no nice here: still work
-        os.nice(max(0, niceness - os.nice(0)))
+        now = os.getpriority(os.PRIO_PROCESS, pid)
+        os.setpriority(os.PRIO_PROCESS, pid, max(now, niceness))
     with contextlib.suppress(AttributeError, OSError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
 
 
 def default_context() -> BaseContext:

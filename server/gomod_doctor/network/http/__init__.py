@@ -29,35 +29,41 @@ run at once (:class:`HttpPool`). ``file://`` URLs are read from disk, as go does
 
 The package: :mod:`.settings` (limits, URLs, netrc, what the environment asks
 for), :mod:`.tls`, :mod:`.errors` (the results, and the one classifier of transport
-failures, and the one place with go's words for them) and :mod:`.pool` (the clients); it re-exports their API.
+failures, and the one place with go's words for them) and :mod:`.pool` (the clients); it re-exports their API, each name loaded on first
+use (the settings need no httpx, ssl or asyncio).
 """
 
 from __future__ import annotations
 
-from gomod_doctor.network.http.errors import (
-    Fetched,
-    FetchError,
-    TransportError,
-    classify_exception,
-    dial_address,
-    go_transport_text,
-    transport_error_of,
-)
-from gomod_doctor.network.http.pool import HttpPool, make_client
-from gomod_doctor.network.http.settings import (
-    MAX_SMALL_BODY,
-    MAX_ZIP,
-    ErrorKind,
-    HttpSettings,
-    NetrcLine,
-    Timeouts,
-    host_port,
-    netrc_path,
-    parse_netrc,
-    redact_goproxy,
-    safe_url,
-)
-from gomod_doctor.network.http.tls import ssl_context
+from typing import TYPE_CHECKING
+
+from gomod_doctor.network.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from gomod_doctor.network.http.errors import (
+        Fetched,
+        FetchError,
+        TransportError,
+        classify_exception,
+        dial_address,
+        go_transport_text,
+        transport_error_of,
+    )
+    from gomod_doctor.network.http.pool import HttpPool, make_client
+    from gomod_doctor.network.http.settings import (
+        MAX_SMALL_BODY,
+        MAX_ZIP,
+        ErrorKind,
+        HttpSettings,
+        NetrcLine,
+        Timeouts,
+        host_port,
+        netrc_path,
+        parse_netrc,
+        redact_goproxy,
+        safe_url,
+    )
+    from gomod_doctor.network.http.tls import ssl_context
 
 __all__ = [
     "MAX_SMALL_BODY",
@@ -82,3 +88,30 @@ __all__ = [
     "ssl_context",
     "transport_error_of",
 ]
+
+_LAZY = {
+    "Fetched": "gomod_doctor.network.http.errors",
+    "FetchError": "gomod_doctor.network.http.errors",
+    "TransportError": "gomod_doctor.network.http.errors",
+    "classify_exception": "gomod_doctor.network.http.errors",
+    "dial_address": "gomod_doctor.network.http.errors",
+    "go_transport_text": "gomod_doctor.network.http.errors",
+    "transport_error_of": "gomod_doctor.network.http.errors",
+    "HttpPool": "gomod_doctor.network.http.pool",
+    "make_client": "gomod_doctor.network.http.pool",
+    "MAX_SMALL_BODY": "gomod_doctor.network.http.settings",
+    "MAX_ZIP": "gomod_doctor.network.http.settings",
+    "ErrorKind": "gomod_doctor.network.http.settings",
+    "HttpSettings": "gomod_doctor.network.http.settings",
+    "NetrcLine": "gomod_doctor.network.http.settings",
+    "Timeouts": "gomod_doctor.network.http.settings",
+    "host_port": "gomod_doctor.network.http.settings",
+    "netrc_path": "gomod_doctor.network.http.settings",
+    "parse_netrc": "gomod_doctor.network.http.settings",
+    "redact_goproxy": "gomod_doctor.network.http.settings",
+    "safe_url": "gomod_doctor.network.http.settings",
+    "ssl_context": "gomod_doctor.network.http.tls",
+}
+
+
+__getattr__ = lazy_names(__name__, _LAZY, globals())

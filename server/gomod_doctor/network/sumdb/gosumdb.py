@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from gomod_doctor.goenv.neturl import URL, URLError
 from gomod_doctor.goenv.neturl import parse as parse_url
 from gomod_doctor.gostrings import fields
+from gomod_doctor.network.http.settings import safe_url
 from gomod_doctor.network.sumdb import note as notes
 
 SUM_GOLANG_ORG_KEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
@@ -94,3 +95,18 @@ def parse_gosumdb(value: str) -> GoSumDB | None:
             raise GoSumDBError(f"invalid GOSUMDB URL: {exc}") from None
         url = key[1]
     return GoSumDB(name=name, key=key[0], url=url)
+
+
+def parse_setting(value: str) -> tuple[GoSumDB | None, str]:
+    """The database GOSUMDB names (None: off or unusable) and go's error for an
+    unusable one (``invalid GOSUMDB: ...``, which go prints after ``M@V: verifying
+    go.mod: ``; "" otherwise)."""
+    try:
+        return parse_gosumdb(value), ""
+    except GoSumDBError as e:
+        return None, str(e)
+
+
+def redact_gosumdb(value: str) -> str:
+    """GOSUMDB with the credentials of its URL (if any) redacted."""
+    return " ".join(safe_url(f) if "://" in f else f for f in value.split())
