@@ -101,6 +101,13 @@ class Facts:
             )
         return list(hit)
 
+    def gosum_hashes(self, path: str, version: str) -> tuple[str | None, str | None]:
+        """The first go.sum line's ``(zip h1, go.mod h1)`` for ``path@version``: what the
+        go command checks a download against (None: no line)."""
+        zips = self.sum_lines(path, version, gomod=False)
+        mods = self.sum_lines(path, version, gomod=True)
+        return (zips[0][1].hash if zips else None), (mods[0][1].hash if mods else None)
+
     def package_of(self, file: Path) -> str | None:
         """The import path of the workspace package that ``file`` belongs to."""
         for m in self.snapshot.modules:

@@ -17,13 +17,13 @@ no hint beside it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from gomod_doctor.cache.modstate import ModuleState
 from gomod_doctor.cache.results import ModuleVerification
-from gomod_doctor.checks.locate import Site, module_sites, need_sites
+from gomod_doctor.checks.locate import Site, findings_at, module_sites, need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.goenv.env import GoEnv
@@ -34,26 +34,20 @@ from gomod_doctor.workspace.needs import Need
 MESSAGE_FILES = 3
 
 
-def _findings(need: Need, code: str, sev: Severity, message: str, **kw: object) -> list[Finding]:
-    fetch = need.fetch
-    assert fetch is not None
-    fixes = kw.pop("fixes", ())
-    data = kw.pop("data", {})
-    assert isinstance(fixes, tuple) and isinstance(data, dict)
-    return [
-        Finding(
-            site.path,
-            site.range,
-            code,
-            sev,
-            message,
-            module=fetch[0],
-            version=fetch[1],
-            fixes=fixes,
-            data={"module": fetch[0], "version": fetch[1], **data},
-        )
-        for site in need_sites(need)
-    ]
+def _findings(
+    need: Need,
+    code: str,
+    sev: Severity,
+    message: str,
+    *,
+    fixes: tuple[str, ...] = (),
+    data: Mapping[str, object] | None = None,
+) -> list[Finding]:
+    """On the needed module's sites, with its fetched path and version."""
+    assert need.fetch is not None
+    m, v = need.fetch
+    where = need_sites(need)
+    return findings_at(where, code, sev, message, module=m, version=v, fixes=fixes, data=data)
 
 
 @dataclass(frozen=True)

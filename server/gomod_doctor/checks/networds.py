@@ -1,6 +1,5 @@
 """The words of the network findings: what a failed request was, what go prints
-for it, what follows from it, and how a finding is placed on its lines (for
-:mod:`.network` and :mod:`.sumdb`)."""
+for it and what follows from it (for :mod:`.network` and :mod:`.sumdb`)."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ from dataclasses import dataclass
 
 from gomod_doctor.checks.locate import Site
 from gomod_doctor.facts import Facts
-from gomod_doctor.findings import Finding, Severity
 from gomod_doctor.netfacts import (
     Attempt,
     EntryRef,
@@ -113,37 +111,6 @@ def _needs_by_fetch(facts: Facts) -> dict[tuple[str, str], list[Need]]:
         if need.fetch is not None:
             out.setdefault(need.fetch, []).append(need)
     return out
-
-
-def _emit(
-    where: Iterable[Site],
-    code: str,
-    sev: Severity,
-    message: str,
-    *,
-    module: str | None = None,
-    version: str | None = None,
-    fixes: tuple[str, ...] = (),
-    data: dict[str, object] | None = None,
-) -> list[Finding]:
-    payload: dict[str, object] = {}
-    if module is not None:
-        payload.update(module=module, version=version)
-    payload.update(data or {})
-    return [
-        Finding(
-            s.path,
-            s.range,
-            code,
-            sev,
-            message,
-            module=module,
-            version=version,
-            fixes=fixes,
-            data=dict(payload),
-        )
-        for s in where
-    ]
 
 
 def _first_line(text: str) -> str:

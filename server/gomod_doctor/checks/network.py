@@ -25,10 +25,9 @@ from gomod_doctor.checks.cache import (
     goproxy_off_message,
     gosum_mismatch_words,
 )
-from gomod_doctor.checks.locate import Site, need_sites
+from gomod_doctor.checks.locate import Site, findings_at, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
 from gomod_doctor.checks.networds import (
-    _emit,
     _first_line,
     _needs_by_fetch,
     _urls,
@@ -83,7 +82,7 @@ def _verdict_findings(
     blamed: set[int] = set()
 
     def fail(code: str, message: str) -> tuple[list[Finding], set[int]]:
-        found = _emit(
+        found = findings_at(
             sites, code, Severity.ERROR, message, module=m.module, version=m.version, data=data
         )
         return found, blamed
@@ -193,7 +192,7 @@ def _private_findings(
         "envOverrides": facts.env.sources.get("GOPRIVATE") == "env",
         "proxies": [a.entry.url for a in v.steps if a.entry.kind == "proxy"],
     }
-    return _emit(
+    return findings_at(
         sites,
         "private-path-exposed",
         Severity.WARNING,
@@ -225,7 +224,7 @@ def comparison_findings(facts: Facts, c: Comparison) -> list[Finding]:
             "'checksum mismatch' (or, without a go.sum line and with GOSUMDB=off, "
             "builds with it). Stop using this proxy and report it"
         )
-        out += _emit(
+        out += findings_at(
             sites,
             "proxy-tampered",
             Severity.ERROR,
@@ -252,7 +251,7 @@ def check(facts: Facts) -> list[Finding]:
     module_sites = _module_sites(facts)
     value = nf.goproxy
     for err in nf.config_errors:
-        out += _emit(
+        out += findings_at(
             module_sites,
             "proxy-config",
             Severity.ERROR,
@@ -260,7 +259,7 @@ def check(facts: Facts) -> list[Finding]:
             data={"goproxy": value, "goError": err},
         )
     for s in nf.insecure:
-        out += _emit(
+        out += findings_at(
             module_sites,
             "insecure-setting",
             Severity.INFORMATION,
@@ -304,7 +303,7 @@ def check(facts: Facts) -> list[Finding]:
         message = (
             f"GOPROXY entry {a.entry.url}: {go_words(a, nf)}. {consequence(nf, a, pending=False)}"
         )
-        out += _emit(
+        out += findings_at(
             module_sites,
             code_for(a),
             Severity.WARNING,

@@ -13,9 +13,9 @@ from gomod_doctor.checks.cache import (
     gosum_mismatch_words,
     lacks_sum_line,
 )
-from gomod_doctor.checks.locate import Site, need_sites
+from gomod_doctor.checks.locate import Site, at_sites_and_sum_line, findings_at, need_sites
 from gomod_doctor.checks.locate import module_sites as _module_sites
-from gomod_doctor.checks.networds import _emit, _first_line, _needs_by_fetch
+from gomod_doctor.checks.networds import _first_line, _needs_by_fetch
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.netfacts import (
@@ -276,42 +276,17 @@ def _mismatch_findings(
             "cacheHash": cache_hash,
             "goError": go_words,
         }
-        shown_version = rec.version + ("/go.mod" if gomod else "")
-        related = (
-            (RelatedInfo(str(entry[0].path), entry[1].range, "go.sum line"),)
-            if entry is not None
-            else ()
+        out += at_sites_and_sum_line(
+            sites,
+            entry,
+            "sumdb-mismatch",
+            Severity.ERROR,
+            message,
+            module=rec.module,
+            version=rec.version + ("/go.mod" if gomod else ""),
+            fixes=fixes,
+            data=data,
         )
-        for site in sites:
-            out.append(
-                Finding(
-                    site.path,
-                    site.range,
-                    "sumdb-mismatch",
-                    Severity.ERROR,
-                    message,
-                    module=rec.module,
-                    version=shown_version,
-                    fixes=fixes,
-                    data=dict(data),
-                    related=related,
-                )
-            )
-        if entry is not None:
-            out.append(
-                Finding(
-                    str(entry[0].path),
-                    entry[1].range,
-                    "sumdb-mismatch",
-                    Severity.ERROR,
-                    message,
-                    module=rec.module,
-                    version=shown_version,
-                    fixes=fixes,
-                    data=dict(data),
-                    related=tuple(RelatedInfo(s.path, s.range, "required here") for s in sites),
-                )
-            )
     return out
 
 
@@ -322,7 +297,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         return []
     module_sites = _module_sites(facts)
     if sf.config_error:
-        return _emit(
+        return findings_at(
             module_sites,
             "sumdb-unreachable",
             Severity.WARNING,
@@ -363,7 +338,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
                 if st is not None:
                     # it takes the place of cache-missing on the line: keep its fact
                     data["files"] = list(st.to_fetch(any(n.needs_zip for n in needs)))
-                out += _emit(
+                out += findings_at(
                     sites,
                     "sumdb-untrusted",
                     Severity.ERROR,
@@ -385,7 +360,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
             "download will fail for every module version whose go.sum lines are missing "
             "(go does not ask about lines go.sum has)"
         )
-        out += _emit(
+        out += findings_at(
             module_sites,
             "sumdb-untrusted",
             Severity.ERROR,
@@ -419,7 +394,7 @@ def sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         else:
             then += "; go.sum has every needed line, so builds go on, unverified against it"
         message = f"checksum database {_sumdb_where(sf)} {what}: {detail}. {then}"
-        out += _emit(
+        out += findings_at(
             module_sites,
             "sumdb-unreachable",
             Severity.WARNING,
@@ -466,7 +441,7 @@ def toolchain_sumdb_findings(facts: Facts, nf: NetworkFacts) -> list[Finding]:
         f"GOSUMDB=off, so the download fails (go: {go_words})"
     )
     sites = [Site(tc.file, tc.range)] if tc.file and tc.range is not None else []
-    return _emit(
+    return findings_at(
         sites or _module_sites(facts),
         "sumdb-required",
         Severity.ERROR,

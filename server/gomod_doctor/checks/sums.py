@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gomod_doctor.cache.modstate import ModuleState
-from gomod_doctor.checks.locate import need_sites
+from gomod_doctor.checks.locate import at_sites_and_sum_line, need_sites
 from gomod_doctor.facts import Facts
 from gomod_doctor.findings import Finding, RelatedInfo, Severity
 from gomod_doctor.gosum.parser import SumEntry
@@ -187,37 +187,16 @@ def _mismatch(facts: Facts, need: Need) -> list[Finding]:
             "goSumPath": str(sum_file.path),
             "goSumLine": entry.line,
         }
-        related = (RelatedInfo(str(sum_file.path), entry.range, "go.sum line"),)
-        for site in need_sites(need):
-            out.append(
-                Finding(
-                    site.path,
-                    site.range,
-                    "sum-mismatch",
-                    Severity.ERROR,
-                    message,
-                    module=path,
-                    version=shown_version,
-                    fixes=("redownload",),
-                    data=data,
-                    related=related,
-                )
-            )
-        out.append(
-            Finding(
-                str(sum_file.path),
-                entry.range,
-                "sum-mismatch",
-                Severity.ERROR,
-                message,
-                module=path,
-                version=shown_version,
-                fixes=("redownload",),
-                data=data,
-                related=tuple(
-                    RelatedInfo(s.path, s.range, "required here") for s in need_sites(need)
-                ),
-            )
+        out += at_sites_and_sum_line(
+            need_sites(need),
+            (sum_file, entry),
+            "sum-mismatch",
+            Severity.ERROR,
+            message,
+            module=path,
+            version=shown_version,
+            fixes=("redownload",),
+            data=data,
         )
     return out
 

@@ -27,7 +27,7 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,12 +214,7 @@ def _report_download(args: argparse.Namespace, report: ops.DownloadReport) -> in
             print(f"already in the cache: {s}")
         if not report.modules and not report.skipped and not report.errors:
             print("nothing to download")
-    for m in report.modules:
-        if not m.ok:
-            _err(m.error)
-    for e in report.errors:
-        _err(e)
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return _errors_only(report)
 
 
 def _run(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -289,31 +284,34 @@ def _cmd_clear(args: argparse.Namespace) -> int:
             args,
             f"remove every cached version of {', '.join(modules)} ({human_bytes(size, short=True)})",
         )
+    total = _clear(args, ctx, targets, cancel, progress)
+    return _report_op(args, total, verb=("remove", "removed"))
+
+
+def _clear(
+    args: argparse.Namespace,
+    ctx: _Ctx,
+    targets: Iterable[tuple[str, str | None]],
+    cancel: threading.Event,
+    progress: ops.ProgressFn | None,
+) -> ops.OpResult:
+    """Clear each ``(module, version)`` (every version where ``version`` is None), with
+    go's module index entries; one result for all."""
     total = ops.OpResult(dry_run=args.dry_run)
     for path, version in targets:
+        common: dict[str, Any] = {
+            "dry_run": args.dry_run,
+            "lock_timeout": args.lock_timeout,
+            "cancel": cancel,
+            "progress": progress,
+            "index": ctx.index,
+        }
         if version is None:
-            r = ops.clear_module(
-                ctx.gomodcache,
-                path,
-                dry_run=args.dry_run,
-                lock_timeout=args.lock_timeout,
-                cancel=cancel,
-                progress=progress,
-                index=ctx.index,
-            )
+            r = ops.clear_module(ctx.gomodcache, path, **common)
         else:
-            r = ops.clear_version(
-                ctx.gomodcache,
-                path,
-                version,
-                dry_run=args.dry_run,
-                lock_timeout=args.lock_timeout,
-                cancel=cancel,
-                progress=progress,
-                index=ctx.index,
-            )
+            r = ops.clear_version(ctx.gomodcache, path, version, **common)
         _merge(total, r)
-    return _report_op(args, total, verb=("remove", "removed"))
+    return total
 
 
 def _merge(into: ops.OpResult, r: ops.OpResult) -> None:
@@ -376,21 +374,7 @@ def _cmd_redownload(args: argparse.Namespace) -> int:
         raise _Refuse("redownload: GOPROXY=off: go could not download again; nothing cleared")
     progress = _progress(args)
     cancel = threading.Event()
-    cleared = ops.OpResult(dry_run=args.dry_run)
-    for path, version in wanted:
-        _merge(
-            cleared,
-            ops.clear_version(
-                ctx.gomodcache,
-                path,
-                version,
-                dry_run=args.dry_run,
-                lock_timeout=args.lock_timeout,
-                cancel=cancel,
-                progress=progress,
-                index=ctx.index,
-            ),
-        )
+    cleared = _clear(args, ctx, wanted, cancel, progress)
     if args.dry_run:
         return _report_op(args, cleared, verb=("remove and download again", ""))
     failed = {e.item for e in cleared.errors}
@@ -417,6 +401,7 @@ def _cmd_redownload(args: argparse.Namespace) -> int:
 
 
 def _errors_only(report: ops.DownloadReport) -> int:
+    """go's errors of a download on stderr; the exit status."""
     for m in report.modules:
         if not m.ok:
             _err(m.error)

@@ -17,7 +17,6 @@ import json
 import os
 import sys
 import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ from gomod_doctor.report.formats import render_text
 
 if TYPE_CHECKING:  # httpx and asyncio load only when a network command runs
     from gomod_doctor.netfacts import Comparison
-    from gomod_doctor.network.http import Timeouts
 
 __all__ = ["EXIT_DIFFERS", "EXIT_OK", "EXIT_USAGE", "register"]
 
@@ -99,36 +97,8 @@ def _gosum(
         facts, _ = engine.gather(loc, genv, verify="off")
     except (WorkspaceError, OSError):
         return None, None, None
-    zips = [e.hash for _, e in facts.sum_lines(path, version, gomod=False)]
-    mods = [e.hash for _, e in facts.sum_lines(path, version, gomod=True)]
-    return (zips[0] if zips else None), (mods[0] if mods else None), facts
-
-
-async def _compare(
-    genv: GoEnv,
-    environ: Mapping[str, str],
-    path: str,
-    version: str,
-    gosum: tuple[str | None, str | None],
-    timeouts: Timeouts,
-    use_sumdb: bool,
-) -> Comparison:
-    from gomod_doctor.network.compare import compare_proxies, sumdb_lookup
-    from gomod_doctor.network.http import HttpPool, HttpSettings
-
-    settings = HttpSettings.from_environ(environ)
-    async with HttpPool(settings, timeouts=timeouts, concurrency=4) as pool:
-        lookup = sumdb_lookup(genv, path, environ, pool) if use_sumdb else None
-        return await compare_proxies(
-            genv,
-            path,
-            version,
-            gosum_zip=gosum[0],
-            gosum_mod=gosum[1],
-            sumdb=lookup,
-            environ=environ,
-            pool=pool,
-        )
+    zip_h, mod_h = facts.gosum_hashes(path, version)
+    return zip_h, mod_h, facts
 
 
 def _run(coro_factory: Any, limit: float) -> Comparison | None:
@@ -180,13 +150,22 @@ def cmd_compare_proxies(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     genv = goenv.load(environ)
     zip_h, mod_h, facts = _gosum(args, genv, path, version)
+    from gomod_doctor.network.compare import compare_with_sumdb, comparison_limit
     from gomod_doctor.network.http import Timeouts
 
     timeouts = Timeouts(connect=args.connect_timeout, total=args.timeout)
-    limit = 2 * args.timeout + args.connect_timeout + 5
+    limit = comparison_limit(timeouts)
 
     def factory() -> Any:
-        return _compare(genv, environ, path, version, (zip_h, mod_h), timeouts, not args.no_sumdb)
+        return compare_with_sumdb(
+            genv,
+            path,
+            version,
+            (zip_h, mod_h),
+            environ,
+            timeouts=timeouts,
+            use_sumdb=not args.no_sumdb,
+        )
 
     try:
         result = _run(factory, limit)

@@ -61,6 +61,41 @@ def sumdb_lookup(
 DOWNLOAD_TIMEOUTS = Timeouts(connect=3.0, total=60.0)
 
 
+def comparison_limit(timeouts: Timeouts) -> float:
+    """How long a whole comparison may take with ``timeouts``: a connection and two
+    downloads (the ``.mod`` and the ``.zip``), and 5 seconds to spare."""
+    return 2 * timeouts.total + timeouts.connect + 5
+
+
+async def compare_with_sumdb(
+    env: GoEnv,
+    path: str,
+    version: str,
+    gosum: tuple[str | None, str | None],
+    environ: Mapping[str, str],
+    *,
+    timeouts: Timeouts = DOWNLOAD_TIMEOUTS,
+    use_sumdb: bool = True,
+    deadline: float | None = None,
+) -> Comparison:
+    """:func:`compare_proxies` against go.sum's ``(zip, go.mod)`` hashes ``gosum`` and
+    (with ``use_sumdb``) the checksum database, through one pool of ``environ``'s
+    HTTP settings (``deadline``: its :func:`time.monotonic` bound)."""
+    settings = HttpSettings.from_environ(environ)
+    async with HttpPool(settings, timeouts=timeouts, concurrency=4, deadline=deadline) as pool:
+        lookup = sumdb_lookup(env, path, environ, pool) if use_sumdb else None
+        return await compare_proxies(
+            env,
+            path,
+            version,
+            gosum_zip=gosum[0],
+            gosum_mod=gosum[1],
+            sumdb=lookup,
+            environ=environ,
+            pool=pool,
+        )
+
+
 async def compare_proxies(
     env: GoEnv,
     path: str,

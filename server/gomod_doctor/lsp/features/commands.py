@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -269,6 +270,25 @@ def _op_done(server: Context, result: ops.OpResult, what: str) -> list[str]:
     return errors
 
 
+async def _run_op(
+    server: Context,
+    title: str,
+    what: str,
+    op: Callable[[threading.Event, ops.ProgressFn, modindex.IndexScope], ops.OpResult],
+) -> Result:
+    """Run ``op(cancel, progress, index)`` (a removal from the cache, with go's module
+    index entries) under ``$/progress``, show what went wrong, re-diagnose."""
+    index = _index_scope(server)
+
+    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
+        return op(cancel, _progress(rep), index)
+
+    result = await server.run_with_progress(title, work)
+    errors = _op_done(server, result, what)
+    await _recheck(server, full=_full_after(server))
+    return _op_result(result, errors)
+
+
 def _cache_target(server: Context, args: dict[str, Any]) -> tuple[str, str, str]:
     """The ``module`` and ``version`` arguments (validated) and GOMODCACHE."""
     module = _str_arg(args, "module")
@@ -280,17 +300,14 @@ def _cache_target(server: Context, args: dict[str, Any]) -> tuple[str, str, str]
 
 async def clear(server: Context, args: dict[str, Any]) -> Result:
     module, version, cache = _cache_target(server, args)
-    index = _index_scope(server)
-
-    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_version(
-            cache, module, version, cancel=cancel, progress=_progress(rep), index=index
-        )
-
-    result = await server.run_with_progress(f"Clearing {module}@{version}", work)
-    errors = _op_done(server, result, f"clearing {module}@{version}")
-    await _recheck(server, full=_full_after(server))
-    return _op_result(result, errors)
+    return await _run_op(
+        server,
+        f"Clearing {module}@{version}",
+        f"clearing {module}@{version}",
+        lambda cancel, progress, index: ops.clear_version(
+            cache, module, version, cancel=cancel, progress=progress, index=index
+        ),
+    )
 
 
 async def drop_index(server: Context, args: dict[str, Any]) -> Result:
@@ -321,16 +338,14 @@ async def clear_all_versions(server: Context, args: dict[str, Any]) -> Result:
     )
     if not await _confirm(server, question, "Clear"):
         return _declined()
-
-    index = _index_scope(server)
-
-    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_module(cache, module, cancel=cancel, progress=_progress(rep), index=index)
-
-    result = await server.run_with_progress(f"Clearing every version of {module}", work)
-    errors = _op_done(server, result, f"clearing {module}")
-    await _recheck(server, full=_full_after(server))
-    return _op_result(result, errors)
+    return await _run_op(
+        server,
+        f"Clearing every version of {module}",
+        f"clearing {module}",
+        lambda cancel, progress, index: ops.clear_module(
+            cache, module, cancel=cancel, progress=progress, index=index
+        ),
+    )
 
 
 async def clear_cache(server: Context, args: dict[str, Any]) -> Result:
@@ -343,16 +358,14 @@ async def clear_cache(server: Context, args: dict[str, Any]) -> Result:
     )
     if not await _confirm(server, question, "Clear"):
         return _declined()
-
-    index = _index_scope(server)
-
-    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.clear_all(cache, cancel=cancel, progress=_progress(rep), index=index)
-
-    result = await server.run_with_progress("Clearing the module cache", work)
-    errors = _op_done(server, result, "clearing the module cache")
-    await _recheck(server, full=_full_after(server))
-    return _op_result(result, errors)
+    return await _run_op(
+        server,
+        "Clearing the module cache",
+        "clearing the module cache",
+        lambda cancel, progress, index: ops.clear_all(
+            cache, cancel=cancel, progress=progress, index=index
+        ),
+    )
 
 
 def _workspace_paths(server: Context) -> list[str]:
@@ -393,24 +406,20 @@ async def prune(server: Context, args: dict[str, Any]) -> Result:
     )
     if not await _confirm(server, question, "Prune"):
         return _declined()
-
-    index = _index_scope(server)
-
-    def work(rep: _Reporter, cancel: threading.Event) -> ops.OpResult:
-        return ops.prune(
+    return await _run_op(
+        server,
+        "Pruning the module cache",
+        "prune",
+        lambda cancel, progress, index: ops.prune(
             cache,
             wn.needs.full,
             keep_mod=wn.needs.mod_only,
             dry_run=False,
             cancel=cancel,
-            progress=_progress(rep),
+            progress=progress,
             index=index,
-        )
-
-    result = await server.run_with_progress("Pruning the module cache", work)
-    errors = _op_done(server, result, "prune")
-    await _recheck(server, full=_full_after(server))
-    return _op_result(result, errors)
+        ),
+    )
 
 
 async def verify_all(server: Context, args: dict[str, Any]) -> Result:

@@ -63,42 +63,27 @@ async def _compare_async(
     cancel: threading.Event,
 ) -> Comparison:
     """Every proxy's copy of M@V, hashed, against go.sum and the checksum database."""
-    from gomod_doctor.network.compare import DOWNLOAD_TIMEOUTS, sumdb_lookup
-    from gomod_doctor.network.compare import compare_proxies as compare_copies
-    from gomod_doctor.network.http import HttpPool, HttpSettings
+    from gomod_doctor.network.compare import (
+        DOWNLOAD_TIMEOUTS,
+        compare_with_sumdb,
+        comparison_limit,
+    )
 
-    settings = HttpSettings.from_environ(environ)
-    limit = 2 * DOWNLOAD_TIMEOUTS.total + DOWNLOAD_TIMEOUTS.connect + 5
-    async with HttpPool(
-        settings,
-        timeouts=DOWNLOAD_TIMEOUTS,
-        concurrency=4,
-        deadline=time.monotonic() + limit,
-    ) as pool:
-        lookup = sumdb_lookup(env, module, environ, pool)
-        task = asyncio.ensure_future(
-            compare_copies(
-                env,
-                module,
-                version,
-                gosum_zip=gosum[0],
-                gosum_mod=gosum[1],
-                sumdb=lookup,
-                environ=environ,
-                pool=pool,
-            )
-        )
-        while not task.done():
-            if cancel.is_set():
-                task.cancel()
-                break
-            await asyncio.wait([task], timeout=0.1)
-        try:
-            return await task
-        except asyncio.CancelledError:
-            out = Comparison(module, version)
-            out.notes.append("cancelled")
-            return out
+    deadline = time.monotonic() + comparison_limit(DOWNLOAD_TIMEOUTS)
+    task = asyncio.ensure_future(
+        compare_with_sumdb(env, module, version, gosum, environ, deadline=deadline)
+    )
+    while not task.done():
+        if cancel.is_set():
+            task.cancel()
+            break
+        await asyncio.wait([task], timeout=0.1)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        out = Comparison(module, version)
+        out.notes.append("cancelled")
+        return out
 
 
 def _comparison_result(c: Comparison) -> Result:
@@ -141,9 +126,7 @@ async def compare_proxies(server: Context, args: dict[str, Any]) -> Result:
     gosum: tuple[str | None, str | None] = (None, None)
     for view in views:
         if view.facts is not None:
-            zips = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=False)]
-            mods = [e.hash for _, e in view.facts.sum_lines(module, version, gomod=True)]
-            gosum = (zips[0] if zips else None, mods[0] if mods else None)
+            gosum = view.facts.gosum_hashes(module, version)
             break
 
     def work(rep: _Reporter, cancel: threading.Event) -> Comparison:
