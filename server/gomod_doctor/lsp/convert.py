@@ -190,12 +190,12 @@ def json_safe(value: Any, _depth: int = 0) -> Any:
             return sorted(items)
         except TypeError:
             return items
+    if isinstance(value, (Position, Range)):  # (named tuples: before the tuples)
+        return repr(value)
     if isinstance(value, (list, tuple)):
         return [json_safe(v, _depth + 1) for v in value]
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
-    if isinstance(value, (Position, Range)):
-        return repr(value)
     return str(value)
 
 
