@@ -97,6 +97,10 @@ def test_a_changed_file_is_read_again_and_an_unchanged_identity_is_trusted(
     trusted = inspect_many(cache, [key], SmallFacts(cache, tmp_path / "memo"))[key]
     assert trusted.ziphash_value == before.ziphash_value
     assert inspect_many(cache, [key])[key].ziphash_value == forged.decode().strip()
+    # but a change of mode is one (a file made unreadable must be read to say so)
+    os.chmod(zh, 0o400)
+    again = inspect_many(cache, [key], SmallFacts(cache, tmp_path / "memo"))[key]
+    assert again.ziphash_value == forged.decode().strip()
 
 
 def test_racily_fresh_files_are_not_kept(sample_cache: CacheFixture, tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ What it keeps, per module-cache file (its path, kind, and the value derived from
 What it trusts
 --------------
 The same as the hash memo (:mod:`gomod_doctor.cache.memo`): **a file whose size,
-mtime_ns and inode number are unchanged has unchanged content.** A value is used
+mtime_ns and inode number are unchanged has unchanged content** (and its mode too
+here: a file made unreadable is read again, so that its error is said). A value is used
 only when the file (and, for a list, the ``.mod`` its answer read) has the identity
 it had when the value was derived. A file modified within
 :data:`~gomod_doctor.cache.memo.RACY_WINDOW_NS` of the moment it is memoized is not
@@ -42,20 +43,21 @@ from gomod_doctor.userdirs import cache_dir, write_atomic
 
 __all__ = ["FORMAT", "MAX_ENTRIES", "MISS", "Ident", "SmallFacts", "ident_of", "store_for"]
 
-FORMAT = "gomod-doctor small files 1"
+FORMAT = "gomod-doctor small files 2"
 
 #: Beyond this many values, a save keeps only those this process used.
 MAX_ENTRIES = 200_000
 
-#: A file's identity: (size, mtime_ns, inode).
-Ident = tuple[int, int, int]
+#: A file's identity: (size, mtime_ns, inode, mode); the mode too, so that a file
+#: made unreadable (a chmod changes no other field) is read again, and its error said.
+Ident = tuple[int, int, int, int]
 
 #: What :meth:`SmallFacts.get` returns for a value it does not have.
 MISS: Any = object()
 
 
 def ident_of(st: os.stat_result) -> Ident:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode)
 
 
 class SmallFacts:

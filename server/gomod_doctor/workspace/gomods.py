@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from gomod_doctor.cache.layout import CachePathError, cache_path
-from gomod_doctor.cache.smallfacts import MISS, SmallFacts
+from gomod_doctor.cache.smallfacts import MISS, Ident, SmallFacts
 from gomod_doctor.modfile.rules import canonical_version, parse_mod
 from gomod_doctor.workspace.model import Snapshot
 from gomod_doctor.workspace.modgraph import (
@@ -38,7 +38,7 @@ from gomod_doctor.workspace.modgraph import (
 )
 
 _lock = threading.Lock()
-_memo: dict[tuple[str, int, int, int], ReadResult] = {}
+_memo: dict[tuple[str, int, int, int, int], ReadResult] = {}
 _MEMO_MAX = 20_000
 #: modfetch's oldVgoPrefix: a cached .mod starting with it counts as not cached
 _OLD_VGO_PREFIX = b"//vgo 0.0."
@@ -110,17 +110,22 @@ def _parse(text: str, name: str, shown: str) -> ReadResult:
     return Summary.of(f)
 
 
-FileIdentity = tuple[str, int, int, int]
+FileIdentity = tuple[str, int, int, int, int]
 
 
 def file_identity(path: str) -> FileIdentity | None:
-    """What memos of a file's contents are keyed by (path, inode, size, mtime); None
-    when it cannot be stat'ed."""
+    """What memos of a file's contents are keyed by (path, inode, size, mtime, mode);
+    None when it cannot be stat'ed."""
     try:
         st = os.stat(path)
     except (OSError, ValueError):
         return None
-    return (path, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (path, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
+
+
+def stored_ident(key: FileIdentity) -> Ident:
+    """``key`` as :class:`~gomod_doctor.cache.smallfacts.SmallFacts` keys files."""
+    return (key[2], key[3], key[1], key[4])
 
 
 def read_file(path: str, name: str, shown: str, store: SmallFacts | None = None) -> ReadResult:
@@ -133,7 +138,7 @@ def read_file(path: str, name: str, shown: str, store: SmallFacts | None = None)
         hit = _memo.get(key)
     if hit is not None:
         return hit
-    ident = (key[2], key[3], key[1])
+    ident = stored_ident(key)
     if store is not None:
         kept = store.get("gomod", path, ident)
         if kept is not MISS:

@@ -31,7 +31,7 @@ from gomod_doctor.cache.smallfacts import MISS, SmallFacts, ident_of
 from gomod_doctor.modfile.rules import parse_mod
 from gomod_doctor.module import semver
 from gomod_doctor.module.pseudo import is_pseudo_version, pseudo_version_time
-from gomod_doctor.workspace.gomods import FileIdentity, file_identity
+from gomod_doctor.workspace.gomods import FileIdentity, file_identity, stored_ident
 from gomod_doctor.workspace.model import Latest, Retraction
 from gomod_doctor.workspace.needs import BuildNeeds, ReplaceSite
 
@@ -237,7 +237,7 @@ def read_latest(
 def _stored_answer(store: SmallFacts, path: str, list_path: str, list_key: FileIdentity) -> Any:
     """The stored answer for ``path``'s list (None: no answer), when the ``.mod`` it
     read is unchanged too; :data:`MISS` otherwise."""
-    value = store.get("latest", list_path, (list_key[2], list_key[3], list_key[1]))
+    value = store.get("latest", list_path, stored_ident(list_key))
     if value is MISS:
         return MISS
     version, gomod, mod_ident, retract, deprecated = value
@@ -272,7 +272,7 @@ def _store_answer(
         tuple((r.low, r.high, r.rationale) for r in got.retract) if got is not None else None,
         got.deprecated if got is not None else "",
     )
-    store.put("latest", list_path, (list_key[2], list_key[3], list_key[1]), value)
+    store.put("latest", list_path, stored_ident(list_key), value)
 
 
 def gather(
