@@ -39,8 +39,9 @@ _depth = 0
 
 
 def own_group() -> None:
-    """Called first in a verification process: a process group of its own (its
-    worker processes, started later, join it)."""
+    """Called first in a verification process (and in the watcher process): a
+    process group of its own, in the caller's session (a verification's worker
+    processes, started later, join it)."""
     with contextlib.suppress(AttributeError, OSError):
         os.setpgid(0, 0)
 

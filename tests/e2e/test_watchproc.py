@@ -3,6 +3,7 @@ closing it ends the child, and a child that cannot run leaves watching in-proces
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from pathlib import Path
@@ -117,11 +118,11 @@ def test_the_watcher_is_paused_during_an_analysis_and_misses_nothing(tmp_path: P
         proc = w._proc
         assert proc is not None
         with background.paused():
-            assert _state(proc.pid) == "T"
+            assert _until(lambda: _state(proc.pid) == "T", 5)  # (a signal takes a moment)
             (root / "during.go").write_text("package w\n")
             time.sleep(0.3)
             assert ("added", root / "during.go") not in sink.changes
-        assert _state(proc.pid) != "T"
+        assert _until(lambda: _state(proc.pid) != "T", 5)
         assert sink.wait_for(("added", root / "during.go")), (sink.changes, sink.logs)
     finally:
         w.close()
@@ -129,3 +130,51 @@ def test_the_watcher_is_paused_during_an_analysis_and_misses_nothing(tmp_path: P
     with background.paused():
         pass
     assert proc.wait(5) is not None
+
+
+_PAUSED_THEN_KILLED = """
+import sys, time
+from gomod_doctor import background
+from gomod_doctor.fswatch.process import WatchProcess
+
+w = WatchProcess(lambda changes: None)
+print(w._proc.pid, flush=True)
+time.sleep(1.0)  # (the child sets itself up)
+with background.paused():
+    print("paused", flush=True)
+    time.sleep(60)  # killed here
+"""
+
+
+def test_a_watcher_paused_when_its_server_dies_does_not_stay_stopped(tmp_path: Path) -> None:
+    """The watcher runs in a process group of its own: a server killed while it is
+    paused leaves an orphaned group, which the kernel continues and hangs up, so that
+    no stopped process is left behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", _PAUSED_THEN_KILLED], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        pid = int(server.stdout.readline())
+        assert server.stdout.readline().strip() == "paused"
+        assert _until(lambda: _state(pid) == "T", 5)
+        server.send_signal(signal.SIGKILL)
+        server.wait(10)
+
+        def gone() -> bool:
+            try:
+                return _state(pid) in ("Z", "X")
+            except OSError:
+                return True
+
+        assert _until(gone, 10), f"the watcher is left in state {_state(pid)}"
+    finally:
+        if server.poll() is None:
+            server.kill()
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)

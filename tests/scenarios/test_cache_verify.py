@@ -812,6 +812,15 @@ def _state(pid: int) -> str:
     return text[text.rindex(")") + 2]
 
 
+def _until_true(cond: Any, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
@@ -851,9 +860,10 @@ def test_background_verification_is_paused_while_an_analysis_runs(
     [group] = background._procs
     with background.paused():
         with background.paused():  # (nested: one pause)
+            worker_id = int(worker_pid.read_text())
+            assert _until_true(lambda: _state(group) == "T" and _state(worker_id) == "T")
             time.sleep(0.05)  # a tick in flight lands
             before = (_lines(leader), _lines(worker))
-            assert _state(group) == "T" and _state(int(worker_pid.read_text())) == "T"
             time.sleep(0.3)
             assert (_lines(leader), _lines(worker)) == before
         assert _state(group) == "T"  # still inside the outer pause

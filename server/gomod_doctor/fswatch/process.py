@@ -199,6 +199,10 @@ def child_main(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) 
     if stdin is None:  # the child process (not a test's call in its own process)
         with contextlib.suppress(AttributeError, OSError):
             os.nice(max(0, WATCH_NICE - os.nice(0)))
+        # A process group of its own (in the caller's session): should the caller die
+        # while it is paused (gomod_doctor.background), the group is orphaned and the
+        # kernel ends the stop (SIGHUP, SIGCONT) instead of leaving it stopped.
+        background.own_group()
 
     def send(obj: object) -> None:
         data = json.dumps(obj).encode("utf-8", "surrogateescape") + b"\n"
