@@ -636,3 +636,20 @@ SAMPLE_REQUIRES = [
     ("example.com/Mixed/Big", "v1.3.0-RC1"),
     ("example.com/two/v2", "v2.0.1"),
 ]
+
+# The sample workspace's go.mod, as tidy as go wants it (go build -mod=readonly passes):
+# build_cache writes the requirements unsorted and without the indirect example.com/dep.
+SAMPLE_TIDY_GO_MOD = """module example.com/workspace
+
+go 1.21
+
+require (
+\texample.com/Mixed/Big v1.3.0-RC1
+\texample.com/alpha v1.0.0
+\texample.com/pseudo v0.0.0-20240102030405-abcdefabcdef
+\texample.com/two/v2 v2.0.1
+\tgithub.com/Upper/Case v2.1.0+incompatible
+)
+
+require example.com/dep v1.1.0 // indirect
+"""

@@ -37,12 +37,15 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from gomod_doctor.cache.hashing import hash1, hash_gomod
 from gomod_doctor.module.escape import unescape_path, unescape_version
 from gomod_doctor.network.sumdb import note as notes
 from gomod_doctor.network.sumdb import tlog
-from goproxy import GoProxy, ModuleSpec, Response
+from goproxy import CacheFixture, GoProxy, ModuleSpec, Response
+from gotool import isolated_env
 
 _MOD_VER = re.compile(r"^[^@]+@v[0-9]+\.[0-9]+\.[0-9]+(-[^@]*)?(\+incompatible)?$")
 _TEXT = "text/plain; charset=UTF-8"
@@ -250,3 +253,16 @@ class SumDBServer(GoProxy):
 
 
 __all__ = ["SumDBServer", "module_hashes", "record_text"]
+
+
+@dataclass
+class ProxyAndDatabase:
+    """A GOPROXY server and a checksum database, with the go environment that uses both."""
+
+    tmp: Path
+    proxy: GoProxy
+    db: SumDBServer
+
+    def env(self, fx: CacheFixture | None = None, **extra: str) -> dict[str, str]:
+        base = fx.env if fx is not None else isolated_env(self.tmp / "goenv")
+        return {**base, "GOPROXY": self.proxy.url, "GOSUMDB": self.db.gosumdb, **extra}

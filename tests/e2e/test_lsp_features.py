@@ -32,6 +32,7 @@ from gomod_doctor.cache.layout import module_files
 from gomod_doctor.lsp.features import search
 from goproxy import (
     SAMPLE_REQUIRES,
+    SAMPLE_TIDY_GO_MOD,
     CacheFixture,
     GoProxy,
     ModuleSpec,
@@ -50,22 +51,7 @@ from lsp_support import (
     server_env,
 )
 
-# build_cache writes the requirements unsorted and without example.com/dep; this is
-# the tidy go.mod (go build -mod=readonly passes with it).
-TIDY_GO_MOD = """module example.com/workspace
-
-go 1.21
-
-require (
-\texample.com/Mixed/Big v1.3.0-RC1
-\texample.com/alpha v1.0.0
-\texample.com/pseudo v0.0.0-20240102030405-abcdefabcdef
-\texample.com/two/v2 v2.0.1
-\tgithub.com/Upper/Case v2.1.0+incompatible
-)
-
-require example.com/dep v1.1.0 // indirect
-"""
+TIDY_GO_MOD = SAMPLE_TIDY_GO_MOD
 MODULE_LINE = 0  # 0-based LSP lines of TIDY_GO_MOD
 BIG_LINE = 5
 ALPHA_LINE = 6

@@ -19,7 +19,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,10 @@ import pytest
 from lsprotocol import types
 from test_lsp_features import PRESETS, Session, by_title, codes
 
-from goproxy import CacheFixture, GoProxy, ModuleSpec, Response, refused_url, write_workspace
+from goproxy import GoProxy, ModuleSpec, Response, refused_url, write_workspace
 from gotool import isolated_env, run_go
 from lsp_support import VSCODE, lsp_session, publishes, server_env, stop_session
-from sumdb_server import SumDBServer, module_hashes
+from sumdb_server import ProxyAndDatabase, SumDBServer, module_hashes
 
 M, V = "example.com/m", "v1.0.0"
 MOD = ModuleSpec(M, V, {"m.go": b"package m\n\nfunc M() int { return 1 }\n"})
@@ -55,15 +54,7 @@ async def session(
         yield Session(client, preset, root)
 
 
-@dataclass
-class World:
-    tmp: Path
-    proxy: GoProxy
-    db: SumDBServer
-
-    def env(self, fx: CacheFixture | None = None, **extra: str) -> dict[str, str]:
-        base = fx.env if fx is not None else isolated_env(self.tmp / "goenv")
-        return {**base, "GOPROXY": self.proxy.url, "GOSUMDB": self.db.gosumdb, **extra}
+World = ProxyAndDatabase  # (the proxy below serves this file's modules)
 
 
 @pytest.fixture

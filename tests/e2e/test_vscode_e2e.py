@@ -47,6 +47,7 @@ import pytest
 
 from goproxy import (
     SAMPLE_REQUIRES,
+    SAMPLE_TIDY_GO_MOD,
     CacheFixture,
     GoProxy,
     build_cache,
@@ -73,22 +74,7 @@ pytestmark = pytest.mark.skipif(
     reason="GOMOD_DOCTOR_SKIP_VSCODE_E2E=1 (a developer's opt-out; CI runs these)",
 )
 
-# build_cache writes the requirements unsorted and without example.com/dep; this is
-# the tidy go.mod (as in test_lsp_features.py).
-TIDY_GO_MOD = """module example.com/workspace
-
-go 1.21
-
-require (
-\texample.com/Mixed/Big v1.3.0-RC1
-\texample.com/alpha v1.0.0
-\texample.com/pseudo v0.0.0-20240102030405-abcdefabcdef
-\texample.com/two/v2 v2.0.1
-\tgithub.com/Upper/Case v2.1.0+incompatible
-)
-
-require example.com/dep v1.1.0 // indirect
-"""
+TIDY_GO_MOD = SAMPLE_TIDY_GO_MOD
 ALPHA = ("example.com/alpha", "v1.0.0")
 
 

@@ -33,6 +33,7 @@ from gomod_doctor.goenv import env as goenv
 from gomod_doctor.workspace.discover import locate
 from goproxy import (
     SAMPLE_REQUIRES,
+    SAMPLE_TIDY_GO_MOD,
     CacheFixture,
     GoProxy,
     ModuleSpec,
@@ -42,22 +43,7 @@ from goproxy import (
 )
 from gotool import run_go
 
-# The sample workspace's go.mod, as tidy as go wants it (go build -mod=readonly passes):
-# build_cache writes the requirements unsorted and without the indirect example.com/dep.
-TIDY_GO_MOD = """module example.com/workspace
-
-go 1.21
-
-require (
-\texample.com/Mixed/Big v1.3.0-RC1
-\texample.com/alpha v1.0.0
-\texample.com/pseudo v0.0.0-20240102030405-abcdefabcdef
-\texample.com/two/v2 v2.0.1
-\tgithub.com/Upper/Case v2.1.0+incompatible
-)
-
-require example.com/dep v1.1.0 // indirect
-"""
+TIDY_GO_MOD = SAMPLE_TIDY_GO_MOD
 GO_LINE = 3
 ALPHA_LINE = 7  # the require line of example.com/alpha v1.0.0
 CASE_LINE = 10

@@ -32,9 +32,9 @@ from gomod_doctor.network.http import Timeouts
 from gomod_doctor.network.proxy import NetworkCache
 from gomod_doctor.network.sumdb import note as notes
 from gomod_doctor.workspace.discover import locate
-from goproxy import CacheFixture, GoProxy, ModuleSpec, Response, refused_url, write_workspace
+from goproxy import GoProxy, ModuleSpec, Response, refused_url, write_workspace
 from gotool import isolated_env, run_go
-from sumdb_server import SumDBServer, module_hashes, record_text
+from sumdb_server import ProxyAndDatabase, SumDBServer, module_hashes, record_text
 
 M, V = "example.com/m", "v1.0.0"
 MOD = ModuleSpec(M, V, {"m.go": b"package m\n\nfunc M() int { return 1 }\n"})
@@ -101,17 +101,7 @@ def check(
     return Run(facts, result.findings, sent, seconds)
 
 
-@dataclass
-class World:
-    """A proxy serving MOD and OTHER, a checksum database holding both records."""
-
-    tmp: Path
-    proxy: GoProxy
-    db: SumDBServer
-
-    def env(self, fx: CacheFixture | None = None, **extra: str) -> dict[str, str]:
-        base = fx.env if fx is not None else isolated_env(self.tmp / "goenv")
-        return {**base, "GOPROXY": self.proxy.url, "GOSUMDB": self.db.gosumdb, **extra}
+World = ProxyAndDatabase  # (the proxy below serves this file's modules)
 
 
 @pytest.fixture
