@@ -16,11 +16,10 @@ over pipes, one JSON object per line:
 
 :meth:`WatchProcess.close` ends the child at once (terminate), without waiting.
 
-The child runs at a lower CPU priority (:data:`WATCH_NICE`): the kernel hands it an
-event for every file opened under its roots, so while the background verification
-reads the module cache it is busy too (a fifth of a core for a large cache), and
-that must not slow the editor's requests; a change it reports can wait a few
-milliseconds more.
+The child runs at a lower CPU priority (:data:`WATCH_NICE`): a change it reports
+can wait a few milliseconds more, the editor's requests cannot. (Where watchfiles
+watches, i.e. without inotify, the kernel may also hand it an event for every file
+the background verification opens.)
 
 Should the child fail to start or die, the watcher runs in this process instead
 (and says so through ``on_log``): watching degrades, it never stops.

@@ -1,5 +1,5 @@
-"""File watching (the language server and ``gomod-doctor watch``): watchfiles over
-narrow roots, debounced.
+"""File watching (the language server and ``gomod-doctor watch``): narrow roots,
+debounced.
 
 What to watch is decided elsewhere (:mod:`gomod_doctor.watchset`): the
 directories of the workspace files and of the ``.go`` packages, the replacement
@@ -11,8 +11,12 @@ module directory, never the whole GOMODCACHE.
 inotify watches (a share of ``/proc/sys/fs/inotify/max_user_watches``; a recursive
 root costs one watch per directory in it, which is counted before it is added)
 and polls the roots beyond it. Each group of roots (recursive or flat, notified or
-polled) is one watchfiles ``RustNotify`` in a daemon thread, restarted when its roots
-change; daemon threads never hold up the server's exit.
+polled) is watched in a daemon thread and restarted when its roots change; daemon
+threads never hold up the server's exit. On Linux a notified group is an
+:class:`~gomod_doctor.fswatch.inotify.InotifyGroup`, which asks the kernel for
+changes only (watchfiles also asks for every open and close, which the background
+verification's reads turn into hundreds of thousands of events); elsewhere, and for
+polling, it is a watchfiles ``RustNotify``.
 
 :func:`~gomod_doctor.fswatch.roots.is_ignored` drops editor temp files and the go
 command's in-progress download files; :class:`Debouncer` groups what is left.
@@ -31,6 +35,8 @@ from pathlib import Path
 
 from watchfiles._rust_notify import RustNotify
 
+from gomod_doctor.fswatch import inotify
+from gomod_doctor.fswatch.group import WatchGroup
 from gomod_doctor.fswatch.roots import (
     ChangeKind,
     FileChange,
@@ -118,8 +124,9 @@ class WatchSummary:
         )
 
 
-class _Group:
-    """One watchfiles ``RustNotify`` over a fixed set of roots, in a daemon thread."""
+class _Group(WatchGroup):
+    """One watchfiles ``RustNotify`` over a fixed set of roots (polling, or where
+    there is no inotify)."""
 
     def __init__(
         self,
@@ -128,66 +135,50 @@ class _Group:
         recursive: bool,
         polling: bool,
         deliver: Callable[[set[FileChange]], None],
-        on_error: Callable[[_Group, BaseException], None],
+        on_error: Callable[[WatchGroup, BaseException], None],
         poll_delay_ms: int,
     ) -> None:
-        self.roots = roots
-        self.recursive = recursive
-        self.polling = polling
-        self._deliver = deliver
-        self._on_error = on_error
-        self._poll_delay_ms = poll_delay_ms
-        self.stop_event = threading.Event()
-        self.started = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(
-            target=self._run,
+        super().__init__(
+            roots,
+            recursive=recursive,
+            polling=polling,
+            deliver=deliver,
+            on_error=on_error,
             name=f"gomod-doctor-watch-{'r' if recursive else 'f'}{'p' if polling else 'n'}",
-            daemon=True,
         )
+        self._poll_delay_ms = poll_delay_ms
+        self._notify: RustNotify | None = None
 
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
-    def _run(self) -> None:
+    def _open(self) -> bool:
         paths = sorted(str(p) for p in self.roots if p.exists())
         if not paths:
-            self.started.set()
-            return
-        try:
-            # RustNotify adds every watch before its constructor returns.
-            notify = RustNotify(
-                paths, False, self.polling, self._poll_delay_ms, self.recursive, True
-            )
-        except BaseException as e:  # a vanished root, the watch limit: the owner decides
-            self.error = e
-            self.started.set()
-            if not self.stop_event.is_set():
-                self._on_error(self, e)
-            return
-        self.started.set()
-        try:
-            while not self.stop_event.is_set():
-                raw = notify.watch(400, STEP_MS, 1000, self.stop_event)
-                if isinstance(raw, str):
-                    if raw == "stop":
-                        break
-                    continue  # timeout, or a signal (never delivered to this thread)
-                out: set[FileChange] = set()
-                for kind, p in raw:
-                    k = _KINDS.get(int(kind))
-                    if k is not None:
-                        out.add((k, Path(p)))
-                if out and not self.stop_event.is_set():
-                    self._deliver(out)
-        except BaseException as e:
-            if not self.stop_event.is_set():
-                self._on_error(self, e)
-        finally:
-            notify.close()
+            return False
+        # RustNotify adds every watch before its constructor returns.
+        self._notify = RustNotify(
+            paths, False, self.polling, self._poll_delay_ms, self.recursive, True
+        )
+        return True
+
+    def _loop(self) -> None:
+        assert self._notify is not None
+        while not self.stop_event.is_set():
+            raw = self._notify.watch(400, STEP_MS, 1000, self.stop_event)
+            if isinstance(raw, str):
+                if raw == "stop":
+                    break
+                continue  # timeout, or a signal (never delivered to this thread)
+            out: set[FileChange] = set()
+            for kind, p in raw:
+                k = _KINDS.get(int(kind))
+                if k is not None:
+                    out.add((k, Path(p)))
+            if out and not self.stop_event.is_set():
+                self._deliver(out)
+
+    def _close(self) -> None:
+        if self._notify is not None:
+            self._notify.close()
+            self._notify = None
 
 
 class FileWatcher:
@@ -201,14 +192,16 @@ class FileWatcher:
         poll_delay_ms: int = POLL_DELAY_MS,
         on_log: Callable[[str], None] | None = None,
         on_ready: Callable[[WatchSummary], None] | None = None,
+        native: bool | None = None,
     ) -> None:
         self._on_changes = on_changes
+        self._native = inotify.available() if native is None else native
         self._on_ready = on_ready
         self._budget = inotify_budget() if budget is None else budget
         self._poll_delay_ms = poll_delay_ms
         self._on_log = on_log or (lambda m: log.info("%s", m))
         self._lock = threading.Lock()
-        self._groups: dict[tuple[bool, bool], _Group] = {}
+        self._groups: dict[tuple[bool, bool], WatchGroup] = {}
         self._counts: dict[Root, int] = {}
         self._polled: set[Root] = set()
         self._forced_polling: set[Root] = set()
@@ -340,8 +333,8 @@ class FileWatcher:
                 return
             self._wanted = wanted
             self._polled = polled
-            started: list[_Group] = []
-            retired: list[_Group] = []
+            started: list[WatchGroup] = []
+            retired: list[WatchGroup] = []
             for key, paths in groups.items():
                 old = self._groups.get(key)
                 if old is not None and old.roots == paths:
@@ -350,14 +343,24 @@ class FileWatcher:
                     retired.append(old)
                     del self._groups[key]
                 if paths:
-                    g = _Group(
-                        paths,
-                        recursive=key[0],
-                        polling=key[1],
-                        deliver=self._deliver,
-                        on_error=self._group_failed,
-                        poll_delay_ms=self._poll_delay_ms,
-                    )
+                    g: WatchGroup
+                    if self._native and not key[1]:
+                        g = inotify.InotifyGroup(
+                            paths,
+                            recursive=key[0],
+                            deliver=self._deliver,
+                            on_error=self._group_failed,
+                            step_ms=STEP_MS,
+                        )
+                    else:
+                        g = _Group(
+                            paths,
+                            recursive=key[0],
+                            polling=key[1],
+                            deliver=self._deliver,
+                            on_error=self._group_failed,
+                            poll_delay_ms=self._poll_delay_ms,
+                        )
                     self._groups[key] = g
                     g.start()
                     started.append(g)
@@ -389,7 +392,7 @@ class FileWatcher:
             except Exception as e:
                 self._on_log(f"file watching: {type(e).__name__}: {e}")
 
-    def _group_failed(self, group: _Group, error: BaseException) -> None:
+    def _group_failed(self, group: WatchGroup, error: BaseException) -> None:
         """A root vanished (re-watch the others) or notification failed (poll)."""
         with self._lock:
             if self._closed or self._groups.get((group.recursive, group.polling)) is not group:
