@@ -10,6 +10,7 @@ error lines.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from gocorpus import CorpusFile, all_files, file_params, files, needs_shared
+from gomod_doctor.modfile import syntax
 from gomod_doctor.modfile.rules import mod_to_json, parse_mod
 from gomod_doctor.modfile.syntax import Comment, FileSyntax, Line, LineBlock, Token
 from gomod_doctor.modfile.work import parse_work, work_to_json
@@ -167,6 +169,82 @@ def test_corpus_positions(f: CorpusFile) -> None:
             .strip()
             .startswith(line.tokens[0].text)
         )
+
+
+def tree(x: object) -> object:
+    """A syntax tree as plain values: every field, position and comment (a line's
+    block by its start)."""
+    if isinstance(x, Line):
+        return (
+            "Line",
+            tree(x.tokens),
+            x.start,
+            x.end,
+            x.in_block,
+            tree(x.comments),
+            x.block.start if x.block is not None else None,
+        )
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return (
+            type(x).__name__,
+            *(
+                tree(getattr(x, f.name))
+                for f in dataclasses.fields(x)
+                if not f.name.startswith("_")
+            ),
+        )
+    if isinstance(x, list):
+        return tuple(tree(y) for y in x)
+    return x
+
+
+def parses_alike(text: str) -> None:
+    """The block lines that parse_line takes in one match come out as the lexer
+    makes them, token by token."""
+    fast = tree(syntax.parse_syntax(text))
+    syntax.FAST_LINES = False
+    try:
+        slow = tree(syntax.parse_syntax(text))
+    finally:
+        syntax.FAST_LINES = True
+    assert fast == slow
+
+
+@pytest.mark.parametrize("f", FILES)
+def test_corpus_plain_lines(f: CorpusFile) -> None:
+    parses_alike(f.text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "require (\n\ta v1\n\tb v2 // indirect\n)\n",
+        "require (\r\n\ta v1 \r\n\tb v2 // c\r\n)\r\n",
+        "require (\n\ta v1// tight\n\tb v2 //\n)",
+        "require (\n\ta v1 // at the end",
+        "require (\n\ta v1",
+        "require (\n\ta v1 \t ",
+        "require (\n\ta v1 // c\r",
+        'require (\n\ta/*x*/ v1\n\ta v1 /* c */\n\ta "v1" `v2`\n\ta v"1"\n)\n',
+        "require (\n\ta v1 x(y)\n\tb v2,\n\tc v3 ü\n\td\tv4\r x\n)\n",
+        'require (\n\t"a" v1\n\t`b` v2 // c\n\t"c v1\n)\n',
+        "require (\n\ta v1\n\tü v2\n\ta v1\n\tb\u00a0v2\n\ta v1\n\tb/*c*/ v2\n\ta v1\n\tb(c) v2\n)\n",
+        "require (\n\ta v1\n\t\r b v2\n\ta v1\n//c\n\ta v1\n\n\ta v1\n)x\n",
+        "replace (\n\ta v1 => ../b\n\tc => d v2 // why\n)\nretract (\n\t[v1, v2]\n\tv3 // x\n)\n",
+    ],
+)
+def test_plain_lines_edge_cases(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    parses_alike(text)
+    # and the fast path is taken where it should be: an edge case that fell back
+    # to the lexer everywhere would prove nothing
+    if "\ta v1\n" in text or text.endswith("\ta v1"):
+        calls: list[int] = []
+        real = syntax._Parser._plain_line
+        monkeypatch.setattr(
+            syntax._Parser, "_plain_line", lambda self, m: calls.append(1) or real(self, m)
+        )
+        syntax.parse_syntax(text)
+        assert calls
 
 
 def _one(id_: str) -> CorpusFile:

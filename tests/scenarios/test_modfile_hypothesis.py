@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_modfile_corpus import check_positions
+from test_modfile_corpus import check_positions, parses_alike
 
 from gomod_doctor.modfile.edit import find_commented_replaces
 from gomod_doctor.modfile.rules import mod_to_json, parse_mod
@@ -175,6 +175,20 @@ def test_never_raises(text: str) -> None:
 )
 def test_never_raises_noise(text: str) -> None:
     _exercise(text)
+
+
+@settings(
+    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        document(False),
+        document(True),
+        st.lists(st.sampled_from([*NOISE, "require (\n", "\ta v1", " // c", "\n)\n"])).map("".join),
+    )
+)
+def test_plain_lines_parse_as_the_lexer_does(text: str) -> None:
+    parses_alike(text)
 
 
 # --- agreement with go ---------------------------------------------------------------

@@ -297,6 +297,20 @@ _PUNCT = "\n()[]{},"
 _ASCII_IDENT_RUN = re.compile(r"[!-'*-+\--.0-Z\\^-z|~]+")
 
 
+# The rest of a block line after its first token, when it is plain: ASCII tokens
+# (not starting with a quote) after spaces or tabs, an optional end-of-line comment,
+# and the newline (or the end of the text). read_token would make exactly these
+# tokens of it; parse_line takes them in one match (most lines of a large require
+# block look like this, and go.mod is parsed again on every edit).
+_PLAIN_TOKEN = r"""(?!["`])(?:[!-'*-+\--.0-Z\\^-z|~]|/(?![/*]))+"""
+_PLAIN_REST = re.compile(rf"((?:[ \t]+{_PLAIN_TOKEN})*)[ \t\r]*(//[^\r\n]*)?(\r?\n|\Z)")
+_PLAIN_TOKENS = re.compile(_PLAIN_TOKEN)
+# The first token of the next line, when plain and followed by what ends a token.
+_PLAIN_FIRST = re.compile(rf"[ \t]*({_PLAIN_TOKEN})(?=[ \t\r\n]|//|\Z)")
+#: whether parse_line may take plain lines in one match (tests compare both ways)
+FAST_LINES = True
+
+
 def _is_eol(kind: str) -> bool:
     return kind in (_EOF, _EOLCOMMENT, "\n")
 
@@ -624,6 +638,10 @@ class _Parser:
                 self.resync(err)
 
     def parse_line(self) -> Line:
+        if FAST_LINES and self.tok.kind in (_IDENT, _STRING):
+            m = _PLAIN_REST.match(self.text, self.i)
+            if m is not None:
+                return self._plain_line(m)
         tok = self.lex()
         start = tok.pos
         end = tok.end
@@ -634,6 +652,41 @@ class _Parser:
                 return Line(tokens, start, end, in_block=True)
             tokens.append(Token(tok.text, Range(tok.pos, tok.end), tok.kind))
             end = tok.end
+
+    def _plain_line(self, m: re.Match[str]) -> Line:
+        """:meth:`parse_line` for a line whose rest ``m`` (:data:`_PLAIN_REST`, at
+        ``self.i``, right after the current token) matched: its characters are ASCII,
+        so columns advance with offsets."""
+        first = self.tok
+        line, col0, i0 = self.line, self.col, self.i
+        tokens = [Token(first.text, Range(first.pos, first.end), first.kind)]
+        end = first.end
+        for t in _PLAIN_TOKENS.finditer(self.text, m.start(1), m.end(1)):
+            a, b = t.start(), t.end()
+            end = Position(line, col0 + b - i0, b)
+            tokens.append(Token(t.group(), Range(Position(line, col0 + a - i0, a), end)))
+        c = m.start(2)
+        if c >= 0:
+            self.suffix_comments.append(Comment(Position(line, col0 + c - i0, c), m.group(2), True))
+        stop = m.end()
+        if not m.group(3):  # the end of the text
+            self.i, self.col = stop, col0 + stop - i0
+            self.read_token()
+        else:
+            self.i, self.line, self.col = stop, line + 1, 1
+            nxt = _PLAIN_FIRST.match(self.text, stop)
+            if nxt is None:
+                self.read_token()
+            else:  # what read_token would read, in one match
+                a, b = nxt.span(1)
+                self.i, self.col = b, 1 + b - stop
+                self.tok = _Tok(
+                    _IDENT,
+                    Position(line + 1, 1 + a - stop, a),
+                    Position(line + 1, self.col, b),
+                    nxt.group(1),
+                )
+        return Line(tokens, first.pos, end, in_block=True)
 
     # -- comment assignment ------------------------------------------------
 

@@ -9,6 +9,7 @@ import stat
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from gomod_doctor.cache.modindex.core import (
     ENTRY_SIZE,
@@ -101,12 +102,18 @@ def _changed_since(modroot: str, dirs: Iterable[str], time_ns: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)  # the same keys on every pass
+def _action_file(gocache: str, go_version: str, modroot: str) -> tuple[bytes, str]:
+    """The action ID of ``modroot``'s index for ``go_version``, and its action file."""
+    ident = action_id(go_version, modroot)
+    sub, name = _entry_name(ident, "a")
+    return ident, os.path.join(gocache, sub, name)
+
+
 def _fact(
     memo: IndexMemo, sc: IndexScope, modroot: str, path: str, version: str, go_version: str
 ) -> IndexFact | None:
-    ident = action_id(go_version, modroot)
-    sub, name = _entry_name(ident, "a")
-    action_file = os.path.join(sc.gocache, sub, name)
+    ident, action_file = _action_file(sc.gocache, go_version, modroot)
     try:
         ast = os.stat(action_file, follow_symlinks=False)
     except OSError:
