@@ -8,8 +8,8 @@ and watches files in a child process at a lower priority
 while the verification opens files under its roots. A low priority is not enough
 where the cores share caches or are threads of one physical core, as virtual
 machines' often are: an edit's analysis measured at about twice its CPU time while
-the workers inflated zips beside it. So for the few milliseconds an analysis runs,
-:func:`paused` stops them all (``SIGSTOP``: a verification's process group, its
+the workers inflated zips beside it. So for the few milliseconds an analysis runs
+and its results are published, :func:`paused` stops them all (``SIGSTOP``: a verification's process group, its
 workers included; the watcher, whose events wait in the kernel meanwhile) and
 continues them afterwards (``SIGCONT``).
 

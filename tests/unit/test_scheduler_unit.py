@@ -187,3 +187,61 @@ def test_nothing_is_scheduled_after_shutdown(tmp_path: Path) -> None:
         assert all(r.task is None for r in ls.scheduler.runs.values())
 
     run(test)
+
+
+def _proc_state(pid: int) -> str:
+    """The kernel's one-letter state of process ``pid`` (``T``: stopped)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rpartition(")")[2].split()[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_background_work_is_paused_from_the_analysis_to_the_publish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit's analysis and its publish run with the background processes stopped
+    (gomod_doctor.background), and they go on afterwards."""
+    import subprocess
+    import sys
+
+    from gomod_doctor import background
+    from gomod_doctor.lsp import scheduler
+
+    gomod = tmp_path / "go.mod"
+    gomod.write_text(VALID)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    seen: dict[str, str] = {}
+    real_pass = scheduler.quick_pass
+
+    def analysis(inp: Any) -> Any:
+        seen["analysis"] = _proc_state(child.pid)
+        return real_pass(inp)
+
+    monkeypatch.setattr(scheduler, "quick_pass", analysis)
+
+    async def test(ls: GomodDoctorServer, rec: Recorder) -> None:
+        publish = rec.published.append
+
+        def published(p: types.PublishDiagnosticsParams) -> None:
+            seen["publish"] = _proc_state(child.pid)
+            publish(p)
+
+        ls.text_document_publish_diagnostics = published  # type: ignore[method-assign]
+        doc, view = open_doc(ls, gomod, BROKEN, 1)
+        background.add(child.pid, group=False)
+        try:
+            doc.text, doc.version = VALID, 2
+            await ls.scheduler.schedule(view, edit=True)
+            await settle(ls)
+            after = _proc_state(child.pid)
+        finally:
+            background.discard(child.pid)
+        assert seen == {"analysis": "T", "publish": "T"}
+        assert after in ("S", "R")
+        assert rec.versions(doc.uri) == [2]
+
+    try:
+        run(test)
+    finally:
+        child.kill()
+        child.wait()

@@ -204,24 +204,27 @@ class Scheduler:
                 if not s.views.exists(view.location.main_file):
                     s.views.vacate(view)
                     break
-                inp = self.inputs(view, run, rescan, full)
-                try:
-                    out = await in_thread(_interactive_pass, inp)
-                except Exception:
-                    s.log(
-                        f"analysis of {view.location.main_file} failed (previous results kept): "
-                        f"{traceback.format_exc()}",
-                        "error",
-                    )
-                    continue
-                if gen != view.generation or s.shutting_down:
-                    run.full |= full
-                    continue  # superseded: a newer trigger set dirty again
-                if out.needs_rescan and not rescan:
-                    run.dirty = run.rescan = True
-                    run.full |= full
-                    continue
-                self.apply(view, run, out, inp)
+                # The user waits for this: the background processes are paused from
+                # the analysis to the publish (gomod_doctor.background).
+                with background.paused():
+                    inp = self.inputs(view, run, rescan, full)
+                    try:
+                        out = await in_thread(quick_pass, inp)
+                    except Exception:
+                        s.log(
+                            f"analysis of {view.location.main_file} failed (previous results kept): "
+                            f"{traceback.format_exc()}",
+                            "error",
+                        )
+                        continue
+                    if gen != view.generation or s.shutting_down:
+                        run.full |= full
+                        continue  # superseded: a newer trigger set dirty again
+                    if out.needs_rescan and not rescan:
+                        run.dirty = run.rescan = True
+                        run.full |= full
+                        continue
+                    self.apply(view, run, out, inp)
                 if out.targets is None:
                     try:
                         out.targets = await in_thread(_watch_targets, out.facts, inp, out.wanted)
@@ -297,10 +300,3 @@ class Scheduler:
             self.collect_when_idle()  # after the analysis under way
         elif pending >= GC_FULL_AFTER:
             gc.collect()
-
-
-def _interactive_pass(inp: _Inputs) -> Outcome:
-    """:func:`quick_pass` with the background verifications paused meanwhile: the
-    user waits for this one (:mod:`gomod_doctor.background`)."""
-    with background.paused():
-        return quick_pass(inp)
