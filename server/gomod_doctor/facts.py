@@ -86,7 +86,9 @@ class Facts:
             out.append((self.snapshot.work_sum_file, self.snapshot.work_sum))
         return out
 
-    def sum_lines(self, path: str, version: str, gomod: bool) -> list[tuple[FileText, SumEntry]]:
+    def sum_lines(
+        self, path: str, version: str, gomod: bool
+    ) -> tuple[tuple[FileText, SumEntry], ...]:
         """The go.sum lines for one hash, across every go.sum consulted, first first.
         Only ``h1:`` lines count: go has no other algorithm (modfetch ``HaveSum``).
         (Memoized: several checks ask about every module; the snapshot is fixed.)"""
@@ -99,7 +101,7 @@ class Facts:
                 for e in parsed.lookup(path, version, gomod)
                 if not e.ignored and e.hash.startswith("h1:")
             )
-        return list(hit)
+        return hit
 
     def gosum_hashes(self, path: str, version: str) -> tuple[str | None, str | None]:
         """The first go.sum line's ``(zip h1, go.mod h1)`` for ``path@version``: what the

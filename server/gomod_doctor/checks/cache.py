@@ -289,12 +289,12 @@ def _rejected(facts: Facts, need: Need, st: ModuleState) -> tuple[list[Finding],
     refused it (the temp file stays). Not an interrupted download. go removes the file
     on its next download of the version, which fails the same way while the source
     serves those bits."""
-    path, version = need.fetch or ("", "")
-    sums = [
-        e.hash for _, e in facts.sum_lines(path, version, gomod=False) if e.hash.startswith("h1:")
-    ]
     out: list[Finding] = []
     files: set[str] = set()
+    if not st.leftovers:
+        return out, files
+    path, version = need.fetch or ("", "")
+    sums = [e.hash for _, e in facts.sum_lines(path, version, gomod=False)]
     if not sums:
         return out, files
     for lo in st.leftovers:

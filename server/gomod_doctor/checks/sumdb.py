@@ -208,7 +208,7 @@ def _mismatch_findings(
         db = rec.mod_hash if gomod else rec.zip_hash
         if db is None:
             continue
-        lines = [(f, e) for f, e in facts.sum_lines(*key, gomod) if e.hash.startswith("h1:")]
+        lines = facts.sum_lines(*key, gomod)
         entry = lines[0] if lines else None
         gosum = entry[1].hash if entry is not None else None
         cache = cache_hashes(facts, key, gomod)

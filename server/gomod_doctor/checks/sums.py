@@ -168,9 +168,7 @@ def _mismatch(facts: Facts, need: Need) -> list[Finding]:
     out: list[Finding] = []
     for gomod in (True, False):
         have = _cache_hash(facts, st, gomod)
-        lines = [
-            (f, e) for f, e in facts.sum_lines(path, version, gomod) if e.hash.startswith("h1:")
-        ]
+        lines = facts.sum_lines(path, version, gomod)
         if have is None or not lines:
             continue
         sum_file, entry = lines[0]
