@@ -562,6 +562,13 @@ async def test_cache_modified_shows_files_and_redownload_repairs_it(
         # re-diagnosed when done (fully verified: the new dir hashes right)
         await s.diagnostics(uri, lambda d: not d)
         assert s.errors_shown() == []
+        # the new directory is watched as the old one was: a second edit shows too
+        original = (ext / "alpha.go").read_text()
+        writable(ext, ext / "alpha.go")
+        (ext / "alpha.go").write_text("package alpha\n\nfunc A() int { return 3 }\n")
+        await s.diagnostics(uri, lambda d: codes(d) == [("cache-modified", ALPHA_LINE)])
+        (ext / "alpha.go").write_text(original)
+        await s.diagnostics(uri, lambda d: not d)
     ws.assert_go_happy()
     assert not (ext / "extra.go").exists()
 

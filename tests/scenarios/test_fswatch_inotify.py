@@ -230,3 +230,35 @@ def test_the_file_watcher_delivers_the_same_either_way(tree: Path, native: bool)
         assert {p for _, p in sink.changes} == {p for _, p in want}, sink.changes
     finally:
         w.close()
+
+
+@pytest.mark.parametrize("native", [True, False], ids=["inotify", "watchfiles"])
+def test_a_root_made_again_is_watched_again(tree: Path, native: bool) -> None:
+    """A module version's extracted directory that a redownload replaces (deleted,
+    then extracted again) is watched again: a later edit in it is seen. Its parent is
+    watched flat, as the watch set has it."""
+    sink = Sink()
+    w = FileWatcher(sink.deliver, native=native)
+    try:
+        w.set_roots({Root(tree, True), Root(tree.parent, False)})
+        assert w.wait_idle()
+        shutil.rmtree(tree)
+        assert sink.wait(lambda c: ("deleted", tree) in c), sink.changes
+        (tree / "a" / "b").mkdir(parents=True)
+        assert sink.wait(lambda c: ("added", tree) in c), sink.changes
+        edited = tree / "a" / "b" / "f1.go"
+        sink.take()
+
+        def seen(c: set[FileChange]) -> bool:
+            return ("added", edited) in c or ("modified", edited) in c
+
+        deadline = time.monotonic() + 10
+        n = 0
+        # the new watches take a moment: write until a write is seen
+        while time.monotonic() < deadline and not seen(sink.changes):
+            edited.write_text(f"package b // {n}\n")
+            n += 1
+            sink.wait(seen, timeout=0.5)
+        assert seen(sink.changes), sink.changes
+    finally:
+        w.close()

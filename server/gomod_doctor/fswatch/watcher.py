@@ -205,6 +205,7 @@ class FileWatcher:
         self._counts: dict[Root, int] = {}
         self._polled: set[Root] = set()
         self._forced_polling: set[Root] = set()
+        self._churned: set[Path] = set()  # roots deleted or made again: watch afresh
         self._wanted: set[Root] = set()
         self._closed = False
         self._updater: threading.Thread | None = None
@@ -239,12 +240,9 @@ class FileWatcher:
             if wanted == self._wanted and self._pending is None:
                 return
             self._pending = wanted
-            if self._updater is not None and self._updater.is_alive():
-                return
-            self._updater = threading.Thread(
-                target=self._update_loop, name="gomod-doctor-watch-update", daemon=True
-            )
-            self._updater.start()
+            start = self._updater_locked()
+        if start is not None:
+            start.start()
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Wait until the latest roots are being watched (for tests and startup)."""
@@ -274,6 +272,7 @@ class FileWatcher:
                 wanted = self._pending
                 self._pending = None
                 if wanted is None or self._closed:
+                    self._updater = None  # (under the lock: a later request starts one)
                     return
             try:
                 self._apply(wanted)
@@ -307,8 +306,10 @@ class FileWatcher:
         return polled
 
     def _apply(self, wanted: set[Root]) -> None:
+        with self._lock:
+            churned, self._churned = self._churned, set()
         for r in list(self._counts):
-            if r not in wanted:
+            if r not in wanted or r.path in churned:
                 del self._counts[r]
         self._forced_polling &= wanted
         polled = self._assign(wanted)
@@ -337,7 +338,7 @@ class FileWatcher:
             retired: list[WatchGroup] = []
             for key, paths in groups.items():
                 old = self._groups.get(key)
-                if old is not None and old.roots == paths:
+                if old is not None and old.roots == paths and not paths & churned:
                     continue
                 if old is not None:
                     retired.append(old)
@@ -385,6 +386,7 @@ class FileWatcher:
                 self._on_log(f"file watching: {type(e).__name__}: {e}")
 
     def _deliver(self, changes: set[FileChange]) -> None:
+        self._follow_roots(changes)
         kept = {(k, p) for k, p in changes if not is_ignored(p, k)}
         if kept:
             try:
@@ -392,16 +394,52 @@ class FileWatcher:
             except Exception as e:
                 self._on_log(f"file watching: {type(e).__name__}: {e}")
 
+    def _follow_roots(self, changes: set[FileChange]) -> None:
+        """A root that was deleted, or made (again), is watched afresh: a watch does
+        not outlive its directory, and a root that did not exist was not watched
+        (its parent, which the watch set includes, tells of it). E.g. a module
+        version's extracted directory that a redownload replaced."""
+        paths = {p for k, p in changes if k != "modified"}
+        if not paths:
+            return
+        with self._lock:
+            churned = {r.path for r in self._wanted if r.path in paths}
+            if not churned or self._closed:
+                return
+            self._churned |= churned
+            start = self._rebuild_locked()
+        if start is not None:
+            start.start()
+
+    def _rebuild_locked(self) -> threading.Thread | None:
+        """Apply the wanted roots again (with the lock held); the updater thread to
+        start, if none runs."""
+        if self._pending is None:
+            self._pending = set(self._wanted)
+        self._wanted = set()  # force a rebuild
+        return self._updater_locked()
+
+    def _updater_locked(self) -> threading.Thread | None:
+        """The updater thread to start for the pending roots (with the lock held), or
+        None when one runs: it takes them before it ends."""
+        if self._updater is not None:
+            return None
+        self._updater = threading.Thread(
+            target=self._update_loop, name="gomod-doctor-watch-update", daemon=True
+        )
+        return self._updater
+
     def _group_failed(self, group: WatchGroup, error: BaseException) -> None:
         """A root vanished (re-watch the others) or notification failed (poll)."""
         with self._lock:
             if self._closed or self._groups.get((group.recursive, group.polling)) is not group:
                 return
             del self._groups[(group.recursive, group.polling)]
-            wanted = set(self._wanted)
             if not isinstance(error, FileNotFoundError) and not group.polling:
                 self._forced_polling.update(
-                    r for r in wanted if r.path in group.roots and r.recursive == group.recursive
+                    r
+                    for r in self._wanted
+                    if r.path in group.roots and r.recursive == group.recursive
                 )
                 message = (
                     f"file watching: {type(error).__name__}: {error}; polling "
@@ -409,17 +447,11 @@ class FileWatcher:
                 )
             else:
                 message = ""
-            self._wanted = set()  # force a rebuild
-            self._pending = wanted
-            start = self._updater is None or not self._updater.is_alive()
-            if start:
-                self._updater = threading.Thread(
-                    target=self._update_loop, name="gomod-doctor-watch-update", daemon=True
-                )
+            start = self._rebuild_locked()
         if message:
             self._on_log(message)
-        if start and self._updater is not None:
-            self._updater.start()
+        if start is not None:
+            start.start()
 
 
 class Debouncer:
