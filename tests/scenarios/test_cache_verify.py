@@ -1044,3 +1044,63 @@ def test_hashes_agree_with_hashing_module(sample_cache: CacheFixture) -> None:
     for (path, version), m in res.modules.items():
         assert m.zip_h1 == hash_zip(m.zip)
         assert m.dir_h1 == hash_dir(m.dir, f"{path}@{version}")
+
+
+_START_IN = """
+import json, sys, threading
+from gomod_doctor.cache.verify.runner import default_context
+threading.Thread(target=threading.Event().wait, daemon=True).start()  # as in a server
+ctx = default_context()
+p = ctx.Process(target=sys.exit, args=(7,))
+try:
+    p.start()
+    p.join(30)
+    out = {"method": ctx.get_start_method(), "exit": p.exitcode}
+except OSError as e:
+    out = {"method": ctx.get_start_method(), "error": str(e)}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(), reason="no fork server here"
+)
+def test_a_long_tmpdir_never_stops_background_processes(tmp_path: Path) -> None:
+    """The fork server listens on a Unix socket under TMPDIR, whose path may not be
+    longer than 107 bytes: under a longer TMPDIR the processes of a server (a process
+    with threads) are spawned instead; at the limit the fork server still starts."""
+    fits = verify_runner.UNIX_PATH_MAX - len("/pymp-12345678/listener-12345678")
+
+    def start_under(length: int) -> dict[str, Any]:
+        d = tmp_path / ("t" * max(1, length - len(str(tmp_path)) - 1))
+        d.mkdir(exist_ok=True)
+        assert len(str(d)) == length
+        env = {**os.environ, "TMPDIR": str(d)}
+        done = subprocess.run(
+            [sys.executable, "-c", _START_IN], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        out: dict[str, Any] = json.loads(done.stdout)
+        return out
+
+    if len(str(tmp_path)) + 2 > fits:
+        pytest.skip("the test's own temp dir is too long to build a fitting TMPDIR under it")
+    assert verify_runner.forkserver_fits("/" + "t" * (fits - 1))
+    assert not verify_runner.forkserver_fits("/" + "t" * fits)
+    assert start_under(fits) == {"method": "forkserver", "exit": 7}
+    assert start_under(fits + 1) == {"method": "spawn", "exit": 7}
+    # the check is not idle: the fork server itself cannot start there
+    d = tmp_path / ("t" * (fits + 1 - len(str(tmp_path)) - 1))
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import multiprocessing as m; m.set_start_method('forkserver');"
+            "p = m.Process(target=print); p.start(); p.join()",
+        ],
+        env={**os.environ, "TMPDIR": str(d)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode != 0 and "AF_UNIX path too long" in probe.stderr

@@ -207,8 +207,9 @@ def test_matches_xmod(xmod: Oracle, strings: list[str]) -> None:
 
 # --- properties ----------------------------------------------------------------------
 
-_first = st.text("abcxyz019-.", min_size=1, max_size=8).filter(lambda s: "." in s)
-_elem = st.text("abcXYZ019-._~", min_size=1, max_size=8)
+# Mostly valid paths (few are thrown away below: reserved names, short names)
+_first = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,3}[a-z0-9])?\.[a-z]{1,4}", fullmatch=True)
+_elem = st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9._~-]{0,6}[a-zA-Z0-9])?", fullmatch=True)
 module_paths = st.builds(
     lambda first, rest: "/".join([first, *rest]), _first, st.lists(_elem, max_size=4)
 )

@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import queue
 import sys
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -138,12 +139,28 @@ def lower_priority(niceness: int = BACKGROUND_NICE, *, pid: int = 0) -> None:
         os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
 
 
+#: the longest path a Unix socket may have (``sun_path`` less its final NUL, Linux)
+UNIX_PATH_MAX = 107
+#: what the fork server's socket path adds to the temp dir: ``/pymp-XXXXXXXX`` (its
+#: directory, tempfile.mkdtemp) and ``/listener-XXXXXXXX`` (tempfile.mktemp)
+_FORKSERVER_SUFFIX = len("/pymp-12345678/listener-12345678")
+
+
+def forkserver_fits(tempdir: str | None = None) -> bool:
+    """Whether the fork server's socket path fits under ``tempdir`` (default:
+    ``tempfile.gettempdir()``, i.e. TMPDIR): a long TMPDIR makes it fail with
+    "AF_UNIX path too long"."""
+    d = tempdir if tempdir is not None else tempfile.gettempdir()
+    return len(os.fsencode(d)) + _FORKSERVER_SUFFIX <= UNIX_PATH_MAX
+
+
 def default_context() -> BaseContext:
     """``fork`` on Linux when this process has a single thread (cheapest, and
-    safe then), else ``forkserver`` where available, else ``spawn``."""
+    safe then), else ``forkserver`` where available and its socket path fits,
+    else ``spawn``."""
     methods = multiprocessing.get_all_start_methods()
     if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
-    if "forkserver" in methods:
+    if "forkserver" in methods and forkserver_fits():
         return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
