@@ -2,8 +2,12 @@
 
 - ``roots``    what a watcher watches (:class:`~.roots.Root`) and the changes it
                drops (:func:`~.roots.is_ignored`); pure
-- ``watcher``  watchfiles over narrow roots within an inotify budget, and the
+- ``watcher``  narrow roots within an inotify budget (each group of them watched by
+               ``inotify`` on Linux, else by watchfiles), and the
                :class:`~.watcher.Debouncer`
+- ``group``    what a group of watched roots does (a daemon thread, failures to the
+               owner)
+- ``inotify``  Linux inotify asked for changes only, never for reads
 - ``process``  the same watcher in a child process (its set-up never stalls the
                caller's event loop)
 """

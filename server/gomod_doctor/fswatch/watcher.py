@@ -182,7 +182,9 @@ class _Group(WatchGroup):
 
 
 class FileWatcher:
-    """Watch roots with watchfiles; ``on_changes`` runs in a watcher thread."""
+    """Watch roots (inotify on Linux, watchfiles elsewhere or when polling);
+    ``on_changes`` runs in a watcher thread. ``native``: whether notified groups use
+    inotify (default: where it is available)."""
 
     def __init__(
         self,
