@@ -73,7 +73,6 @@ def module_root(gomodcache: str, path: str, version: str) -> str:
     return _clean_posix(joined) if os.sep == "/" else os.path.normpath(joined)
 
 
-@lru_cache(maxsize=8192)  # the same keys on every pass
 def action_id(go_version: str, modroot: str) -> bytes:
     """modindex.moduleHash: the action ID of ``modroot``'s index for ``go_version``
     (``runtime.Version()`` of the go that builds)."""
